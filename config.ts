@@ -1,0 +1,60 @@
+/**
+ * needloop's configuration: read and validated once from the environment, then passed
+ * down. Nothing else in the code base reads `process.env`.
+ *
+ * @example
+ *   const config = loadConfig();           // process.env
+ *   const config = loadConfig({ DATABASE_URL: 'postgres://…' });
+ */
+import { resolve } from 'node:path';
+
+export interface Config {
+  /** Postgres to use; null means the embedded server under `home`. */
+  readonly databaseUrl: string | null;
+  /** Working folder for the embedded database, demo data and model artifacts. */
+  readonly home: string;
+  /** Port of the embedded Postgres server. */
+  readonly embeddedPort: number;
+  /** Where HTML reports are written. */
+  readonly reportsDir: string;
+  /** A need catalogue file that overrides the shipped default; null for the default. */
+  readonly catalogueFile: string | null;
+  /** Longest accepted free-text field (comment, request_text), in bytes. */
+  readonly maxFieldBytes: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function integer(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function text(env: Record<string, string | undefined>, name: string): string | null {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? null : raw.trim();
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const databaseUrl = text(env, 'DATABASE_URL');
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql:// (got ${JSON.stringify(databaseUrl.slice(0, 20))}…)`);
+  }
+  const home = resolve(text(env, 'NEEDLOOP_HOME') ?? '.needloop');
+  const catalogue = text(env, 'NEEDLOOP_CATALOGUE');
+  return Object.freeze({
+    databaseUrl,
+    home,
+    embeddedPort: integer(env, 'NEEDLOOP_PG_PORT', 54329, 1024, 65535),
+    reportsDir: resolve(text(env, 'NEEDLOOP_REPORTS_DIR') ?? 'reports'),
+    catalogueFile: catalogue === null ? null : resolve(catalogue),
+    maxFieldBytes: integer(env, 'NEEDLOOP_MAX_FIELD_BYTES', 64 * 1024, 1024, 256 * 1024 * 1024),
+  });
+}

@@ -1,0 +1,295 @@
+/**
+ * The input contracts: which columns each kind of file has, which are required, and what
+ * a valid value is. A row becomes COPY-ready fields, or a list of readable reasons.
+ */
+import type { NeedCatalogue } from '../need-catalogue.js';
+import type { IngestKind } from '../schema.js';
+import { COPY_NULL, copyText } from './copy-text.js';
+
+/** Parses one raw value (blank already turned into null); pushes a reason on failure. */
+type Parse = (value: string, errors: string[]) => string | null;
+
+export interface ColumnSpec {
+  name: string;
+  required: boolean;
+  /** Postgres type of the staged and stored column. */
+  sqlType: string;
+  parse: Parse;
+}
+
+export interface Contract {
+  kind: IngestKind;
+  /** Input columns, in the order they are stored. */
+  columns: readonly ColumnSpec[];
+  /** The column that identifies a row (stored once). */
+  key: string;
+  /** Columns written to COPY for a valid row (input columns, then derived ones). */
+  outputColumns: readonly { name: string; sqlType: string }[];
+  /**
+   * Validates a row given as raw values aligned with `columns` (undefined when absent)
+   * and returns its COPY fields, or null with `errors` filled.
+   */
+  toRow(values: readonly unknown[], errors: string[]): string[] | null;
+}
+
+export interface ContractOptions {
+  catalogue: NeedCatalogue;
+  maxFieldBytes: number;
+}
+
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+const MIN_YEAR = 1970;
+const MAX_YEAR = 2100;
+const ID_MAX_CHARS = 200;
+
+function quote(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+const timestamp =
+  (name: string): Parse =>
+  (value, errors) => {
+    const m = ISO_DATE_TIME.exec(value.trim());
+    if (m === null) {
+      errors.push(`${name}: ${quote(value)} is not an ISO 8601 date-time (e.g. 2026-03-01T12:30:00Z)`);
+      return null;
+    }
+    const [year, month, day, hour = '0', minute = '0', second = '0'] = m.slice(1, 7).map((p) => p ?? undefined);
+    const y = Number(year);
+    const mo = Number(month);
+    if (y < MIN_YEAR || y > MAX_YEAR) {
+      errors.push(`${name}: year ${y} is outside ${MIN_YEAR}–${MAX_YEAR}`);
+      return null;
+    }
+    if (mo < 1 || mo > 12 || Number(day) < 1 || Number(day) > daysInMonth(y, mo) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) {
+      errors.push(`${name}: ${quote(value)} is not a valid date-time`);
+      return null;
+    }
+    const zone = m[7];
+    if (zone !== undefined && zone !== 'Z' && (Number(zone.slice(1, 3)) > 14 || Number(zone.replace(':', '').slice(3, 5) || '0') > 59)) {
+      errors.push(`${name}: ${quote(value)} has an invalid UTC offset`);
+      return null;
+    }
+    // Postgres parses ISO 8601 itself; values without an offset are read as UTC (the
+    // ingest session's time zone).
+    return value.trim();
+  };
+
+const integer =
+  (name: string, min: number, max: number): Parse =>
+  (value, errors) => {
+    const v = value.trim();
+    if (!/^[+-]?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      errors.push(/^[+-]?\d+$/.test(v) ? `${name}: ${v} is out of range (${min}–${max})` : `${name}: ${quote(value)} is not a whole number from ${min} to ${max}`);
+      return null;
+    }
+    return String(Number(v));
+  };
+
+const decimal =
+  (name: string, min: number, max: number): Parse =>
+  (value, errors) => {
+    const v = value.trim();
+    const n = Number(v);
+    if (v === '' || !Number.isFinite(n)) {
+      errors.push(`${name}: ${quote(value)} is not a number`);
+      return null;
+    }
+    if (n < min || n > max) {
+      errors.push(`${name}: ${v} is out of range (${min}–${max})`);
+      return null;
+    }
+    return String(n);
+  };
+
+const oneOf =
+  (name: string, allowed: readonly string[], what = 'one of'): Parse =>
+  (value, errors) => {
+    const v = value.trim();
+    if (!allowed.includes(v)) {
+      errors.push(`${name}: ${quote(v)} must be ${what} ${allowed.length > 8 ? `the need catalogue's ids (${allowed.slice(0, 5).join(', ')}, …)` : allowed.join(', ')}`);
+      return null;
+    }
+    return v;
+  };
+
+const text =
+  (name: string, maxBytes: number, trim: boolean): Parse =>
+  (value, errors) => {
+    const v = trim ? value.trim() : value;
+    if (v.indexOf('\0') !== -1) {
+      errors.push(`${name}: contains a NUL character`);
+      return null;
+    }
+    if (v.length > maxBytes / 3) {
+      const bytes = Buffer.byteLength(v);
+      if (bytes > maxBytes) {
+        errors.push(`${name}: ${bytes} bytes long; at most ${maxBytes} bytes are allowed`);
+        return null;
+      }
+    }
+    return copyText(v);
+  };
+
+const identifier = (name: string): Parse => text(name, ID_MAX_CHARS * 4, true);
+
+function column(name: string, required: boolean, sqlType: string, parse: Parse): ColumnSpec {
+  return { name, required, sqlType, parse };
+}
+
+/** Turns a raw value into its text, or null when blank; pushes a reason for non-scalars. */
+function scalar(name: string, raw: unknown, errors: string[]): string | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw === 'string') return raw.trim() === '' ? null : raw;
+  if (typeof raw === 'number') return Number.isFinite(raw) ? String(raw) : null;
+  errors.push(`${name}: expected a string or a number, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+  return null;
+}
+
+/** Parses every column into its COPY field (null when blank), pushing reasons to `errors`. */
+function parseColumns(columns: readonly ColumnSpec[], values: readonly unknown[], errors: string[]): (string | null)[] {
+  const parsed: (string | null)[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const spec = columns[i];
+    const before = errors.length;
+    const raw = scalar(spec.name, values[i], errors);
+    if (raw !== null) parsed[i] = spec.parse(raw, errors);
+    else {
+      parsed[i] = null;
+      if (spec.required && errors.length === before) errors.push(`${spec.name} is required`);
+    }
+  }
+  return parsed;
+}
+
+function copyFields(parsed: readonly (string | null)[]): string[] {
+  return parsed.map((v) => (v === null ? COPY_NULL : v));
+}
+
+function usersContract(): Contract {
+  const columns = [
+    column('user_id', true, 'text', identifier('user_id')),
+    column('signup_at', true, 'timestamptz', timestamp('signup_at')),
+    column('plan', true, 'text', oneOf('plan', ['free', 'pro', 'enterprise'])),
+    column('country', false, 'text', text('country', 64, true)),
+    column('industry', false, 'text', text('industry', 200, true)),
+  ];
+  return {
+    kind: 'users',
+    columns,
+    key: 'user_id',
+    outputColumns: columns,
+    toRow(values, errors) {
+      const parsed = parseColumns(columns, values, errors);
+      return errors.length > 0 ? null : copyFields(parsed);
+    },
+  };
+}
+
+export const SURVEY_ANSWER_PREFIXES = [
+  ['imp_', 'importance'],
+  ['sat_', 'satisfaction'],
+  ['kano_f_', 'kano_functional'],
+  ['kano_d_', 'kano_dysfunctional'],
+] as const;
+
+function surveysContract({ catalogue, maxFieldBytes }: ContractOptions): Contract {
+  const base = [
+    column('response_id', true, 'text', identifier('response_id')),
+    column('user_id', true, 'text', identifier('user_id')),
+    column('submitted_at', true, 'timestamptz', timestamp('submitted_at')),
+    column('nps', false, 'smallint', integer('nps', 0, 10)),
+    column('csat', false, 'smallint', integer('csat', 1, 5)),
+    column('comment', false, 'text', text('comment', maxFieldBytes, false)),
+  ];
+  const answers = catalogue.flatMap((need) =>
+    SURVEY_ANSWER_PREFIXES.map(([prefix]) => column(`${prefix}${need.id}`, false, 'smallint', integer(`${prefix}${need.id}`, 1, 5))),
+  );
+  const columns = [...base, ...answers];
+  return {
+    kind: 'surveys',
+    columns,
+    key: 'response_id',
+    // Per-need answers travel as one jsonb object {need: [imp, sat, kano_f, kano_d]} and
+    // are unnested into survey_answers in SQL.
+    outputColumns: [...base, { name: 'answers', sqlType: 'jsonb' }],
+    toRow(values, errors) {
+      const parsed = parseColumns(columns, values, errors);
+      if (errors.length > 0) return null;
+      const perNeed: string[] = [];
+      for (let n = 0; n < catalogue.length; n++) {
+        const at = base.length + n * 4;
+        const four = parsed.slice(at, at + 4);
+        if (four.some((v) => v !== null)) perNeed.push(`"${catalogue[n].id}":[${four.map((v) => v ?? 'null').join(',')}]`);
+      }
+      return [...copyFields(parsed.slice(0, base.length)), `{${perNeed.join(',')}}`];
+    },
+  };
+}
+
+function usageContract({ catalogue, maxFieldBytes }: ContractOptions): Contract {
+  const intents = catalogue.map((n) => n.id);
+  const columns = [
+    column('event_id', true, 'text', identifier('event_id')),
+    column('user_id', true, 'text', identifier('user_id')),
+    column('ts', true, 'timestamptz', timestamp('ts')),
+    column('session_id', false, 'text', identifier('session_id')),
+    column('feature', true, 'text', text('feature', 200, true)),
+    column('request_text', false, 'text', text('request_text', maxFieldBytes, false)),
+    column('predicted_intent', false, 'text', oneOf('predicted_intent', intents, 'a need id:')),
+    column('confidence', false, 'real', decimal('confidence', 0, 1)),
+    column('model_version', false, 'text', text('model_version', 200, true)),
+    column('outcome', true, 'text', oneOf('outcome', ['success', 'failure', 'abandoned'])),
+    column('latency_ms', false, 'real', decimal('latency_ms', 0, 1e9)),
+    column('rating', false, 'smallint', integer('rating', 1, 5)),
+    column('feedback', false, 'text', oneOf('feedback', ['confirmed', 'corrected'])),
+    column('corrected_intent', false, 'text', oneOf('corrected_intent', intents, 'a need id:')),
+  ];
+  const at = (name: string) => columns.findIndex((c) => c.name === name);
+  const [PREDICTED, FEEDBACK, CORRECTED] = [at('predicted_intent'), at('feedback'), at('corrected_intent')];
+  return {
+    kind: 'usage',
+    columns,
+    key: 'event_id',
+    outputColumns: columns,
+    toRow(values, errors) {
+      const parsed = parseColumns(columns, values, errors);
+      const feedback = parsed[FEEDBACK];
+      if (feedback === 'corrected' && parsed[CORRECTED] === null && scalar('corrected_intent', values[CORRECTED], []) === null) {
+        errors.push('feedback is "corrected" but corrected_intent is blank');
+      }
+      if (feedback !== 'corrected' && parsed[CORRECTED] !== null) {
+        errors.push(`corrected_intent is given but feedback is ${feedback === null ? 'blank' : `"${feedback}"`} (must be "corrected")`);
+      }
+      if (feedback === 'confirmed' && parsed[PREDICTED] === null && scalar('predicted_intent', values[PREDICTED], []) === null) {
+        errors.push('feedback is "confirmed" but predicted_intent is blank');
+      }
+      return errors.length > 0 ? null : copyFields(parsed);
+    },
+  };
+}
+
+export function contractFor(kind: IngestKind, options: ContractOptions): Contract {
+  switch (kind) {
+    case 'users':
+      return usersContract();
+    case 'surveys':
+      return surveysContract(options);
+    case 'usage':
+      return usageContract(options);
+  }
+}
+
+/** The kind a file holds, judged from its column names; null when they fit none. */
+export function inferKind(columnNames: readonly string[]): IngestKind | null {
+  const names = new Set(columnNames);
+  if (names.has('event_id')) return 'usage';
+  if (names.has('response_id')) return 'surveys';
+  if (names.has('user_id') && (names.has('signup_at') || names.has('plan'))) return 'users';
+  return null;
+}

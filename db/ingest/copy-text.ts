@@ -1,0 +1,19 @@
+/** Encoding for Postgres COPY's text format: tab-separated, `\N` for NULL. */
+
+export const COPY_NULL = '\\N';
+
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIAL_ALL = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+export function copyText(value: string): string {
+  return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]) : value;
+}
+
+export function copyBytea(bytes: Buffer): string {
+  return `\\\\x${bytes.toString('hex')}`;
+}
+
+export function copyLine(fields: readonly string[]): string {
+  return `${fields.join('\t')}\n`;
+}

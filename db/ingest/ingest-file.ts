@@ -1,0 +1,248 @@
+/**
+ * Loads one file into Postgres in one transaction: every record is stored or rejected
+ * with its reason, or nothing is (a crash or a kill rolls the whole file back). A file
+ * whose checksum is already recorded is a duplicate and loads nothing.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import pg from 'pg';
+import type { DatabaseHandle } from '../connection.js';
+import { CopyWriter, copyFromReadable } from '../copy-stream.js';
+import type { NeedCatalogue } from '../need-catalogue.js';
+import type { IngestKind } from '../schema.js';
+import { contractFor, type Contract } from './contracts.js';
+import { copyBytea, copyLine, copyText, COPY_NULL } from './copy-text.js';
+import { checkHeader, detectLayout, FileError } from './layout.js';
+import { createStageSql, mergeStaged, stageColumns, type MergeCounts } from './merge.js';
+import { scanFile, type FileLayout, type RecordSink, type ScanProgress } from './scan-file.js';
+
+export type FileStatus = 'loaded' | 'duplicate' | 'empty' | 'failed';
+
+export interface FileResult {
+  file: string;
+  kind: IngestKind | null;
+  status: FileStatus;
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+  /** Set when status is failed: why, naming the file (and line where there is one). */
+  error?: string;
+  batch_id?: string;
+}
+
+export interface IngestProgress extends ScanProgress {
+  file: string;
+  bytesTotal: number;
+  phase: 'checksum' | 'load' | 'reload' | 'merge';
+}
+
+export interface IngestOptions {
+  catalogue: NeedCatalogue;
+  maxFieldBytes: number;
+  /** Longest record read in full; longer ones are rejected. Default 16 MiB. */
+  maxLineBytes?: number;
+  /** Forces the kind instead of inferring it from the header. */
+  kind?: IngestKind;
+  onProgress?: (progress: IngestProgress) => void;
+}
+
+const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+const UNIQUE_VIOLATION = '23505';
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Writes every record to the staging table, valid or not. */
+class StageSink implements RecordSink {
+  private readonly nulls: string;
+  constructor(
+    private readonly writer: CopyWriter,
+    width: number,
+  ) {
+    this.nulls = '\t\\N'.repeat(width);
+  }
+  accept(line: number, raw: Buffer, fields: string[]): void {
+    this.writer.write(`${line}\t${COPY_NULL}\t${copyBytea(raw)}\t${copyLine(fields)}`);
+  }
+  reject(line: number, raw: Buffer, reason: string): void {
+    this.writer.write(`${line}\t${copyText(reason)}\t${copyBytea(raw)}${this.nulls}\n`);
+  }
+  drained(): Promise<void> {
+    return this.writer.drained();
+  }
+}
+
+/** Valid rows straight into their table; rejections to a spill file loaded afterwards. */
+class DirectSink implements RecordSink {
+  accepted = 0;
+  rejected = 0;
+  private readonly spill;
+  constructor(
+    private readonly writer: CopyWriter,
+    spillFile: string,
+    private readonly batchId: string,
+    private readonly fileName: string,
+  ) {
+    this.spill = createWriteStream(spillFile);
+  }
+  accept(_line: number, _raw: Buffer, fields: string[]): void {
+    this.accepted++;
+    this.writer.write(`${fields.join('\t')}\t${this.batchId}\n`);
+  }
+  reject(line: number, raw: Buffer, reason: string): void {
+    this.rejected++;
+    this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(reason), copyBytea(raw)]));
+  }
+  drained(): Promise<void> {
+    return this.writer.drained();
+  }
+  async close(): Promise<void> {
+    this.spill.end();
+    await finished(this.spill);
+  }
+}
+
+interface LoadContext {
+  client: pg.PoolClient;
+  file: string;
+  layout: FileLayout;
+  contract: Contract;
+  batchId: string;
+  options: IngestOptions;
+  progress: (phase: IngestProgress['phase']) => (p: ScanProgress) => void;
+}
+
+async function loadStaged(ctx: LoadContext): Promise<MergeCounts> {
+  const { client, contract } = ctx;
+  await client.query(createStageSql(contract));
+  const writer = new CopyWriter(client, stageColumns(contract));
+  const sink = new StageSink(writer, contract.outputColumns.length);
+  await scanFile(ctx.file, ctx.layout, contract, sink, { maxLineBytes: ctx.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, onProgress: ctx.progress('load') });
+  await writer.end();
+  ctx.progress('merge')({ bytesRead: 0, records: 0 });
+  return mergeStaged(client, contract, ctx.batchId, ctx.file);
+}
+
+/**
+ * Usage logs are large and their event ids almost always new, so valid rows are copied
+ * straight into usage_events. If an id clashes (a repeat inside the file, or one already
+ * stored) the attempt is rolled back to a savepoint and the file goes the staged way.
+ */
+async function loadDirect(ctx: LoadContext): Promise<MergeCounts> {
+  const { client, contract } = ctx;
+  const spillDir = await mkdtemp(join(tmpdir(), 'needloop-ingest-'));
+  const spillFile = join(spillDir, 'rejected.copy');
+  await client.query('savepoint direct_copy');
+  try {
+    const columns = contract.columns.map((c) => pg.escapeIdentifier(c.name)).join(', ');
+    const writer = new CopyWriter(client, `usage_events (${columns}, batch_id)`);
+    const sink = new DirectSink(writer, spillFile, ctx.batchId, ctx.file);
+    try {
+      await scanFile(ctx.file, ctx.layout, contract, sink, { maxLineBytes: ctx.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, onProgress: ctx.progress('load') });
+      await writer.end();
+    } finally {
+      await sink.close();
+    }
+    if (sink.rejected > 0) {
+      await copyFromReadable(client, 'rejected_rows (batch_id, file_name, line, reason, raw)', createReadStream(spillFile));
+    }
+    await client.query('release savepoint direct_copy');
+    return { accepted: sink.accepted, rejected: sink.rejected, duplicates: 0 };
+  } catch (error) {
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    await client.query('rollback to savepoint direct_copy');
+    return loadStaged({ ...ctx, progress: () => ctx.progress('reload') });
+  } finally {
+    await rm(spillDir, { recursive: true, force: true });
+  }
+}
+
+function failed(file: string, kind: IngestKind | null, error: unknown): FileResult {
+  const message = error instanceof FileError ? error.message : `${file}: ${(error as Error).message ?? String(error)}`;
+  return { file, kind, status: 'failed', accepted: 0, rejected: 0, duplicates: 0, error: message };
+}
+
+export async function ingestFile(handle: DatabaseHandle, file: string, options: IngestOptions): Promise<FileResult> {
+  let bytesTotal: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new FileError(`${file}: not a regular file`);
+    bytesTotal = info.size;
+  } catch (error) {
+    return failed(file, options.kind ?? null, error instanceof FileError ? error : new FileError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`));
+  }
+  const progress = (phase: IngestProgress['phase']) => (p: ScanProgress) => options.onProgress?.({ file, bytesTotal, phase, ...p });
+
+  let kind: IngestKind | null = options.kind ?? null;
+  let client: pg.PoolClient | null = null;
+  try {
+    progress('checksum')({ bytesRead: 0, records: 0 });
+    const checksum = await sha256(file);
+    const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    const layout = await detectLayout(file, options.kind, maxLineBytes);
+    kind = layout.kind;
+    if (kind === null) return { file, kind, status: 'empty', accepted: 0, rejected: 0, duplicates: 0 };
+    const contract = contractFor(kind, options);
+    checkHeader(file, layout, contract);
+
+    client = await handle.pool.connect();
+    await client.query('begin');
+    await client.query(`set local time zone 'UTC'`);
+    // Two processes given the same file load it once: the second waits here, then sees
+    // the first one's batch.
+    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`needloop-ingest:${checksum}`]);
+    const existing = await client.query<{ id: string; kind: IngestKind }>('select id, kind from ingest_batches where checksum = $1', [checksum]);
+    if (existing.rows.length > 0) {
+      await client.query('rollback');
+      return { file, kind: existing.rows[0].kind, status: 'duplicate', accepted: 0, rejected: 0, duplicates: 0, batch_id: existing.rows[0].id };
+    }
+    const { rows } = await client.query<{ id: string }>(
+      `insert into ingest_batches (file_name, checksum, kind, status, bytes, rows_total, accepted, rejected, duplicates, started_at)
+       values ($1, $2, $3, 'complete', $4, 0, 0, 0, 0, now()) returning id`,
+      [file, checksum, kind, bytesTotal],
+    );
+    const batchId = rows[0].id;
+    const ctx: LoadContext = { client, file, layout, contract, batchId, options, progress };
+    const counts = kind === 'usage' ? await loadDirect(ctx) : await loadStaged(ctx);
+    const total = counts.accepted + counts.rejected + counts.duplicates;
+    const status = total === 0 ? 'empty' : 'complete';
+    await client.query(
+      `update ingest_batches set status = $2, rows_total = $3, accepted = $4, rejected = $5, duplicates = $6, finished_at = clock_timestamp() where id = $1`,
+      [batchId, status, total, counts.accepted, counts.rejected, counts.duplicates],
+    );
+    await client.query('commit');
+    return { file, kind, status: total === 0 ? 'empty' : 'loaded', ...counts, batch_id: batchId };
+  } catch (error) {
+    await client?.query('rollback').catch(() => undefined);
+    return failed(file, kind, error);
+  } finally {
+    client?.release();
+  }
+}
+
+const KIND_ORDER: Record<IngestKind, number> = { users: 0, surveys: 1, usage: 2 };
+
+/**
+ * Loads several files, users before surveys before usage logs (when kinds are known from
+ * the file names' headers); each file is its own transaction, and one failing file does
+ * not stop the others.
+ */
+export async function ingestFiles(handle: DatabaseHandle, files: readonly string[], options: IngestOptions): Promise<FileResult[]> {
+  const ordered = await Promise.all(
+    files.map(async (file, index) => {
+      const kind = options.kind ?? (await detectLayout(file, undefined, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES).then((l) => l.kind).catch(() => null));
+      return { file, index, rank: kind === null ? 3 : KIND_ORDER[kind] };
+    }),
+  );
+  ordered.sort((a, b) => a.rank - b.rank || a.index - b.index);
+  const results = new Array<FileResult>(files.length);
+  for (const { file, index } of ordered) results[index] = await ingestFile(handle, file, options);
+  return results;
+}

@@ -1,0 +1,7 @@
+// Every migration, by name. Names sort in the order they run; add new ones at the end.
+import type { Migration } from 'kysely';
+import * as ingest from './2026-11-23T20-00-ingest.js';
+
+export const migrations: Record<string, Migration> = {
+  '2026-11-23T20-00-ingest': ingest,
+};

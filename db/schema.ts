@@ -1,0 +1,109 @@
+/**
+ * Kysely's view of the needloop database. Column names are snake_case as in Postgres;
+ * `Generated<>` marks columns with defaults; nullable columns are `T | null`.
+ */
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** bigint columns come back from pg as strings; we insert numbers. */
+type BigId = ColumnType<string, number | string, number | string>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export type IngestKind = 'users' | 'surveys' | 'usage';
+export type Plan = 'free' | 'pro' | 'enterprise';
+export type Outcome = 'success' | 'failure' | 'abandoned';
+export type Feedback = 'confirmed' | 'corrected';
+
+export interface NeedsTable {
+  id: string;
+  label_en: string;
+  label_zh: string;
+  category: 'functional' | 'emotional' | 'sustainability' | 'price';
+}
+
+export interface IngestBatchesTable {
+  id: Generated<BigId>;
+  file_name: string;
+  checksum: string;
+  kind: IngestKind;
+  status: 'complete' | 'empty';
+  bytes: BigId;
+  rows_total: number;
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+  started_at: Timestamp;
+  finished_at: Generated<Timestamp>;
+}
+
+export interface RejectedRowsTable {
+  id: Generated<BigId>;
+  batch_id: BigId;
+  file_name: string;
+  line: number;
+  reason: string;
+  raw: Buffer;
+}
+
+export interface UsersTable {
+  user_id: string;
+  signup_at: Timestamp;
+  plan: Plan;
+  country: string | null;
+  industry: string | null;
+  batch_id: BigId;
+}
+
+export interface SurveyResponsesTable {
+  response_id: string;
+  user_id: string;
+  submitted_at: Timestamp;
+  nps: number | null;
+  csat: number | null;
+  comment: string | null;
+  batch_id: BigId;
+}
+
+export interface SurveyAnswersTable {
+  response_id: string;
+  need_id: string;
+  importance: number | null;
+  satisfaction: number | null;
+  kano_functional: number | null;
+  kano_dysfunctional: number | null;
+}
+
+export interface UsageEventsTable {
+  event_id: string;
+  user_id: string;
+  ts: Timestamp;
+  session_id: string | null;
+  feature: string;
+  request_text: string | null;
+  predicted_intent: string | null;
+  confidence: number | null;
+  model_version: string | null;
+  outcome: Outcome;
+  latency_ms: number | null;
+  rating: number | null;
+  feedback: Feedback | null;
+  corrected_intent: string | null;
+  batch_id: BigId;
+}
+
+export interface Database {
+  needs: NeedsTable;
+  ingest_batches: IngestBatchesTable;
+  rejected_rows: RejectedRowsTable;
+  users: UsersTable;
+  survey_responses: SurveyResponsesTable;
+  survey_answers: SurveyAnswersTable;
+  usage_events: UsageEventsTable;
+}
+
+export type IngestBatch = Selectable<IngestBatchesTable>;
+export type RejectedRow = Selectable<RejectedRowsTable>;
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type SurveyResponse = Selectable<SurveyResponsesTable>;
+export type SurveyAnswer = Selectable<SurveyAnswersTable>;
+export type UsageEvent = Selectable<UsageEventsTable>;
