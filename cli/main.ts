@@ -1,0 +1,38 @@
+/**
+ * The `needloop` command line. Thin by design: each command parses its flags, calls one
+ * function and prints the result — sentences on a terminal, JSON with `--json`.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { CatalogueError } from '../db/need-catalogue.js';
+import { GenerateError } from '../scenarios/generate.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerIngest } from './commands/ingest.js';
+import { registerStart } from './commands/start.js';
+import { UserError } from './output.js';
+
+let config: Config | null = null;
+const getConfig = (): Config => (config ??= loadConfig());
+
+const program = new Command('needloop')
+  .description('User-needs analytics and feedback-driven retraining for AI products')
+  .showHelpAfterError('(run needloop --help for usage)')
+  .exitOverride();
+
+registerStart(program, getConfig);
+registerGenerate(program, getConfig);
+registerIngest(program, getConfig);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else if (error instanceof UserError || error instanceof ConfigError || error instanceof CatalogueError || error instanceof GenerateError) {
+    process.stderr.write(`needloop: ${error.message}\n`);
+    process.exitCode = error instanceof UserError ? error.exitCode : 2;
+  } else {
+    process.stderr.write(`needloop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,22 @@
+/** How commands answer: JSON on stdout for machines, sentences for people. */
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function say(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** An error the user can act on: printed without a stack trace, with an exit code. */
+export class UserError extends Error {
+  override name = 'UserError';
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+export const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
