@@ -2,7 +2,6 @@
  * Bulk COPY helpers over pg-copy-streams: a buffered writer with back-pressure, so a
  * producer can push millions of lines without holding them in memory.
  */
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type pg from 'pg';
@@ -36,7 +35,15 @@ export class CopyWriter {
     if (this.failure !== null) throw this.failure;
     if (!this.mustDrain) return;
     this.mustDrain = false;
-    await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('error', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('error', done);
+    });
     if (this.failure !== null) throw this.failure;
   }
 

@@ -21,7 +21,7 @@ export interface NeedsTable {
 }
 
 export interface IngestBatchesTable {
-  id: Generated<BigId>;
+  id: Generated<string>;
   file_name: string;
   checksum: string;
   kind: IngestKind;
@@ -36,7 +36,7 @@ export interface IngestBatchesTable {
 }
 
 export interface RejectedRowsTable {
-  id: Generated<BigId>;
+  id: Generated<string>;
   batch_id: BigId;
   file_name: string;
   line: number;

@@ -1,0 +1,70 @@
+/**
+ * Shared pieces of the benchmarks: a throw-away Postgres server, the machine's
+ * description, a timer, and printing (a table for people, JSON with --json).
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { connect, type DatabaseHandle } from '../db/connection.js';
+import { startEmbeddedServer, type EmbeddedServer } from '../db/embedded-server.js';
+
+export const json = process.argv.includes('--json');
+
+export function machine(): string {
+  return `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+export function log(message: string): void {
+  if (!json) process.stderr.write(`${message}\n`);
+}
+
+export async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const start = process.hrtime.bigint();
+  const result = await work();
+  return { result, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+/** A fresh Postgres server for one benchmark, with databases made on demand. */
+export async function benchServer(port = 54400 + Math.floor(Math.random() * 500)): Promise<{
+  server: EmbeddedServer;
+  database(name: string): Promise<DatabaseHandle>;
+  stop(): Promise<void>;
+}> {
+  const dir = await mkdtemp(join(tmpdir(), 'needloop-bench-'));
+  await chmod(dir, 0o755);
+  const server = await startEmbeddedServer({ dataDir: join(dir, 'data'), port });
+  const handles: DatabaseHandle[] = [];
+  return {
+    server,
+    async database(name) {
+      const admin = new pg.Client({ connectionString: server.adminUrl });
+      await admin.connect();
+      await admin.query(`create database ${pg.escapeIdentifier(name)}`);
+      await admin.end();
+      const url = new URL(server.adminUrl);
+      url.pathname = `/${name}`;
+      const handle = await connect(url.toString());
+      handles.push(handle);
+      return handle;
+    },
+    async stop() {
+      for (const h of handles) await h.close();
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function report(name: string, rows: Record<string, string | number>[], extra: Record<string, unknown>): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ bench: name, machine: machine(), results: rows, ...extra }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`\n${name} — ${machine()}\n`);
+  const keys = Object.keys(rows[0]);
+  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
+  process.stdout.write(`${keys.map((k, i) => k.padEnd(widths[i])).join('  ')}\n`);
+  for (const r of rows) process.stdout.write(`${keys.map((k, i) => String(r[k]).padEnd(widths[i])).join('  ')}\n`);
+  for (const [k, v] of Object.entries(extra)) process.stdout.write(`${k}: ${typeof v === 'number' ? v.toFixed(2) : String(v)}\n`);
+}
