@@ -8,6 +8,8 @@ import { CatalogueError } from '../db/need-catalogue.js';
 import { GenerateError } from '../scenarios/generate.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerNeeds } from './commands/needs.js';
+import { registerSegment } from './commands/segment.js';
 import { registerStart } from './commands/start.js';
 import { UserError } from './output.js';
 
@@ -22,6 +24,8 @@ const program = new Command('needloop')
 registerStart(program, getConfig);
 registerGenerate(program, getConfig);
 registerIngest(program, getConfig);
+registerSegment(program, getConfig);
+registerNeeds(program, getConfig);
 
 try {
   await program.parseAsync(process.argv);

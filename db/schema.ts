@@ -90,6 +90,69 @@ export interface UsageEventsTable {
   batch_id: BigId;
 }
 
+export interface PipelineRunsTable {
+  id: Generated<string>;
+  kind: string;
+  status: string;
+  window_from: Timestamp | null;
+  window_to: Timestamp | null;
+  started_at: Generated<Timestamp>;
+  finished_at: Timestamp | null;
+}
+
+type Json<T> = ColumnType<T, string, string>;
+
+export interface SegmentRunsTable {
+  id: Generated<string>;
+  pipeline_run_id: BigId | null;
+  window_from: Timestamp;
+  window_to: Timestamp;
+  k: number;
+  k_requested: string;
+  seed: string;
+  silhouette: number | null;
+  features: Json<{ names: string[]; means: number[]; stds: number[] }>;
+  tried: Json<{ k: number; silhouette: number | null }[]>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface SegmentsTable {
+  segment_run_id: BigId;
+  segment_id: number;
+  name: string;
+  size: number;
+  centroid: Json<Record<string, number>>;
+  distinctive: Json<{ feature: string; z: number; value: number; overall: number }[]>;
+}
+
+export interface UserSegmentsTable {
+  segment_run_id: BigId;
+  user_id: string;
+  segment_id: number;
+}
+
+export interface NeedAnalysesTable {
+  id: Generated<string>;
+  pipeline_run_id: BigId | null;
+  segment_run_id: BigId | null;
+  window_from: Timestamp;
+  window_to: Timestamp;
+  result: Json<unknown>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface NeedScoresTable {
+  need_analysis_id: BigId;
+  need_id: string;
+  segment_id: number;
+  n: number;
+  importance: number | null;
+  satisfaction: number | null;
+  opportunity: number | null;
+  kano_category: string | null;
+  kano: Json<Record<string, number | string | null>>;
+}
+
 export interface Database {
   needs: NeedsTable;
   ingest_batches: IngestBatchesTable;
@@ -98,6 +161,12 @@ export interface Database {
   survey_responses: SurveyResponsesTable;
   survey_answers: SurveyAnswersTable;
   usage_events: UsageEventsTable;
+  pipeline_runs: PipelineRunsTable;
+  segment_runs: SegmentRunsTable;
+  segments: SegmentsTable;
+  user_segments: UserSegmentsTable;
+  need_analyses: NeedAnalysesTable;
+  need_scores: NeedScoresTable;
 }
 
 export type IngestBatch = Selectable<IngestBatchesTable>;

@@ -9,7 +9,7 @@ import { Faker, en } from '@faker-js/faker';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { csvField, FileWriter } from './file-writer.js';
 import { KANO_OF, PERSONAS, type KanoCategory, type Persona } from './personas.js';
-import { Random } from './random.js';
+import { Random } from '../analytics/seeded-random.js';
 import { COMMENTS, FEATURE_OF, PHRASINGS, SLOTS } from './request-templates.js';
 
 export const SCENARIOS = ['stable', 'emerging-need', 'vocabulary-shift', 'segment-shift'] as const;

@@ -5,7 +5,10 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { sql } from 'kysely';
+import { analyzeNeeds } from '../../activities/analyze-needs.js';
+import { segmentUsersInWindow } from '../../activities/segment-users.js';
 import type { Config } from '../../config.js';
+import { loadCatalogue } from '../../db/need-catalogue.js';
 import type { DatabaseHandle } from '../../db/connection.js';
 import type { FileResult } from '../../db/ingest/ingest-file.js';
 import { printJson, say } from '../output.js';
@@ -42,17 +45,36 @@ export function registerStart(program: Command, config: () => Config): void {
           ingested = await ingestWithProgress(handle, cfg, [generated.files.users, generated.files.surveys, generated.files.usage], { json });
           if (!json) for (const r of ingested) say(describeResult(r));
         }
-        return { database: handle.location, demo_dir: demoDir, ingested, counts: await tableCounts(handle) };
+        const counts = await tableCounts(handle);
+        // The pipeline as far as it exists: segment the users of the last 28 days, then
+        // score their needs overall and per segment.
+        const segments = counts.events === 0 ? null : await segmentUsersInWindow({ handle }, { k: 'auto', seed: '1' });
+        const needs = counts.responses === 0 ? null : await analyzeNeeds({ handle, catalogue: loadCatalogue(cfg.catalogueFile) }, { bySegment: segments !== null });
+        return { database: handle.location, demo_dir: demoDir, ingested, counts, segments, needs };
       });
       if (json) {
-        printJson(summary);
+        printJson({
+          ...summary,
+          segments: summary.segments && { segment_run_id: summary.segments.segment_run_id, k: summary.segments.k, silhouette: summary.segments.silhouette, segments: summary.segments.segments },
+          needs: summary.needs && { analysis_id: summary.needs.analysis_id, window: summary.needs.window, needs: summary.needs.needs.filter((n) => n.segment === null), nps: summary.needs.nps, csat: summary.needs.csat },
+        });
         return;
       }
       const c = summary.counts;
       say();
       say(`Database: ${summary.database}`);
       say(`  ${c.users} users, ${c.responses} survey responses, ${c.events} usage events from ${c.batches} files; ${c.rejected} rejected rows kept with their reasons`);
-      say('Next: `needloop ingest FILE...` to load your own exports (see README.md for the formats).');
+      if (summary.segments !== null) {
+        const s = summary.segments;
+        say(`Segments (users active ${s.window!.from.slice(0, 10)} to ${s.window!.to.slice(0, 10)}): ${s.segments.map((g) => `${g.name} (${g.size})`).join(', ')} — segment run ${s.segment_run_id}`);
+      }
+      if (summary.needs !== null) {
+        const n = summary.needs;
+        const top = n.needs.filter((r) => r.segment === null && r.opportunity !== null).sort((a, b) => b.opportunity! - a.opportunity!).slice(0, 3);
+        say(`Most unmet needs (opportunity 0–20): ${top.map((r) => `${r.need} ${r.opportunity!.toFixed(1)}`).join(', ')}`);
+        say(`NPS ${n.nps.value?.toFixed(1) ?? '–'} (n=${n.nps.n}), CSAT ${n.csat.value?.toFixed(1) ?? '–'}% (n=${n.csat.n}) — need analysis ${n.analysis_id}`);
+      }
+      say('Next: `needloop needs --by-segment` and `needloop segment` for the details; `needloop ingest FILE...` to load your own exports (formats in README.md).');
       if (summary.ingested.some((r) => r.status === 'failed')) process.exitCode = 1;
     });
 }

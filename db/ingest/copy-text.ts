@@ -17,3 +17,11 @@ export function copyBytea(bytes: Buffer): string {
 export function copyLine(fields: readonly string[]): string {
   return `${fields.join('\t')}\n`;
 }
+
+const UNESCAPES: Record<string, string> = { '\\\\': '\\', '\\t': '\t', '\\n': '\n', '\\r': '\r' };
+
+/** The inverse of copyText; `\N` reads as null. */
+export function fromCopyText(field: string): string | null {
+  if (field === COPY_NULL) return null;
+  return field.indexOf('\\') === -1 ? field : field.replace(/\\[\\tnr]/g, (e) => UNESCAPES[e]);
+}

@@ -1,7 +1,9 @@
 // Every migration, by name. Names sort in the order they run; add new ones at the end.
 import type { Migration } from 'kysely';
+import * as analysis from './2026-11-23T21-00-analysis.js';
 import * as ingest from './2026-11-23T20-00-ingest.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
+  '2026-11-23T21-00-analysis': analysis,
 };

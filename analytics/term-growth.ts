@@ -1,0 +1,51 @@
+import { words } from './tokenize.js';
+
+/** Words that carry no topic, left out of term statistics. */
+const STOPWORDS = new Set(
+  ('a an the and or but of to in on for with at by from is are was were be been it its this that these those i me my we our you your ' +
+    'he she they them their not no so too very can could would should will just than then there here what which who how when where ' +
+    'do does did have has had am as if about after before into more most much many some any all also only own same such again ' +
+    '的 了 是 我 你 他 她 它 们 在 和 就 都 也 很 有 不 吗 呢 吧 啊 这 那 个 一 上 下 对 与 及 等 把 被 让 给 为')
+    .split(' '),
+);
+
+export interface TermGrowth {
+  term: string;
+  /** Occurrences in the current window. */
+  count: number;
+  /** Share of all (non-stopword) terms in each window. */
+  current_share: number;
+  previous_share: number;
+  growth: number;
+}
+
+function shares(texts: Iterable<string>): { counts: Map<string, number>; total: number } {
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const text of texts) {
+    for (const w of words(text)) {
+      if (STOPWORDS.has(w)) continue;
+      counts.set(w, (counts.get(w) ?? 0) + 1);
+      total++;
+    }
+  }
+  return { counts, total };
+}
+
+/**
+ * The terms whose share of all terms grew most from the previous window to the current
+ * one (a term new in the current window grows by its whole share). Terms seen fewer than
+ * `minCount` times now are ignored as noise.
+ */
+export function termGrowth(current: Iterable<string>, previous: Iterable<string>, options: { top?: number; minCount?: number } = {}): TermGrowth[] {
+  const now = shares(current);
+  const before = shares(previous);
+  const out: TermGrowth[] = [];
+  for (const [term, count] of now.counts) {
+    if (count < (options.minCount ?? 3)) continue;
+    const currentShare = count / now.total;
+    const previousShare = before.total === 0 ? 0 : (before.counts.get(term) ?? 0) / before.total;
+    if (currentShare > previousShare) out.push({ term, count, current_share: currentShare, previous_share: previousShare, growth: currentShare - previousShare });
+  }
+  return out.sort((a, b) => b.growth - a.growth || a.term.localeCompare(b.term)).slice(0, options.top ?? 10);
+}
