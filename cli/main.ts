@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { CatalogueError } from '../db/need-catalogue.js';
 import { GenerateError } from '../scenarios/generate.js';
+import { registerDrift } from './commands/drift.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerNeeds } from './commands/needs.js';
@@ -26,6 +27,7 @@ registerGenerate(program, getConfig);
 registerIngest(program, getConfig);
 registerSegment(program, getConfig);
 registerNeeds(program, getConfig);
+registerDrift(program, getConfig);
 
 try {
   await program.parseAsync(process.argv);

@@ -153,6 +153,31 @@ export interface NeedScoresTable {
   kano: Json<Record<string, number | string | null>>;
 }
 
+export interface DriftRunsTable {
+  id: Generated<string>;
+  pipeline_run_id: BigId | null;
+  segment_run_id: BigId | null;
+  reference_from: Timestamp;
+  reference_to: Timestamp;
+  current_from: Timestamp;
+  current_to: Timestamp;
+  dataset_drift: boolean;
+  drift_share: number;
+  retrain: boolean;
+  result: Json<unknown>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface DriftResultsTable {
+  drift_run_id: BigId;
+  segment_id: number;
+  column_name: string;
+  drifted: boolean | null;
+  method: string | null;
+  reason: string;
+  statistics: Json<Record<string, unknown>>;
+}
+
 export interface Database {
   needs: NeedsTable;
   ingest_batches: IngestBatchesTable;
@@ -167,6 +192,8 @@ export interface Database {
   user_segments: UserSegmentsTable;
   need_analyses: NeedAnalysesTable;
   need_scores: NeedScoresTable;
+  drift_runs: DriftRunsTable;
+  drift_results: DriftResultsTable;
 }
 
 export type IngestBatch = Selectable<IngestBatchesTable>;

@@ -49,6 +49,8 @@ export interface GroundTruth {
   change_date: string | null;
   new_need: string | null;
   changed_columns: string[];
+  /** Columns that move only as a side effect; every column in neither list is unchanged. */
+  affected_columns: string[];
   changed_needs: string[];
   personas: string[];
   users: { user_id: string; persona: string }[];
@@ -71,17 +73,27 @@ const SEGMENT_SHIFT_ACTIVITY: Record<string, number> = { writers: 2.5, students:
 const SEGMENT_SHIFT_SATISFACTION: Record<string, number> = { translate_text: -1.8, summarize_documents: -1.6 };
 const EMERGING_WEIGHT: Record<string, number> = { builders: 0.35, analysts: 0.25, managers: 0.3 };
 
+/** Columns each scenario changes directly: drift detection must find them. */
 const CHANGED_COLUMNS: Record<ScenarioName, string[]> = {
   stable: [],
   'emerging-need': [
-    'request_text', 'predicted_intent', 'confidence', 'feature', 'outcome', 'feedback', 'corrected_intent',
+    'request_text', 'request_length', 'confidence', 'feature', 'rating', 'feedback', 'corrected_intent',
     `imp_${EMERGING_NEED}`, `sat_${EMERGING_NEED}`, `kano_f_${EMERGING_NEED}`, `kano_d_${EMERGING_NEED}`,
   ],
-  'vocabulary-shift': ['request_text', 'predicted_intent', 'confidence', 'outcome', 'feedback', 'corrected_intent'],
-  'segment-shift': [
-    'feature', 'request_text', 'predicted_intent', 'latency_ms', 'outcome', 'feedback', 'corrected_intent',
-    'nps', 'csat', ...Object.keys(SEGMENT_SHIFT_SATISFACTION).map((n) => `sat_${n}`),
-  ],
+  'vocabulary-shift': ['request_text', 'request_length', 'confidence', 'outcome', 'rating', 'feedback', 'corrected_intent'],
+  'segment-shift': ['feature', 'request_text', 'predicted_intent', 'latency_ms', 'nps', 'csat', ...Object.keys(SEGMENT_SHIFT_SATISFACTION).map((n) => `sat_${n}`)],
+};
+
+/**
+ * Columns that move only as a side effect of the change (more wrong predictions mean more
+ * failures; a new persona mix brings its own feedback habits); small enough that drift
+ * detection may or may not flag them. Every other column is unchanged.
+ */
+const AFFECTED_COLUMNS: Record<ScenarioName, string[]> = {
+  stable: [],
+  'emerging-need': ['predicted_intent', 'outcome'],
+  'vocabulary-shift': ['predicted_intent'],
+  'segment-shift': ['request_length', 'outcome', 'rating', 'feedback', 'corrected_intent'],
 };
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
@@ -315,6 +327,7 @@ export async function generateScenario(options: GenerateOptions): Promise<Genera
     change_date: scenario === 'stable' ? null : isoDate(startMs + changeDay * DAY_MS),
     new_need: scenario === 'emerging-need' ? EMERGING_NEED : null,
     changed_columns: CHANGED_COLUMNS[scenario],
+    affected_columns: AFFECTED_COLUMNS[scenario],
     changed_needs: scenario === 'emerging-need' ? [EMERGING_NEED] : scenario === 'segment-shift' ? Object.keys(SEGMENT_SHIFT_SATISFACTION) : [],
     personas: personas.map((p) => p.id),
     users: population.map((u) => ({ user_id: u.id, persona: u.persona.id })),

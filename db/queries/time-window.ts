@@ -23,6 +23,13 @@ export function parseWindowBound(value: string, flag: string, end: boolean): Dat
   return new Date(end && DATE.test(value) ? ms + DAY_MS : ms);
 }
 
+/** Just after the latest row of `table` (the end of a window holding it); null when empty. */
+export async function latestTime(db: Kysely<Database>, table: 'usage_events' | 'survey_responses'): Promise<Date | null> {
+  const column = table === 'usage_events' ? sql.ref('ts') : sql.ref('submitted_at');
+  const { rows } = await sql<{ last: Date | null }>`select max(${column}) as last from ${sql.table(table)}`.execute(db);
+  return rows[0].last === null ? null : new Date(rows[0].last.getTime() + 1);
+}
+
 /**
  * The window asked for. A missing `to` is just after the last row of `table`; a missing
  * `from` is 28 days before `to`. Null when a bound is missing and there is no data.
@@ -34,10 +41,9 @@ export async function resolveWindow(
 ): Promise<TimeWindow | null> {
   let { from, to } = bounds;
   if (to === undefined) {
-    const column = table === 'usage_events' ? sql.ref('ts') : sql.ref('submitted_at');
-    const { rows } = await sql<{ last: Date | null }>`select max(${column}) as last from ${sql.table(table)}`.execute(db);
-    if (rows[0].last === null) return null;
-    to = new Date(rows[0].last.getTime() + 1);
+    const last = await latestTime(db, table);
+    if (last === null) return null;
+    to = last;
   }
   from ??= new Date(to.getTime() - DEFAULT_WINDOW_DAYS * DAY_MS);
   if (from >= to) throw new WindowError(`the window is empty: --from ${from.toISOString()} is not before --to ${to.toISOString()}`);

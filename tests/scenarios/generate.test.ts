@@ -40,7 +40,7 @@ describe('generateScenario', () => {
 
   it('stable has no change date, no new need and no changed columns', async () => {
     const { truth } = await generateScenario({ ...small, outDir: `${files.dir}/stable`, scenario: 'stable' });
-    expect(truth).toMatchObject({ change_date: null, new_need: null, changed_columns: [], changed_needs: [] });
+    expect(truth).toMatchObject({ change_date: null, new_need: null, changed_columns: [], affected_columns: [], changed_needs: [] });
   });
 
   it('emerging-need: the new need is in the catalogue, absent from every event before change_date and present after', async () => {

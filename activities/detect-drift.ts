@@ -1,0 +1,215 @@
+/**
+ * Drift between a reference and a current window of the stored data: usage columns,
+ * survey answers, request texts, predictions and model performance, for all users and for
+ * each segment of the latest segmentation — summarised in Postgres, judged in analytics/,
+ * stored for the report, ending in a retraining decision.
+ */
+import {
+  applyPersistence,
+  categoricalColumnDrift,
+  datasetDrift,
+  DEFAULT_DRIFT_SHARE,
+  DEFAULT_RETRAIN_THRESHOLDS,
+  emergingNeeds,
+  NONE,
+  numericColumnDrift,
+  numericWindows,
+  performanceDrift,
+  retrainDecision,
+  textDrift,
+  type ColumnDrift,
+  type DatasetDrift,
+  type DriftRule,
+  type EmergingNeed,
+  type PerformanceDrift,
+  type RetrainDecision,
+  type RetrainThresholds,
+  type TextDrift,
+} from '../analytics/index.js';
+import type { DatabaseHandle } from '../db/connection.js';
+import { binCountsOf, categoryCountsOf, numericSamples, referenceStats, textSample, type DriftTable, type Population } from '../db/queries/drift-windows.js';
+import { driftHistory, storeDriftRun } from '../db/queries/drift-runs.js';
+import { confidenceBins, correctedExamples, correctionsByIntent, labelledPairs, predictedIntents } from '../db/queries/feedback.js';
+import { latestSegmentRun } from '../db/queries/segment-runs.js';
+import { surveyColumns } from '../db/queries/survey-values.js';
+import { latestTime, type TimeWindow } from '../db/queries/time-window.js';
+import { AnalysisError } from './analyze-needs.js';
+
+/** The usage columns checked for drift (request_text is judged as text). */
+export const USAGE_DRIFT_TABLE: DriftTable = {
+  table: 'usage_events',
+  time: 'ts',
+  key: 'event_id',
+  user: 'user_id',
+  columns: [
+    { name: 'feature', type: 'categorical', expression: 't.feature' },
+    { name: 'predicted_intent', type: 'categorical', expression: 't.predicted_intent' },
+    { name: 'confidence', type: 'numeric', expression: 't.confidence' },
+    { name: 'model_version', type: 'categorical', expression: 't.model_version' },
+    { name: 'outcome', type: 'categorical', expression: 't.outcome' },
+    { name: 'latency_ms', type: 'numeric', expression: 't.latency_ms' },
+    { name: 'rating', type: 'numeric', expression: 't.rating' },
+    { name: 'feedback', type: 'categorical', expression: 't.feedback' },
+    { name: 'corrected_intent', type: 'categorical', expression: 't.corrected_intent' },
+    { name: 'request_length', type: 'numeric', expression: 'char_length(t.request_text)' },
+  ],
+};
+export const PREDICTION_COLUMNS = ['predicted_intent', 'confidence'];
+export const DEFAULT_CURRENT_DAYS = 7;
+export const DEFAULT_REFERENCE_DAYS = 28;
+const DAY_MS = 86_400_000;
+
+export interface DriftWindowsInput {
+  referenceFrom?: Date;
+  referenceTo?: Date;
+  currentFrom?: Date;
+  currentTo?: Date;
+}
+
+export interface DriftInput extends DriftWindowsInput {
+  /** Only these columns (usage or survey names); all when absent. */
+  columns?: readonly string[];
+  rules?: Readonly<Record<string, DriftRule>>;
+  driftShare?: number;
+  /** A column counts as drifted only after this many consecutive drifted windows. */
+  persistence?: number;
+  /** Per-segment drift when a segmentation exists (default true). */
+  bySegment?: boolean;
+  thresholds?: Partial<RetrainThresholds>;
+  pipelineRunId?: string | null;
+}
+
+/** A window of the database, or an exported file. */
+export type DriftSource = { from: string; to: string } | { file: string };
+
+export interface DriftResult extends DatasetDrift {
+  reference: DriftSource;
+  current: DriftSource;
+  text: TextDrift | null;
+  performance: PerformanceDrift | null;
+  emerging_needs: EmergingNeed[];
+  retrain: RetrainDecision;
+  segments: ({ segment: number; name: string } & DatasetDrift)[];
+  segment_run_id: string | null;
+  drift_run_id: string | null;
+}
+
+/** Default windows: the last week of data, against the four weeks before it. */
+export async function resolveDriftWindows(handle: DatabaseHandle, input: DriftWindowsInput): Promise<{ reference: TimeWindow; current: TimeWindow }> {
+  const currentTo = input.currentTo ?? (await latestTime(handle.db, 'usage_events'));
+  if (currentTo === null) throw new AnalysisError('no usage events are stored yet: ingest a usage file first');
+  const current = { from: input.currentFrom ?? new Date(currentTo.getTime() - DEFAULT_CURRENT_DAYS * DAY_MS), to: currentTo };
+  const referenceTo = input.referenceTo ?? current.from;
+  const reference = { from: input.referenceFrom ?? new Date(referenceTo.getTime() - DEFAULT_REFERENCE_DAYS * DAY_MS), to: referenceTo };
+  for (const [name, w] of [['reference', reference], ['current', current]] as const) {
+    if (w.from >= w.to) throw new AnalysisError(`the ${name} window is empty: ${w.from.toISOString()} is not before ${w.to.toISOString()}`);
+  }
+  return { reference, current };
+}
+
+function pick(columns: ColumnDrift[], wanted: readonly string[] | undefined): ColumnDrift[] {
+  return wanted === undefined ? columns : columns.filter((c) => wanted.includes(c.column));
+}
+
+/** Column drift of one population (all users or one segment), usage and survey columns. */
+async function populationColumns(handle: DatabaseHandle, ref: Population, cur: Population, rules: Readonly<Record<string, DriftRule>>): Promise<ColumnDrift[]> {
+  const { db } = handle;
+  const spec = USAGE_DRIFT_TABLE;
+  const [refStats, curCats, refCats, curSurvey, refSurvey] = await Promise.all([
+    referenceStats(db, spec, ref),
+    categoryCountsOf(db, spec, cur, NONE),
+    categoryCountsOf(db, spec, ref, NONE),
+    surveyColumns(db, cur),
+    surveyColumns(db, ref),
+  ]);
+  const edges = new Map([...refStats.columns].map(([name, s]) => [name, s.edges]));
+  const [refBins, curBins] = await Promise.all([binCountsOf(db, spec, ref, edges), binCountsOf(db, spec, cur, edges)]);
+  const [refSample, curSample] = await Promise.all([numericSamples(db, spec, ref, refBins.rows), numericSamples(db, spec, cur, curBins.rows)]);
+  const columns: ColumnDrift[] = [];
+  for (const c of spec.columns) {
+    const rule = rules[c.name] ?? {};
+    if (c.type === 'categorical') {
+      columns.push(categoricalColumnDrift(c.name, refCats.get(c.name)!, curCats.get(c.name)!, rule));
+      continue;
+    }
+    const stats = refStats.columns.get(c.name)!;
+    columns.push(
+      numericColumnDrift(
+        c.name,
+        { n: stats.n, std: stats.std, edges: stats.edges, sample: refSample.get(c.name)!, bins: refBins.bins.get(c.name)! },
+        { n: curBins.n.get(c.name)!, sample: curSample.get(c.name)!, bins: curBins.bins.get(c.name)! },
+        rule,
+      ),
+    );
+  }
+  const surveyNames = [...new Set([...refSurvey.keys(), ...curSurvey.keys()])].filter((n) => (refSurvey.get(n)?.length ?? 0) + (curSurvey.get(n)?.length ?? 0) > 0);
+  for (const name of surveyNames) {
+    const w = numericWindows(refSurvey.get(name) ?? [], curSurvey.get(name) ?? []);
+    columns.push(numericColumnDrift(name, w.reference, w.current, rules[name] ?? {}));
+  }
+  return columns;
+}
+
+export async function detectDrift(deps: { handle: DatabaseHandle }, input: DriftInput = {}): Promise<DriftResult> {
+  const { handle } = deps;
+  const { db } = handle;
+  const { reference, current } = await resolveDriftWindows(handle, input);
+  const thresholds = { ...DEFAULT_RETRAIN_THRESHOLDS, ...input.thresholds };
+  const rules = input.rules ?? {};
+  const ref: Population = { window: reference };
+  const cur: Population = { window: current };
+
+  const all = await populationColumns(handle, ref, cur, rules);
+  if (input.columns !== undefined) {
+    const unknown = input.columns.filter((c) => !all.some((a) => a.column === c) && c !== 'request_text');
+    if (unknown.length > 0) throw new AnalysisError(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid: ${[...all.map((a) => a.column), 'request_text'].join(', ')}`);
+  }
+  const persistence = input.persistence ?? 1;
+  const history = persistence > 1 ? await driftHistory(db, current.from, persistence - 1) : new Map<string, (boolean | null)[]>();
+  const overall = datasetDrift(pick(all, input.columns).map((c) => applyPersistence(c, history.get(c.column) ?? [], persistence)), input.driftShare ?? DEFAULT_DRIFT_SHARE);
+
+  const [refTexts, curTexts] = await Promise.all([
+    textSample(db, USAGE_DRIFT_TABLE, ref, 't.request_text', overall.columns.find((c) => c.column === 'feature')?.n_reference ?? Infinity),
+    textSample(db, USAGE_DRIFT_TABLE, cur, 't.request_text', overall.columns.find((c) => c.column === 'feature')?.n_current ?? Infinity),
+  ]);
+  const text = input.columns === undefined || input.columns.includes('request_text') ? textDrift(refTexts, curTexts) : null;
+  const [refPairs, curPairs, refConf, curConf] = await Promise.all([labelledPairs(db, ref), labelledPairs(db, cur), confidenceBins(db, ref), confidenceBins(db, cur)]);
+  const performance = performanceDrift({ pairs: refPairs, bins: refConf }, { pairs: curPairs, bins: curConf });
+  const [known, refCorrections, curCorrections] = await Promise.all([predictedIntents(db, ref), correctionsByIntent(db, ref), correctionsByIntent(db, cur)]);
+  const corrections = [...curCorrections].map(([intent, n]) => ({ intent, current: n, reference: refCorrections.get(intent) ?? 0 }));
+  const emerging: EmergingNeed[] = [];
+  for (const e of emergingNeeds(corrections, known, thresholds.minEmerging)) emerging.push({ ...e, examples: await correctedExamples(db, cur, e.need) });
+  const retrain = retrainDecision({ performance, predictionColumns: all.filter((c) => PREDICTION_COLUMNS.includes(c.column)), text, emerging }, thresholds);
+
+  const segments: DriftResult['segments'] = [];
+  let segmentRunId: string | null = null;
+  const latest = input.bySegment === false ? null : await latestSegmentRun(db);
+  if (latest !== null) {
+    segmentRunId = latest.run.id;
+    for (const s of latest.segments) {
+      const segment = { runId: latest.run.id, segmentId: s.segment_id };
+      const columns = await populationColumns(handle, { window: reference, segment }, { window: current, segment }, rules);
+      segments.push({ segment: s.segment_id, name: s.name, ...datasetDrift(pick(columns, input.columns), input.driftShare ?? DEFAULT_DRIFT_SHARE) });
+    }
+  }
+
+  const result: DriftResult = {
+    reference: { from: reference.from.toISOString(), to: reference.to.toISOString() },
+    current: { from: current.from.toISOString(), to: current.to.toISOString() },
+    ...overall,
+    text,
+    performance,
+    emerging_needs: emerging,
+    retrain,
+    segments,
+    segment_run_id: segmentRunId,
+    drift_run_id: null,
+  };
+  const stored = [
+    ...overall.columns.map((c) => ({ segment: null, c })),
+    ...segments.flatMap((s) => s.columns.map((c) => ({ segment: s.segment, c }))),
+  ].map(({ segment, c }) => ({ segment, column: c.column, drifted: c.drifted, method: c.method, reason: c.reason, statistics: { ...c } as Record<string, unknown> }));
+  result.drift_run_id = await storeDriftRun(db, { reference, current, segmentRunId, datasetDrift: overall.dataset_drift, driftShare: overall.drift_share, retrain: retrain.retrain, result, columns: stored, pipelineRunId: input.pipelineRunId });
+  return result;
+}
+

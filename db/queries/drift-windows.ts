@@ -1,0 +1,134 @@
+/**
+ * Window summaries for drift, computed in Postgres: row and value counts, the reference's
+ * spread and deciles (percentile_cont, numpy's linear interpolation), counts per decile
+ * bin and per category over all rows, and sorted samples for the tests that need values
+ * (KS, Wasserstein). A sample is chosen by a hash of the row's key, so the same window
+ * always gives the same sample; windows small enough are read whole.
+ */
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../schema.js';
+import type { TimeWindow } from './time-window.js';
+
+export interface DriftColumn {
+  name: string;
+  type: 'numeric' | 'categorical';
+  /** A trusted SQL expression over the table aliased `t` (from code, never from input). */
+  expression: string;
+}
+
+export interface DriftTable {
+  table: string;
+  time: string;
+  key: string;
+  user: string;
+  columns: readonly DriftColumn[];
+}
+
+export interface Population {
+  window: TimeWindow;
+  /** Only the users of one segment of a segment run. */
+  segment?: { runId: string; segmentId: number };
+}
+
+export const DEFAULT_SAMPLE_ROWS = 20_000;
+const HASH_RANGE = 1 << 20;
+
+function from(spec: DriftTable, p: Population): RawBuilder<unknown> {
+  const segment = p.segment === undefined
+    ? sql``
+    : sql`join user_segments s on s.user_id = t.${sql.ref(spec.user)} and s.segment_run_id = ${p.segment.runId} and s.segment_id = ${p.segment.segmentId}`;
+  return sql`from ${sql.table(spec.table)} t ${segment} where t.${sql.ref(spec.time)} >= ${p.window.from} and t.${sql.ref(spec.time)} < ${p.window.to}`;
+}
+
+const numeric = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'numeric');
+const categorical = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'categorical');
+const expr = (c: DriftColumn) => sql.raw(`(${c.expression})::float8`);
+
+export interface ReferenceStats {
+  rows: number;
+  columns: Map<string, { n: number; std: number; edges: number[] }>;
+}
+
+/** Counts, population sd and merged deciles of every numeric column of the reference. */
+export async function referenceStats(db: Kysely<Database>, spec: DriftTable, p: Population): Promise<ReferenceStats> {
+  const cols = numeric(spec);
+  const parts = cols.map((c, i) => sql`count(${expr(c)}) as ${sql.ref(`n${i}`)}, coalesce(stddev_pop(${expr(c)}), 0) as ${sql.ref(`sd${i}`)},
+    percentile_cont(array[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9]) within group (order by ${expr(c)}) as ${sql.ref(`q${i}`)}`);
+  const { rows } = await sql<Record<string, unknown>>`select count(*) as rows ${parts.length ? sql`, ${sql.join(parts)}` : sql``} ${from(spec, p)}`.execute(db);
+  const row = rows[0];
+  const columns = new Map<string, { n: number; std: number; edges: number[] }>();
+  cols.forEach((c, i) => {
+    const q = (row[`q${i}`] as number[] | null) ?? [];
+    const edges = q.filter((v, k) => k === 0 || v !== q[k - 1]);
+    columns.set(c.name, { n: Number(row[`n${i}`]), std: Number(row[`sd${i}`]), edges });
+  });
+  return { rows: Number(row.rows), columns };
+}
+
+/** Rows, and counts per bin (−∞, e1], (e1, e2], …, (ek, ∞) of each numeric column. */
+export async function binCountsOf(db: Kysely<Database>, spec: DriftTable, p: Population, edges: ReadonlyMap<string, readonly number[]>): Promise<{ rows: number; n: Map<string, number>; bins: Map<string, number[]> }> {
+  const cols = numeric(spec);
+  const parts: RawBuilder<unknown>[] = [];
+  cols.forEach((c, i) => {
+    const e = edges.get(c.name) ?? [];
+    parts.push(sql`count(${expr(c)}) as ${sql.ref(`n${i}`)}`);
+    // Right-closed bins through width_bucket on negated values: the bin of v is the
+    // number of edges below v, i.e. k − #{edges ≥ v}.
+    const negated = [...e].reverse().map((v) => -v);
+    const bucket = e.length === 0 ? sql`0` : sql`${e.length} - width_bucket(-${expr(c)}, ${negated}::float8[])`;
+    for (let b = 0; b <= e.length; b++) parts.push(sql`count(*) filter (where ${expr(c)} is not null and ${bucket} = ${b}) as ${sql.ref(`b${i}_${b}`)}`);
+  });
+  const { rows } = await sql<Record<string, unknown>>`select count(*) as rows ${parts.length ? sql`, ${sql.join(parts)}` : sql``} ${from(spec, p)}`.execute(db);
+  const row = rows[0];
+  const n = new Map<string, number>();
+  const bins = new Map<string, number[]>();
+  cols.forEach((c, i) => {
+    n.set(c.name, Number(row[`n${i}`]));
+    bins.set(c.name, Array.from({ length: (edges.get(c.name)?.length ?? 0) + 1 }, (_, b) => Number(row[`b${i}_${b}`])));
+  });
+  return { rows: Number(row.rows), n, bins };
+}
+
+/** Counts per category (null as "(none)") of every categorical column, in one scan. */
+export async function categoryCountsOf(db: Kysely<Database>, spec: DriftTable, p: Population, none: string): Promise<Map<string, Map<string, number>>> {
+  const cols = categorical(spec);
+  const out = new Map<string, Map<string, number>>(cols.map((c) => [c.name, new Map()]));
+  if (cols.length === 0) return out;
+  const values = cols.map((c, i) => sql`coalesce((${sql.raw(c.expression)})::text, ${none}) as ${sql.ref(`c${i}`)}`);
+  const sets = cols.map((_, i) => sql`(${sql.ref(`c${i}`)})`);
+  const which = cols.map((_, i) => sql`grouping(${sql.ref(`c${i}`)}) as ${sql.ref(`g${i}`)}`);
+  const { rows } = await sql<Record<string, unknown>>`
+    with v as (select ${sql.join(values)} ${from(spec, p)})
+    select ${sql.join(cols.map((_, i) => sql.ref(`c${i}`)))}, ${sql.join(which)}, count(*) as n
+      from v group by grouping sets (${sql.join(sets)})`.execute(db);
+  for (const row of rows) {
+    const i = cols.findIndex((_, k) => Number(row[`g${k}`]) === 0);
+    out.get(cols[i].name)!.set(String(row[`c${i}`]), Number(row.n));
+  }
+  return out;
+}
+
+/** Sorted values of each numeric column: all of them up to `size` rows, else a hash sample. */
+export async function numericSamples(db: Kysely<Database>, spec: DriftTable, p: Population, rows: number, size = DEFAULT_SAMPLE_ROWS): Promise<Map<string, Float64Array>> {
+  const cols = numeric(spec);
+  const out = new Map<string, Float64Array>();
+  if (cols.length === 0) return out;
+  const threshold = rows <= size ? HASH_RANGE : Math.ceil((size / rows) * HASH_RANGE);
+  const sampled = rows <= size ? sql`` : sql`and (hashtextextended(t.${sql.ref(spec.key)}::text, 0) & ${HASH_RANGE - 1}) < ${threshold}`;
+  const result = await sql<Record<string, number | null>>`select ${sql.join(cols.map((c, i) => sql`${expr(c)} as ${sql.ref(`v${i}`)}`))} ${from(spec, p)} ${sampled}`.execute(db);
+  cols.forEach((c, i) => {
+    const values: number[] = [];
+    for (const r of result.rows) if (r[`v${i}`] !== null) values.push(Number(r[`v${i}`]));
+    out.set(c.name, Float64Array.from(values).sort());
+  });
+  return out;
+}
+
+/** Up to `size` values of a text expression, hash-sampled the same way. */
+export async function textSample(db: Kysely<Database>, spec: DriftTable, p: Population, expression: string, rows: number, size = DEFAULT_SAMPLE_ROWS): Promise<string[]> {
+  const threshold = rows <= size ? HASH_RANGE : Math.ceil((size / rows) * HASH_RANGE);
+  const { rows: result } = await sql<{ v: string }>`
+    select ${sql.raw(expression)} as v ${from(spec, p)} and ${sql.raw(expression)} is not null
+       and (hashtextextended(t.${sql.ref(spec.key)}::text, 0) & ${HASH_RANGE - 1}) < ${threshold}`.execute(db);
+  return result.map((r) => r.v);
+}

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectDrift, type DriftResult } from '../../activities/detect-drift.js';
+import { segmentUsersInWindow } from '../../activities/segment-users.js';
+import { EMERGING_NEED, generateScenario, type GroundTruth, type ScenarioName } from '../../scenarios/generate.js';
+import { createTestDatabase, dropTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { tempDir } from '../helpers/files.js';
+import { catalogue, ingest } from '../helpers/ingest.js';
+
+let files: Awaited<ReturnType<typeof tempDir>>;
+beforeAll(async () => (files = await tempDir()));
+afterAll(() => files.cleanup());
+
+const START = new Date('2026-09-01T00:00:00Z');
+const END = new Date('2026-10-27T00:00:00Z');
+
+async function driftOf(scenario: ScenarioName, options: { segment?: boolean } = {}): Promise<{ result: DriftResult; truth: GroundTruth; handle: TestDatabase }> {
+  const handle = await createTestDatabase();
+  const generated = await generateScenario({ outDir: `${files.dir}/${scenario}`, catalogue, users: 800, days: 56, scenario, seed: 5, changeDay: 28 });
+  for (const f of [generated.files.users, generated.files.surveys, generated.files.usage]) await ingest(handle, f);
+  const change = new Date('2026-09-29T00:00:00Z');
+  if (options.segment) await segmentUsersInWindow({ handle }, { from: START, to: END, k: 'auto', seed: '1' });
+  const result = await detectDrift({ handle }, { referenceFrom: START, referenceTo: change, currentFrom: change, currentTo: END, bySegment: options.segment === true });
+  return { result, truth: generated.truth, handle };
+}
+
+/**
+ * Changed columns must drift; unchanged ones must not. Survey answers are ~50 columns
+ * tested at p < 0.05, so a few false alarms are expected by chance: for them, "not
+ * drifted" is judged on the Benjamini–Hochberg adjusted p-value, as the report shows it.
+ */
+function expectDriftMatchesTruth(result: DriftResult, truth: GroundTruth): void {
+  const byName = new Map(result.columns.map((c) => [c.column, c]));
+  for (const column of truth.changed_columns.filter((c) => c !== 'request_text')) {
+    expect({ column, drifted: byName.get(column)?.drifted, reason: byName.get(column)?.reason }).toMatchObject({ column, drifted: true });
+  }
+  const unchanged = result.columns.filter((c) => !truth.changed_columns.includes(c.column) && !truth.affected_columns.includes(c.column));
+  expect(unchanged.length).toBeGreaterThan(10);
+  for (const c of unchanged) {
+    const survey = c.n_reference <= 1000 && c.method === 'ks';
+    const falseAlarm = survey ? c.p_adjusted !== null && c.p_adjusted < 0.05 : c.drifted === true;
+    expect({ column: c.column, falseAlarm, reason: c.reason }).toMatchObject({ column: c.column, falseAlarm: false });
+  }
+}
+
+describe('detectDrift on generated scenarios', () => {
+  it('stable: no dataset drift, no drifted usage column, no retraining', async () => {
+    const { result, truth, handle } = await driftOf('stable');
+    try {
+      expect(result.dataset_drift).toBe(false);
+      expectDriftMatchesTruth(result, truth);
+      expect(result.retrain).toEqual({ retrain: false, reasons: [] });
+      expect(result.text!.js).toBeLessThan(0.1);
+      expect(result.emerging_needs).toEqual([]);
+    } finally {
+      await dropTestDatabase(handle);
+    }
+  });
+
+  it('emerging-need: the changed columns drift, the rest do not, and the new need is the reason to retrain', async () => {
+    const { result, truth, handle } = await driftOf('emerging-need');
+    try {
+      expectDriftMatchesTruth(result, truth);
+      expect(result.emerging_needs.map((e) => e.need)).toEqual([EMERGING_NEED]);
+      expect(result.emerging_needs[0].examples.length).toBeGreaterThan(0);
+      expect(result.retrain.retrain).toBe(true);
+      expect(result.retrain.reasons.map((r) => r.kind)).toContain('emerging_need');
+      expect(result.performance!.current.accuracy!).toBeLessThan(result.performance!.reference.accuracy! - 0.03);
+      expect(result.performance!.estimated_current_accuracy!).toBeLessThan(result.performance!.estimated_reference_accuracy!);
+    } finally {
+      await dropTestDatabase(handle);
+    }
+  });
+
+  it('vocabulary-shift: request texts drift with new words, the model gets worse, retrain', async () => {
+    const { result, truth, handle } = await driftOf('vocabulary-shift');
+    try {
+      expectDriftMatchesTruth(result, truth);
+      expect(result.text!.unseen_share).toBeGreaterThan(0.1);
+      expect(result.retrain.reasons.map((r) => r.kind)).toEqual(expect.arrayContaining(['text_drift', 'performance']));
+      expect(result.emerging_needs).toEqual([]);
+    } finally {
+      await dropTestDatabase(handle);
+    }
+  });
+
+  it('segment-shift: the persona mix moves predictions, retrain on prediction drift; drift is reported per segment', async () => {
+    const { result, truth, handle } = await driftOf('segment-shift', { segment: true });
+    try {
+      expectDriftMatchesTruth(result, truth);
+      expect(result.retrain.reasons.map((r) => r.kind)).toContain('prediction_drift');
+      expect(result.retrain.reasons.find((r) => r.kind === 'prediction_drift')!.message).toMatch(/^predicted_intent drifted/);
+      expect(result.segments.length).toBeGreaterThanOrEqual(4);
+      for (const s of result.segments) expect(s.columns.map((c) => c.column)).toContain('predicted_intent');
+      const stored = await handle.db.selectFrom('drift_results').select(['segment_id']).where('drift_run_id', '=', result.drift_run_id!).distinct().execute();
+      expect(stored.length).toBe(result.segments.length + 1);
+    } finally {
+      await dropTestDatabase(handle);
+    }
+  });
+});

@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import {
+  applyPersistence,
+  benjaminiHochberg,
+  binCounts,
+  categoricalColumnDrift,
+  chiSquare2xC,
+  classificationMetrics,
+  datasetDrift,
+  decileEdges,
+  emergingNeeds,
+  estimateAccuracy,
+  jensenShannon,
+  ksTwoSample,
+  numericColumnDrift,
+  numericWindows,
+  psi,
+  quantileSorted,
+  retrainDecision,
+  textDrift,
+  wasserstein,
+} from '../../analytics/index.js';
+
+const sorted = (values: number[]) => Float64Array.from(values).sort();
+// Two small samples; expected values worked by hand and checked against scipy.stats.
+const A = sorted([1.2, 3.4, 2.2, 5.0, 4.4, 3.3, 2.8, 1.9, 6.1, 3.0]);
+const B = sorted([2.5, 4.1, 5.5, 6.2, 3.9, 4.8, 5.1, 7.0]);
+
+describe('numeric statistics', () => {
+  it('ksTwoSample(a, b): D and the exact two-sided p-value', () => {
+    expect(ksTwoSample(A, B)).toEqual({ d: 0.575, p: expect.closeTo(0.07043283513871751, 12) });
+    expect(ksTwoSample([1, 2, 3], [4, 5, 6])).toEqual({ d: 1, p: expect.closeTo(0.1, 12) });
+    // Ties: D is measured after all equal values.
+    expect(ksTwoSample([1, 2, 2, 3, 3, 3], [2, 3, 3, 4])).toEqual({ d: 0.25, p: expect.closeTo(0.9952380952380953, 12) });
+    expect(ksTwoSample([], [1])).toBeNull();
+  });
+
+  it('ksTwoSample uses the asymptotic p-value for large samples', () => {
+    const a = sorted(Array.from({ length: 3000 }, (_, i) => Math.sin(i) * 10));
+    const b = sorted(Array.from({ length: 2000 }, (_, i) => Math.sin(i * 1.3) * 10 + 0.5));
+    const r = ksTwoSample(a, b)!;
+    expect(r.d).toBeCloseTo(0.1035, 12);
+    // scipy: exact 1.25e-11, asymptotic 1.20e-11
+    expect(r.p).toBeGreaterThan(1.0e-11);
+    expect(r.p).toBeLessThan(1.3e-11);
+  });
+
+  it('wasserstein(a, b) is the area between the empirical CDFs', () => {
+    expect(wasserstein(A, B)).toBeCloseTo(1.5575, 12);
+    expect(wasserstein([0, 1], [1, 2])).toBe(1);
+  });
+
+  it('quantileSorted interpolates linearly like numpy; decileEdges merges duplicates', () => {
+    expect(quantileSorted(A, 0.35)).toBeCloseTo(2.83, 12);
+    expect(decileEdges(A).map((v) => Math.round(v * 100) / 100)).toEqual([1.83, 2.14, 2.62, 2.92, 3.15, 3.34, 3.7, 4.52, 5.11]);
+    expect(decileEdges(sorted([1, 1, 1, 1, 1, 1, 1, 1, 2, 3])).map((v) => Math.round(v * 1e9) / 1e9)).toEqual([1, 1.2, 2.1]);
+  });
+
+  it('binCounts puts a value equal to an edge in the bin that edge closes', () => {
+    expect(binCounts(sorted([1, 2, 2.5, 3, 4]), [2, 3])).toEqual([2, 2, 1]);
+    expect(binCounts(A, decileEdges(A))).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(binCounts(B, decileEdges(A))).toEqual([0, 0, 1, 0, 0, 0, 0, 2, 2, 3]);
+  });
+
+  it('psi floors empty bins at 0.0001; jensenShannon is base 2', () => {
+    const ref = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+    const cur = [0, 0, 1, 0, 0, 0, 0, 2, 2, 3];
+    expect(psi(ref, cur)).toBeCloseTo(4.784457178562134, 10);
+    expect(jensenShannon(ref, cur)).toBeCloseTo(0.6403678212587082, 12);
+    expect(psi([5, 5], [5, 5])).toBe(0);
+    expect(jensenShannon([1, 0], [0, 1])).toBe(1);
+  });
+});
+
+describe('categorical statistics', () => {
+  it('chiSquare2xC has no continuity correction and C − 1 degrees of freedom', () => {
+    const r = chiSquare2xC([10, 20, 30], [25, 15, 5])!;
+    expect(r.statistic).toBeCloseTo(23.333333333333336, 10);
+    expect(r.p).toBeCloseTo(8.57493910267228e-6, 15);
+    expect(r.dof).toBe(2);
+    // 2 × 2 by hand: expected 15 in every cell → 4 · 25/15 = 6.667, p = 0.00982
+    expect(chiSquare2xC([10, 20], [20, 10])!.p).toBeCloseTo(0.009823274507519235, 12);
+  });
+
+  it('benjaminiHochberg adjusts in input order and keeps nulls', () => {
+    expect(benjaminiHochberg([0.01, 0.04, 0.03, null, 0.5])).toEqual([0.04, expect.closeTo(0.0533333, 6), expect.closeTo(0.0533333, 6), null, 0.5]);
+  });
+});
+
+describe('drift decisions', () => {
+  it('with ≤ 1000 reference rows a numeric column is judged by KS at p < 0.05', () => {
+    const w = numericWindows([...A], [...B]);
+    const c = numericColumnDrift('x', w.reference, w.current);
+    expect(c).toMatchObject({ method: 'ks', threshold: 0.05, drifted: false, ks_d: 0.575, n_reference: 10, n_current: 8 });
+    expect(c.reason).toBe('KS p = 0.070 ≥ 0.05 (default for ≤ 1000 reference rows)');
+    // population variance of A: Σ(x − 3.33)² / 10 = 19.861 / 10
+    expect(c.wasserstein_norm).toBeCloseTo(1.5575 / Math.sqrt(1.9861), 10);
+  });
+
+  it('with > 1000 reference rows a numeric column is judged by Wasserstein / sd ≥ 0.1', () => {
+    const ref = Array.from({ length: 2000 }, (_, i) => i % 100);
+    const w = numericWindows(ref, ref.map((v) => v + 5));
+    const c = numericColumnDrift('latency', w.reference, w.current);
+    expect(c.method).toBe('wasserstein');
+    expect(c.wasserstein_norm).toBeCloseTo(5 / 28.86607004772212, 10);
+    expect(c.drifted).toBe(true);
+  });
+
+  it('a rule sets the method and threshold of a column', () => {
+    const w = numericWindows([...A], [...B]);
+    const c = numericColumnDrift('x', w.reference, w.current, { method: 'psi', threshold: 5 });
+    expect(c).toMatchObject({ method: 'psi', threshold: 5, drifted: false });
+    expect(c.reason).toBe('PSI = 4.784 < 5 (configured)');
+  });
+
+  it('categorical columns: chi-square when the reference is small, Jensen–Shannon when large', () => {
+    const small = categoricalColumnDrift('plan', new Map([['free', 10], ['pro', 20]]), new Map([['free', 20], ['pro', 10]]));
+    expect(small).toMatchObject({ method: 'chi2', drifted: true, chi2: expect.closeTo(6.6667, 4) });
+    const large = categoricalColumnDrift('plan', new Map([['free', 1000], ['pro', 1000]]), new Map([['free', 1100], ['pro', 900], ['enterprise', 5]]));
+    expect(large.method).toBe('js');
+    expect(large.drifted).toBe(false);
+  });
+
+  it('a column with no reference values but current ones has appeared: drifted', () => {
+    const w = numericWindows([], [4, 5, 5]);
+    expect(numericColumnDrift('imp_new', w.reference, w.current)).toMatchObject({ drifted: true, reason: 'no reference values, 3 current ones: the column appeared' });
+  });
+
+  it('datasetDrift: dataset drift when at least half of the judged columns drifted', () => {
+    const w = numericWindows([...A], [...B]);
+    const same = numericWindows([...A], [...A]);
+    const drifted = numericColumnDrift('a', w.reference, w.current, { method: 'psi', threshold: 1 });
+    const result = datasetDrift([drifted, numericColumnDrift('b', same.reference, same.current)]);
+    expect(result).toMatchObject({ dataset_drift: true, drift_share: 0.5 });
+    expect(result.columns[0].p_adjusted).toBeCloseTo(Math.min(1, 0.07043283513871751 * 2), 10);
+  });
+
+  it('applyPersistence counts a column only after n consecutive drifted windows', () => {
+    const w = numericWindows([...A], [...B]);
+    const c = numericColumnDrift('a', w.reference, w.current, { method: 'psi', threshold: 1 });
+    expect(applyPersistence(c, [true, true], 3).drifted).toBe(true);
+    const held = applyPersistence(c, [true, false], 3);
+    expect(held.drifted).toBe(false);
+    expect(held.reason).toContain('but only 1 of the 3 consecutive windows the persistence rule needs');
+    expect(applyPersistence(c, [], 1)).toBe(c);
+  });
+});
+
+describe('text, performance and the retrain decision', () => {
+  it('textDrift: new words count as unseen, and the terms that grew are named', () => {
+    const ref = ['summarize this report', 'summarize the contract', 'translate this text'];
+    const cur = ['tl;dr this report', 'tl;dr the contract', 'tl;dr my notes', 'translate this text'];
+    const t = textDrift(ref, cur);
+    // "tl;dr" is two words. Current words: (tl dr this report) (tl dr the contract)
+    // (tl dr my notes) (translate this text) = 15; unseen: tl ×3, dr ×3, my, notes = 8.
+    expect(t.unseen_share).toBeCloseTo(8 / 15, 12);
+    expect(t.new_terms.map((x) => x.term)).toEqual(['dr', 'tl']);
+    expect(textDrift(ref, ref).js).toBe(0);
+  });
+
+  it('classificationMetrics: accuracy and macro-F1 over classes seen as prediction or label', () => {
+    // predicted→actual: a→a ×3, a→b ×1, b→b ×1, c→b ×1. Accuracy 4/6.
+    // F1: a precision 3/4 recall 1 → 1.5/1.75; b precision 1/1 recall 1/3 → 0.5; c → 0.
+    const m = classificationMetrics([
+      { predicted: 'a', actual: 'a', count: 3 },
+      { predicted: 'a', actual: 'b', count: 1 },
+      { predicted: 'b', actual: 'b', count: 1 },
+      { predicted: 'c', actual: 'b', count: 1 },
+    ]);
+    expect(m.accuracy).toBeCloseTo(4 / 6, 12);
+    expect(m.macro_f1).toBeCloseTo((1.5 / 1.75 + 0.5 + 0) / 3, 12);
+  });
+
+  it('estimateAccuracy calibrates confidence bins on reference labels', () => {
+    const reference = [
+      { bin: 9, n: 100, labelled: 50, correct: 45 },
+      { bin: 3, n: 100, labelled: 40, correct: 10 },
+    ];
+    // Current: 10 in bin 9 (0.9), 30 in bin 3 (0.25), 10 in bin 5 (no labels → midpoint 0.55)
+    const current = [
+      { bin: 9, n: 10, labelled: 0, correct: 0 },
+      { bin: 3, n: 30, labelled: 0, correct: 0 },
+      { bin: 5, n: 10, labelled: 0, correct: 0 },
+    ];
+    expect(estimateAccuracy(reference, current)).toBeCloseTo((10 * 0.9 + 30 * 0.25 + 10 * 0.55) / 50, 12);
+  });
+
+  it('emergingNeeds: a corrected intent the model never predicted, growing past the minimum', () => {
+    const found = emergingNeeds(
+      [
+        { intent: 'automate', reference: 0, current: 40 },
+        { intent: 'email', reference: 10, current: 50 },
+        { intent: 'rare', reference: 0, current: 3 },
+      ],
+      new Set(['email']),
+    );
+    expect(found).toEqual([{ need: 'automate', current: 40, reference: 0 }]);
+  });
+
+  it('retrainDecision gives every reason that applies, and none for an unchanged model', () => {
+    const perf = (a: number, b: number) => ({
+      reference: { n: 100, accuracy: a, macro_f1: a },
+      current: { n: 100, accuracy: b, macro_f1: b },
+      accuracy_change: b - a,
+      macro_f1_change: b - a,
+      estimated_reference_accuracy: a,
+      estimated_current_accuracy: b,
+    });
+    expect(retrainDecision({ performance: perf(0.9, 0.89), predictionColumns: [], text: null, emerging: [] })).toEqual({ retrain: false, reasons: [] });
+    const d = retrainDecision({ performance: perf(0.9, 0.85), predictionColumns: [], text: null, emerging: [{ need: 'automate', current: 40, reference: 0, examples: ['set up an agent'] }] });
+    expect(d.retrain).toBe(true);
+    expect(d.reasons.map((r) => r.kind)).toEqual(['performance', 'emerging_need']);
+    expect(d.reasons[1].message).toBe('emerging need "automate": 40 requests corrected to it now (0 before), an intent the model does not know; e.g. "set up an agent"');
+  });
+});
