@@ -111,43 +111,45 @@ function pick(columns: ColumnDrift[], wanted: readonly string[] | undefined): Co
   return wanted === undefined ? columns : columns.filter((c) => wanted.includes(c.column));
 }
 
-/** Column drift of one population (all users or one segment), usage and survey columns. */
-async function populationColumns(handle: DatabaseHandle, ref: Population, cur: Population, rules: Readonly<Record<string, DriftRule>>): Promise<ColumnDrift[]> {
+/**
+ * Column drift of one table between two populations, every statistic summarised in
+ * Postgres: reference stats and category counts, then bin counts over the reference
+ * deciles, then sorted samples — each step for both windows at once.
+ */
+export async function tableColumnDrift(handle: DatabaseHandle, spec: DriftTable, ref: Population, cur: Population, rules: Readonly<Record<string, DriftRule>> = {}): Promise<ColumnDrift[]> {
   const { db } = handle;
-  const spec = USAGE_DRIFT_TABLE;
-  const [refStats, curCats, refCats, curSurvey, refSurvey] = await Promise.all([
-    referenceStats(db, spec, ref),
-    categoryCountsOf(db, spec, cur, NONE),
-    categoryCountsOf(db, spec, ref, NONE),
-    surveyColumns(db, cur),
-    surveyColumns(db, ref),
-  ]);
+  const [refStats, refCats, curCats] = await Promise.all([referenceStats(db, spec, ref), categoryCountsOf(db, spec, ref, NONE), categoryCountsOf(db, spec, cur, NONE)]);
   const edges = new Map([...refStats.columns].map(([name, s]) => [name, s.edges]));
   const [refBins, curBins] = await Promise.all([binCountsOf(db, spec, ref, edges), binCountsOf(db, spec, cur, edges)]);
   const [refSample, curSample] = await Promise.all([numericSamples(db, spec, ref, refBins.rows), numericSamples(db, spec, cur, curBins.rows)]);
-  const columns: ColumnDrift[] = [];
-  for (const c of spec.columns) {
+  return spec.columns.map((c) => {
     const rule = rules[c.name] ?? {};
-    if (c.type === 'categorical') {
-      columns.push(categoricalColumnDrift(c.name, refCats.get(c.name)!, curCats.get(c.name)!, rule));
-      continue;
-    }
+    if (c.type === 'categorical') return categoricalColumnDrift(c.name, refCats.get(c.name)!, curCats.get(c.name)!, rule);
     const stats = refStats.columns.get(c.name)!;
-    columns.push(
-      numericColumnDrift(
-        c.name,
-        { n: stats.n, std: stats.std, edges: stats.edges, sample: refSample.get(c.name)!, bins: refBins.bins.get(c.name)! },
-        { n: curBins.n.get(c.name)!, sample: curSample.get(c.name)!, bins: curBins.bins.get(c.name)! },
-        rule,
-      ),
+    return numericColumnDrift(
+      c.name,
+      { n: stats.n, std: stats.std, edges: stats.edges, sample: refSample.get(c.name)!, bins: refBins.bins.get(c.name)! },
+      { n: curBins.n.get(c.name)!, sample: curSample.get(c.name)!, bins: curBins.bins.get(c.name)! },
+      rule,
     );
-  }
+  });
+}
+
+/** Column drift of one population (all users or one segment): usage columns, then survey answers. */
+async function populationColumns(handle: DatabaseHandle, ref: Population, cur: Population, rules: Readonly<Record<string, DriftRule>>): Promise<ColumnDrift[]> {
+  const [usage, refSurvey, curSurvey] = await Promise.all([
+    tableColumnDrift(handle, USAGE_DRIFT_TABLE, ref, cur, rules),
+    surveyColumns(handle.db, ref),
+    surveyColumns(handle.db, cur),
+  ]);
   const surveyNames = [...new Set([...refSurvey.keys(), ...curSurvey.keys()])].filter((n) => (refSurvey.get(n)?.length ?? 0) + (curSurvey.get(n)?.length ?? 0) > 0);
-  for (const name of surveyNames) {
-    const w = numericWindows(refSurvey.get(name) ?? [], curSurvey.get(name) ?? []);
-    columns.push(numericColumnDrift(name, w.reference, w.current, rules[name] ?? {}));
-  }
-  return columns;
+  return [
+    ...usage,
+    ...surveyNames.map((name) => {
+      const w = numericWindows(refSurvey.get(name) ?? [], curSurvey.get(name) ?? []);
+      return numericColumnDrift(name, w.reference, w.current, rules[name] ?? {});
+    }),
+  ];
 }
 
 export async function detectDrift(deps: { handle: DatabaseHandle }, input: DriftInput = {}): Promise<DriftResult> {

@@ -66,5 +66,5 @@ export function report(name: string, rows: Record<string, string | number>[], ex
   const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
   process.stdout.write(`${keys.map((k, i) => k.padEnd(widths[i])).join('  ')}\n`);
   for (const r of rows) process.stdout.write(`${keys.map((k, i) => String(r[k]).padEnd(widths[i])).join('  ')}\n`);
-  for (const [k, v] of Object.entries(extra)) process.stdout.write(`${k}: ${typeof v === 'number' ? v.toFixed(2) : String(v)}\n`);
+  for (const [k, v] of Object.entries(extra)) process.stdout.write(`${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : String(v)}\n`);
 }
