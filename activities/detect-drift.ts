@@ -89,7 +89,7 @@ export interface DriftResult extends DatasetDrift {
   performance: PerformanceDrift | null;
   emerging_needs: EmergingNeed[];
   retrain: RetrainDecision;
-  segments: ({ segment: number; name: string } & DatasetDrift)[];
+  segments: ({ segment: number; name: string; text: TextDrift | null; performance: PerformanceDrift } & DatasetDrift)[];
   segment_run_id: string | null;
   drift_run_id: string | null;
 }
@@ -152,6 +152,21 @@ async function populationColumns(handle: DatabaseHandle, ref: Population, cur: P
   ];
 }
 
+/** Text drift of request texts, sampled like the numeric columns. */
+async function requestTextDrift(handle: DatabaseHandle, ref: Population, cur: Population, columns: readonly ColumnDrift[]): Promise<TextDrift> {
+  const rows = columns.find((c) => c.column === 'feature');
+  const [a, b] = await Promise.all([
+    textSample(handle.db, USAGE_DRIFT_TABLE, ref, 't.request_text', rows?.n_reference ?? Infinity),
+    textSample(handle.db, USAGE_DRIFT_TABLE, cur, 't.request_text', rows?.n_current ?? Infinity),
+  ]);
+  return textDrift(a, b);
+}
+
+async function modelPerformance(handle: DatabaseHandle, ref: Population, cur: Population): Promise<PerformanceDrift> {
+  const [refPairs, curPairs, refConf, curConf] = await Promise.all([labelledPairs(handle.db, ref), labelledPairs(handle.db, cur), confidenceBins(handle.db, ref), confidenceBins(handle.db, cur)]);
+  return performanceDrift({ pairs: refPairs, bins: refConf }, { pairs: curPairs, bins: curConf });
+}
+
 export async function detectDrift(deps: { handle: DatabaseHandle }, input: DriftInput = {}): Promise<DriftResult> {
   const { handle } = deps;
   const { db } = handle;
@@ -170,13 +185,9 @@ export async function detectDrift(deps: { handle: DatabaseHandle }, input: Drift
   const history = persistence > 1 ? await driftHistory(db, current.from, persistence - 1) : new Map<string, (boolean | null)[]>();
   const overall = datasetDrift(pick(all, input.columns).map((c) => applyPersistence(c, history.get(c.column) ?? [], persistence)), input.driftShare ?? DEFAULT_DRIFT_SHARE);
 
-  const [refTexts, curTexts] = await Promise.all([
-    textSample(db, USAGE_DRIFT_TABLE, ref, 't.request_text', overall.columns.find((c) => c.column === 'feature')?.n_reference ?? Infinity),
-    textSample(db, USAGE_DRIFT_TABLE, cur, 't.request_text', overall.columns.find((c) => c.column === 'feature')?.n_current ?? Infinity),
-  ]);
-  const text = input.columns === undefined || input.columns.includes('request_text') ? textDrift(refTexts, curTexts) : null;
-  const [refPairs, curPairs, refConf, curConf] = await Promise.all([labelledPairs(db, ref), labelledPairs(db, cur), confidenceBins(db, ref), confidenceBins(db, cur)]);
-  const performance = performanceDrift({ pairs: refPairs, bins: refConf }, { pairs: curPairs, bins: curConf });
+  const wantText = input.columns === undefined || input.columns.includes('request_text');
+  const text = wantText ? await requestTextDrift(handle, ref, cur, overall.columns) : null;
+  const performance = await modelPerformance(handle, ref, cur);
   const [known, refCorrections, curCorrections] = await Promise.all([predictedIntents(db, ref), correctionsByIntent(db, ref), correctionsByIntent(db, cur)]);
   const corrections = [...curCorrections].map(([intent, n]) => ({ intent, current: n, reference: refCorrections.get(intent) ?? 0 }));
   const emerging: EmergingNeed[] = [];
@@ -190,8 +201,16 @@ export async function detectDrift(deps: { handle: DatabaseHandle }, input: Drift
     segmentRunId = latest.run.id;
     for (const s of latest.segments) {
       const segment = { runId: latest.run.id, segmentId: s.segment_id };
-      const columns = await populationColumns(handle, { window: reference, segment }, { window: current, segment }, rules);
-      segments.push({ segment: s.segment_id, name: s.name, ...datasetDrift(pick(columns, input.columns), input.driftShare ?? DEFAULT_DRIFT_SHARE) });
+      const [segRef, segCur] = [{ window: reference, segment }, { window: current, segment }];
+      const columns = await populationColumns(handle, segRef, segCur, rules);
+      const drift = datasetDrift(pick(columns, input.columns), input.driftShare ?? DEFAULT_DRIFT_SHARE);
+      segments.push({
+        segment: s.segment_id,
+        name: s.name,
+        ...drift,
+        text: wantText ? await requestTextDrift(handle, segRef, segCur, columns) : null,
+        performance: await modelPerformance(handle, segRef, segCur),
+      });
     }
   }
 

@@ -90,7 +90,11 @@ describe('detectDrift on generated scenarios', () => {
       expect(result.retrain.reasons.map((r) => r.kind)).toContain('prediction_drift');
       expect(result.retrain.reasons.find((r) => r.kind === 'prediction_drift')!.message).toMatch(/^predicted_intent drifted/);
       expect(result.segments.length).toBeGreaterThanOrEqual(4);
-      for (const s of result.segments) expect(s.columns.map((c) => c.column)).toContain('predicted_intent');
+      for (const s of result.segments) {
+        expect(s.columns.map((c) => c.column)).toContain('predicted_intent');
+        expect(s.text!.n_current).toBeGreaterThan(0);
+        expect(s.performance.current.n).toBeGreaterThan(0);
+      }
       const stored = await handle.db.selectFrom('drift_results').select(['segment_id']).where('drift_run_id', '=', result.drift_run_id!).distinct().execute();
       expect(stored.length).toBe(result.segments.length + 1);
     } finally {
