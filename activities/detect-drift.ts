@@ -191,7 +191,9 @@ export async function detectDrift(deps: { handle: DatabaseHandle }, input: Drift
   const [known, refCorrections, curCorrections] = await Promise.all([predictedIntents(db, ref), correctionsByIntent(db, ref), correctionsByIntent(db, cur)]);
   const corrections = [...curCorrections].map(([intent, n]) => ({ intent, current: n, reference: refCorrections.get(intent) ?? 0 }));
   const emerging: EmergingNeed[] = [];
-  for (const e of emergingNeeds(corrections, known, thresholds.minEmerging)) emerging.push({ ...e, examples: await correctedExamples(db, cur, e.need) });
+  const events = overall.columns.find((c) => c.column === 'feature');
+  const rows = { reference: events?.n_reference ?? 0, current: events?.n_current ?? 0 };
+  for (const e of emergingNeeds(corrections, known, rows, thresholds.minEmerging)) emerging.push({ ...e, examples: await correctedExamples(db, cur, e.need) });
   const retrain = retrainDecision({ performance, predictionColumns: all.filter((c) => PREDICTION_COLUMNS.includes(c.column)), text, emerging }, thresholds);
 
   const segments: DriftResult['segments'] = [];
@@ -199,19 +201,23 @@ export async function detectDrift(deps: { handle: DatabaseHandle }, input: Drift
   const latest = input.bySegment === false ? null : await latestSegmentRun(db);
   if (latest !== null) {
     segmentRunId = latest.run.id;
-    for (const s of latest.segments) {
-      const segment = { runId: latest.run.id, segmentId: s.segment_id };
-      const [segRef, segCur] = [{ window: reference, segment }, { window: current, segment }];
-      const columns = await populationColumns(handle, segRef, segCur, rules);
-      const drift = datasetDrift(pick(columns, input.columns), input.driftShare ?? DEFAULT_DRIFT_SHARE);
-      segments.push({
-        segment: s.segment_id,
-        name: s.name,
-        ...drift,
-        text: wantText ? await requestTextDrift(handle, segRef, segCur, columns) : null,
-        performance: await modelPerformance(handle, segRef, segCur),
-      });
-    }
+    // Segments are independent: check them side by side (Postgres serves each on its own connection).
+    segments.push(
+      ...(await Promise.all(
+        latest.segments.map(async (s) => {
+          const segment = { runId: latest.run.id, segmentId: s.segment_id };
+          const [segRef, segCur] = [{ window: reference, segment }, { window: current, segment }];
+          const columns = await populationColumns(handle, segRef, segCur, rules);
+          return {
+            segment: s.segment_id,
+            name: s.name,
+            ...datasetDrift(pick(columns, input.columns), input.driftShare ?? DEFAULT_DRIFT_SHARE),
+            text: wantText ? await requestTextDrift(handle, segRef, segCur, columns) : null,
+            performance: await modelPerformance(handle, segRef, segCur),
+          };
+        }),
+      )),
+    );
   }
 
   const result: DriftResult = {

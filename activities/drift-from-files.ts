@@ -148,7 +148,7 @@ export async function driftBetweenFiles(input: {
     };
     const [before, now] = [corrections(ref.rows), corrections(cur.rows)];
     const known = new Set(ref.rows.filter((r) => !blank(r.predicted_intent)).map((r) => String(r.predicted_intent)));
-    for (const e of emergingNeeds([...now].map(([intent, n]) => ({ intent, current: n, reference: before.get(intent) ?? 0 })), known, thresholds.minEmerging)) {
+    for (const e of emergingNeeds([...now].map(([intent, n]) => ({ intent, current: n, reference: before.get(intent) ?? 0 })), known, { reference: ref.rows.length, current: cur.rows.length }, thresholds.minEmerging)) {
       const examples = cur.rows.filter((r) => r.corrected_intent === e.need && !blank(r.request_text)).slice(-5).map((r) => String(r.request_text));
       emerging.push({ ...e, examples });
     }

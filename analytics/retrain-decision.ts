@@ -51,16 +51,18 @@ export interface RetrainDecision {
 
 /**
  * Corrected intents that the model never predicted in the reference window (so it does
- * not know them) and that users corrected to at least `minEmerging` times now, more than
- * before.
+ * not know them), that users corrected to at least `minEmerging` times now, and whose
+ * share of all events grew (`rows`: events in each window, as windows differ in length).
  */
 export function emergingNeeds(
   corrections: readonly { intent: string; reference: number; current: number }[],
   knownIntents: ReadonlySet<string>,
+  rows: { reference: number; current: number },
   minEmerging = DEFAULT_RETRAIN_THRESHOLDS.minEmerging,
 ): Omit<EmergingNeed, 'examples'>[] {
+  const share = (n: number, total: number) => (total === 0 ? 0 : n / total);
   return corrections
-    .filter((c) => !knownIntents.has(c.intent) && c.current >= minEmerging && c.current > c.reference)
+    .filter((c) => !knownIntents.has(c.intent) && c.current >= minEmerging && share(c.current, rows.current) > share(c.reference, rows.reference))
     .sort((a, b) => b.current - a.current)
     .map((c) => ({ need: c.intent, current: c.current, reference: c.reference }));
 }

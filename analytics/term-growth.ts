@@ -19,11 +19,11 @@ export interface TermGrowth {
   growth: number;
 }
 
-function shares(texts: Iterable<string>): { counts: Map<string, number>; total: number } {
+function shares(tokenized: Iterable<readonly string[]>): { counts: Map<string, number>; total: number } {
   const counts = new Map<string, number>();
   let total = 0;
-  for (const text of texts) {
-    for (const w of words(text)) {
+  for (const tokens of tokenized) {
+    for (const w of tokens) {
       if (STOPWORDS.has(w)) continue;
       counts.set(w, (counts.get(w) ?? 0) + 1);
       total++;
@@ -38,6 +38,11 @@ function shares(texts: Iterable<string>): { counts: Map<string, number>; total: 
  * `minCount` times now are ignored as noise.
  */
 export function termGrowth(current: Iterable<string>, previous: Iterable<string>, options: { top?: number; minCount?: number } = {}): TermGrowth[] {
+  return termGrowthOfTokens([...current].map(words), [...previous].map(words), options);
+}
+
+/** termGrowth over texts already split into words. */
+export function termGrowthOfTokens(current: Iterable<readonly string[]>, previous: Iterable<readonly string[]>, options: { top?: number; minCount?: number } = {}): TermGrowth[] {
   const now = shares(current);
   const before = shares(previous);
   const out: TermGrowth[] = [];

@@ -1,5 +1,5 @@
 import { jensenShannon } from './distribution-distances.js';
-import { termGrowth, type TermGrowth } from './term-growth.js';
+import { termGrowthOfTokens, type TermGrowth } from './term-growth.js';
 import { words } from './tokenize.js';
 
 export const TEXT_HASH_BUCKETS = 4096;
@@ -31,25 +31,27 @@ export function textDrift(reference: readonly string[], current: readonly string
   const refCounts = new Array<number>(buckets).fill(0);
   const curCounts = new Array<number>(buckets).fill(0);
   const seen = new Set<string>();
-  for (const text of reference) {
-    for (const w of words(text)) {
+  const refTokens = reference.map(words);
+  const curTokens = current.map(words);
+  for (const text of refTokens) {
+    for (const w of text) {
       refCounts[fnv1a(w) % buckets]++;
       seen.add(w);
     }
   }
-  let tokens = 0;
+  let occurrences = 0;
   let unseen = 0;
-  for (const text of current) {
-    for (const w of words(text)) {
+  for (const text of curTokens) {
+    for (const w of text) {
       curCounts[fnv1a(w) % buckets]++;
-      tokens++;
+      occurrences++;
       if (!seen.has(w)) unseen++;
     }
   }
-  const grown = termGrowth(current, reference, { top: 50, minCount: 3 });
+  const grown = termGrowthOfTokens(curTokens, refTokens, { top: 50, minCount: 3 });
   return {
     js: jensenShannon(refCounts, curCounts),
-    unseen_share: tokens === 0 ? 0 : unseen / tokens,
+    unseen_share: occurrences === 0 ? 0 : unseen / occurrences,
     n_reference: reference.length,
     n_current: current.length,
     new_terms: grown.filter((t) => t.previous_share === 0).sort((a, b) => b.count - a.count).slice(0, 10),

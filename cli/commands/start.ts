@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { sql } from 'kysely';
 import { analyzeNeeds } from '../../activities/analyze-needs.js';
+import { detectDrift } from '../../activities/detect-drift.js';
 import { segmentUsersInWindow } from '../../activities/segment-users.js';
 import type { Config } from '../../config.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
@@ -50,13 +51,16 @@ export function registerStart(program: Command, config: () => Config): void {
         // score their needs overall and per segment.
         const segments = counts.events === 0 ? null : await segmentUsersInWindow({ handle }, { k: 'auto', seed: '1' });
         const needs = counts.responses === 0 ? null : await analyzeNeeds({ handle, catalogue: loadCatalogue(cfg.catalogueFile) }, { bySegment: segments !== null });
-        return { database: handle.location, demo_dir: demoDir, ingested, counts, segments, needs };
+        // Drift of the last week against the four before it, per segment too.
+        const drift = counts.events === 0 ? null : await detectDrift({ handle }, {});
+        return { database: handle.location, demo_dir: demoDir, ingested, counts, segments, needs, drift };
       });
       if (json) {
         printJson({
           ...summary,
           segments: summary.segments && { segment_run_id: summary.segments.segment_run_id, k: summary.segments.k, silhouette: summary.segments.silhouette, segments: summary.segments.segments },
           needs: summary.needs && { analysis_id: summary.needs.analysis_id, window: summary.needs.window, needs: summary.needs.needs.filter((n) => n.segment === null), nps: summary.needs.nps, csat: summary.needs.csat },
+          drift: summary.drift && { drift_run_id: summary.drift.drift_run_id, dataset_drift: summary.drift.dataset_drift, drift_share: summary.drift.drift_share, emerging_needs: summary.drift.emerging_needs, retrain: summary.drift.retrain },
         });
         return;
       }
@@ -74,7 +78,13 @@ export function registerStart(program: Command, config: () => Config): void {
         say(`Most unmet needs (opportunity 0–20): ${top.map((r) => `${r.need} ${r.opportunity!.toFixed(1)}`).join(', ')}`);
         say(`NPS ${n.nps.value?.toFixed(1) ?? '–'} (n=${n.nps.n}), CSAT ${n.csat.value?.toFixed(1) ?? '–'}% (n=${n.csat.n}) — need analysis ${n.analysis_id}`);
       }
-      say('Next: `needloop needs --by-segment` and `needloop segment` for the details; `needloop ingest FILE...` to load your own exports (formats in README.md).');
+      if (summary.drift !== null) {
+        const d = summary.drift;
+        const drifted = d.columns.filter((c) => c.drifted).map((c) => c.column);
+        say(`Drift, last 7 days against the 28 before: ${drifted.length === 0 ? 'none' : drifted.slice(0, 6).join(', ')}${drifted.length > 6 ? ', …' : ''} — drift run ${d.drift_run_id}`);
+        say(d.retrain.retrain ? `Retraining is due: ${d.retrain.reasons.map((r) => r.kind.replace('_', ' ')).join(', ')} (the model and its training arrive with the next issue)` : 'No retraining needed.');
+      }
+      say('Next: `needloop needs --by-segment`, `needloop segment` and `needloop drift` for the details; `needloop ingest FILE...` to load your own exports (formats in README.md).');
       if (summary.ingested.some((r) => r.status === 'failed')) process.exitCode = 1;
     });
 }

@@ -51,6 +51,11 @@ export interface IngestOptions {
 }
 
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+const ANALYZED_AFTER_LOAD: Record<IngestKind, readonly string[]> = {
+  users: ['users'],
+  surveys: ['survey_responses', 'survey_answers'],
+  usage: ['usage_events'],
+};
 const UNIQUE_VIOLATION = '23505';
 
 async function sha256(file: string): Promise<string> {
@@ -218,6 +223,9 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
       [batchId, status, total, counts.accepted, counts.rejected, counts.duplicates],
     );
     await client.query('commit');
+    // Fresh statistics right after a bulk load: until autovacuum gets to it, the planner
+    // would otherwise plan every analysis query as if the table were empty.
+    if (counts.accepted > 0) for (const table of ANALYZED_AFTER_LOAD[kind]) await client.query(`analyze ${table}`);
     return { file, kind, status: total === 0 ? 'empty' : 'loaded', ...counts, batch_id: batchId };
   } catch (error) {
     await client?.query('rollback').catch(() => undefined);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import type { TimeWindow } from './time-window.js';
 
@@ -20,7 +20,7 @@ export interface StoredSegmentation {
 
 /** Stores a segmentation and every user's segment in one transaction; returns its id. */
 export async function storeSegmentRun(db: Kysely<Database>, run: StoredSegmentation): Promise<string> {
-  return db.transaction().execute(async (trx) => {
+  const id = await db.transaction().execute(async (trx) => {
     const { id } = await trx
       .insertInto('segment_runs')
       .values({
@@ -49,6 +49,9 @@ export async function storeSegmentRun(db: Kysely<Database>, run: StoredSegmentat
     }
     return id;
   });
+  // Drift per segment joins on these rows straight away: give the planner their numbers.
+  await sql`analyze user_segments`.execute(db);
+  return id;
 }
 
 /** The most recent segment run, with its segments; null when none exists. */

@@ -185,16 +185,19 @@ describe('text, performance and the retrain decision', () => {
     expect(estimateAccuracy(reference, current)).toBeCloseTo((10 * 0.9 + 30 * 0.25 + 10 * 0.55) / 50, 12);
   });
 
-  it('emergingNeeds: a corrected intent the model never predicted, growing past the minimum', () => {
+  it('emergingNeeds: a corrected intent the model never predicted, growing past the minimum as a share of events', () => {
+    const rows = { reference: 4000, current: 1000 };
     const found = emergingNeeds(
       [
-        { intent: 'automate', reference: 0, current: 40 },
-        { intent: 'email', reference: 10, current: 50 },
-        { intent: 'rare', reference: 0, current: 3 },
+        { intent: 'automate', reference: 60, current: 40 }, // 1.5% of events before, 4% now: growing
+        { intent: 'shrinking', reference: 200, current: 30 }, // 5% before, 3% now
+        { intent: 'email', reference: 10, current: 50 }, // known to the model
+        { intent: 'rare', reference: 0, current: 3 }, // too few
       ],
       new Set(['email']),
+      rows,
     );
-    expect(found).toEqual([{ need: 'automate', current: 40, reference: 0 }]);
+    expect(found).toEqual([{ need: 'automate', current: 40, reference: 60 }]);
   });
 
   it('retrainDecision gives every reason that applies, and none for an unchanged model', () => {

@@ -40,6 +40,9 @@ describe('needloop start (npm start)', () => {
     expect(out.segments.k).toBeGreaterThanOrEqual(4);
     expect(out.needs.needs).toHaveLength(12);
     expect(out.needs.nps.n).toBeGreaterThan(100);
+    // The demo's new need emerged two thirds in: the last week shows it.
+    expect(out.drift.retrain.retrain).toBe(true);
+    expect(out.drift.emerging_needs.map((e: { need: string }) => e.need)).toEqual(['automate_workflows']);
   });
 
   it('run again: loads nothing new and analyses what is there', async () => {
