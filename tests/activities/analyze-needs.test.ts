@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { analyzeNeeds } from '../../activities/analyze-needs.js';
 import { segmentUsersInWindow } from '../../activities/segment-users.js';
 import { EMERGING_NEED, generateScenario } from '../../scenarios/generate.js';
 import { createTestDatabase, dropTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { tempDir } from '../helpers/files.js';
+import { useTempFiles } from '../helpers/fixtures.js';
 import { catalogue, ingest } from '../helpers/ingest.js';
 
-let files: Awaited<ReturnType<typeof tempDir>>;
-beforeAll(async () => (files = await tempDir()));
-afterAll(() => files.cleanup());
+const files = useTempFiles();
 
 describe('analyzeNeeds', () => {
   it('scores hand-worked survey answers from the database, and stores them', async () => {

@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectDrift, type DriftResult } from '../../activities/detect-drift.js';
 import { segmentUsersInWindow } from '../../activities/segment-users.js';
 import { EMERGING_NEED, generateScenario, type GroundTruth, type ScenarioName } from '../../scenarios/generate.js';
 import { createTestDatabase, dropTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { tempDir } from '../helpers/files.js';
+import { useTempFiles } from '../helpers/fixtures.js';
 import { catalogue, ingest } from '../helpers/ingest.js';
 
-let files: Awaited<ReturnType<typeof tempDir>>;
-beforeAll(async () => (files = await tempDir()));
-afterAll(() => files.cleanup());
+const files = useTempFiles();
 
 const START = new Date('2026-09-01T00:00:00Z');
 const END = new Date('2026-10-27T00:00:00Z');

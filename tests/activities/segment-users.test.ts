@@ -1,15 +1,13 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { segmentUsersInWindow } from '../../activities/segment-users.js';
 import { adjustedRandIndex } from '../../analytics/index.js';
 import { generateScenario, type GenerateResult } from '../../scenarios/generate.js';
 import { createTestDatabase, dropTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { tempDir } from '../helpers/files.js';
+import { useTempFiles } from '../helpers/fixtures.js';
 import { catalogue, ingest } from '../helpers/ingest.js';
 
-let files: Awaited<ReturnType<typeof tempDir>>;
-beforeAll(async () => (files = await tempDir()));
-afterAll(() => files.cleanup());
+const files = useTempFiles();
 
 const everything = { from: new Date('2000-01-01'), to: new Date('2100-01-01') };
 

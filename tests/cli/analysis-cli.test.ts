@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/files.js';
+import { useTempFiles } from '../helpers/fixtures.js';
 
-let files: Awaited<ReturnType<typeof tempDir>>;
-beforeAll(async () => (files = await tempDir()));
-afterAll(() => files.cleanup());
+const files = useTempFiles();
 
 // File mode needs no database; point DATABASE_URL nowhere to prove it is not used.
 const env = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };

@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, dropTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { tempDir } from '../helpers/files.js';
+import { describe, expect, it } from 'vitest';
+import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { ingest, rejections, USAGE_HEADER, usageJson } from '../helpers/ingest.js';
 
-let handle: TestDatabase;
-let files: Awaited<ReturnType<typeof tempDir>>;
-beforeAll(async () => {
-  handle = await createTestDatabase();
-  files = await tempDir();
-});
-afterAll(async () => {
-  await dropTestDatabase(handle);
-  await files.cleanup();
-});
+const db = useTestDatabase();
+const files = useTempFiles();
 
 const count = async (table: 'usage_events' | 'survey_responses' | 'users' | 'ingest_batches') =>
-  Number((await handle.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number((await db.handle.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
 describe('ingest rejects bad usage rows with their line and reason', () => {
   it('ingest(usage.jsonl) accepts the good rows and keeps each bad one with why', async () => {
@@ -35,9 +26,9 @@ describe('ingest rejects bad usage rows with their line and reason', () => {
       usageJson({ event_id: 'b13' }), // 13 ok
     ];
     const file = await files.file('bad-usage.jsonl', lines.join('\n'));
-    const result = await ingest(handle, file);
+    const result = await ingest(db.handle, file);
     expect(result).toMatchObject({ status: 'loaded', accepted: 2, rejected: 11, duplicates: 0 });
-    expect(await rejections(handle, file)).toEqual([
+    expect(await rejections(db.handle, file)).toEqual([
       [2, expect.stringMatching(/^not valid JSON: /)],
       [3, 'unknown field "browser"'],
       [4, 'ts: "2026-13-01T00:00:00Z" is not a valid date-time'],
@@ -50,7 +41,7 @@ describe('ingest rejects bad usage rows with their line and reason', () => {
       [11, 'user_id: expected a string or a number, got object'],
       [12, 'ts: "2026-02-29T10:00:00Z" is not a valid date-time'],
     ]);
-    const raw = await handle.db.selectFrom('rejected_rows').select('raw').where('file_name', '=', file).where('line', '=', 2).executeTakeFirstOrThrow();
+    const raw = await db.handle.db.selectFrom('rejected_rows').select('raw').where('file_name', '=', file).where('line', '=', 2).executeTakeFirstOrThrow();
     expect(raw.raw.toString()).toBe(lines[1]);
   });
 
@@ -59,19 +50,19 @@ describe('ingest rejects bad usage rows with their line and reason', () => {
       'dup-ids.jsonl',
       [usageJson({ event_id: 'd1' }), usageJson({ event_id: 'd2' }), usageJson({ event_id: 'd1', feature: 'chat' }), usageJson({ event_id: 'bad', outcome: 'x' })].join('\n'),
     );
-    expect(await ingest(handle, file)).toMatchObject({ status: 'loaded', accepted: 2, rejected: 2, duplicates: 0 });
-    expect(await rejections(handle, file)).toEqual([
+    expect(await ingest(db.handle, file)).toMatchObject({ status: 'loaded', accepted: 2, rejected: 2, duplicates: 0 });
+    expect(await rejections(db.handle, file)).toEqual([
       [3, 'duplicate event_id "d1" (first seen on line 1)'],
       [4, 'outcome: "x" must be one of success, failure, abandoned'],
     ]);
-    const d1 = await handle.db.selectFrom('usage_events').select('feature').where('event_id', '=', 'd1').executeTakeFirstOrThrow();
+    const d1 = await db.handle.db.selectFrom('usage_events').select('feature').where('event_id', '=', 'd1').executeTakeFirstOrThrow();
     expect(d1.feature).toBe('docs');
   });
 
   it('ingest(usage.csv) rejects rows with the wrong number of fields', async () => {
     const file = await files.file('fields.csv', `${USAGE_HEADER}\nf1,u1,2026-03-01T00:00:00Z,,docs,hi,,,,success,,,,\nf2,u1,2026-03-01T00:00:00Z,docs\n`);
-    expect(await ingest(handle, file)).toMatchObject({ accepted: 1, rejected: 1 });
-    expect(await rejections(handle, file)).toEqual([[3, 'expected 14 fields (as in the header), found 4']]);
+    expect(await ingest(db.handle, file)).toMatchObject({ accepted: 1, rejected: 1 });
+    expect(await rejections(db.handle, file)).toEqual([[3, 'expected 14 fields (as in the header), found 4']]);
   });
 });
 
@@ -82,8 +73,8 @@ describe('ingest rejects bad survey and user rows', () => {
       'bad-surveys.csv',
       [header, 's1,u1,2026-03-01,10,5,,5,4', 's2,u1,2026-03-01,11,,,,', 's3,u1,2026-03-01,,0,,,', 's4,u1,2026-03-01,,,,6,', 's5,u1,yesterday,,,,,', 's6,,2026-03-01,,,,,', 's7,u1,2026-03-01,9.5,,,,'].join('\n'),
     );
-    expect(await ingest(handle, file)).toMatchObject({ kind: 'surveys', accepted: 1, rejected: 6 });
-    expect(await rejections(handle, file)).toEqual([
+    expect(await ingest(db.handle, file)).toMatchObject({ kind: 'surveys', accepted: 1, rejected: 6 });
+    expect(await rejections(db.handle, file)).toEqual([
       [3, 'nps: 11 is out of range (0–10)'],
       [4, 'csat: 0 is out of range (1–5)'],
       [5, 'imp_draft_email: 6 is out of range (1–5)'],
@@ -95,8 +86,8 @@ describe('ingest rejects bad survey and user rows', () => {
 
   it('ingest(users.csv) rejects an unknown plan and an impossible date', async () => {
     const file = await files.file('bad-users.csv', 'user_id,signup_at,plan\nx1,2026-02-30,free\nx2,2026-01-01,gold\nx3,2026-01-01T25:00:00Z,pro\n');
-    expect(await ingest(handle, file)).toMatchObject({ accepted: 0, rejected: 3 });
-    expect(await rejections(handle, file)).toEqual([
+    expect(await ingest(db.handle, file)).toMatchObject({ accepted: 0, rejected: 3 });
+    expect(await rejections(db.handle, file)).toEqual([
       [2, 'signup_at: "2026-02-30" is not a valid date-time'],
       [3, 'plan: "gold" must be one of free, pro, enterprise'],
       [4, 'signup_at: "2026-01-01T25:00:00Z" is not a valid date-time'],
@@ -106,7 +97,7 @@ describe('ingest rejects bad survey and user rows', () => {
   it('ingest(file) fails the whole file, loading nothing, when the header has an unknown column', async () => {
     const before = await count('ingest_batches');
     const file = await files.file('unknown-col.csv', 'response_id,user_id,submitted_at,imp_teleport\nr1,u1,2026-03-01,5\n');
-    const result = await ingest(handle, file);
+    const result = await ingest(db.handle, file);
     expect(result.status).toBe('failed');
     expect(result.error).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: unknown column "imp_teleport" for surveys`));
     expect(await count('ingest_batches')).toBe(before);
@@ -114,7 +105,7 @@ describe('ingest rejects bad survey and user rows', () => {
 
   it('ingest(file) fails when a required column is missing from the header', async () => {
     const file = await files.file('missing-col.csv', 'user_id,plan\nu1,free\n');
-    const result = await ingest(handle, file);
+    const result = await ingest(db.handle, file);
     expect(result).toMatchObject({ status: 'failed', error: `${file}:1: missing required column signup_at for users` });
   });
 });
@@ -122,21 +113,21 @@ describe('ingest rejects bad survey and user rows', () => {
 describe('ingest handles awkward files', () => {
   it('an empty file loads nothing and says so', async () => {
     const file = await files.file('empty.jsonl', '');
-    expect(await ingest(handle, file)).toMatchObject({ status: 'empty', accepted: 0, rejected: 0, duplicates: 0, kind: null });
+    expect(await ingest(db.handle, file)).toMatchObject({ status: 'empty', accepted: 0, rejected: 0, duplicates: 0, kind: null });
   });
 
   it('a header-only CSV is recorded as an empty batch', async () => {
     const file = await files.file('header-only.csv', `${USAGE_HEADER}\n`);
-    const result = await ingest(handle, file);
+    const result = await ingest(db.handle, file);
     expect(result).toMatchObject({ status: 'empty', kind: 'usage', accepted: 0, rejected: 0 });
-    const batch = await handle.db.selectFrom('ingest_batches').selectAll().where('id', '=', result.batch_id!).executeTakeFirstOrThrow();
+    const batch = await db.handle.db.selectFrom('ingest_batches').selectAll().where('id', '=', result.batch_id!).executeTakeFirstOrThrow();
     expect(batch).toMatchObject({ status: 'empty', rows_total: 0 });
   });
 
   it('a UTF-8 BOM and CRLF line ends are read as if absent', async () => {
     const file = await files.file('bom-crlf.csv', `\uFEFF${USAGE_HEADER}\r\nc1,u1,2026-03-01T00:00:00Z,,docs,hello,,,,success,,,,\r\nc2,u1,2026-03-01T00:00:00Z,,docs,"two\r\nlines",,,,abandoned,,,,\r\n`);
-    expect(await ingest(handle, file)).toMatchObject({ kind: 'usage', accepted: 2, rejected: 0 });
-    const rows = await handle.db.selectFrom('usage_events').select(['event_id', 'outcome', 'request_text']).where('event_id', 'in', ['c1', 'c2']).orderBy('event_id').execute();
+    expect(await ingest(db.handle, file)).toMatchObject({ kind: 'usage', accepted: 2, rejected: 0 });
+    const rows = await db.handle.db.selectFrom('usage_events').select(['event_id', 'outcome', 'request_text']).where('event_id', 'in', ['c1', 'c2']).orderBy('event_id').execute();
     expect(rows).toEqual([
       { event_id: 'c1', outcome: 'success', request_text: 'hello' },
       { event_id: 'c2', outcome: 'abandoned', request_text: 'two\nlines' },
@@ -146,9 +137,9 @@ describe('ingest handles awkward files', () => {
   it('a 10 MB field is rejected with its size, its raw line kept whole, and the rows around it load', async () => {
     const huge = 'x'.repeat(10 * 1024 * 1024);
     const file = await files.file('huge.jsonl', [usageJson({ event_id: 'h1' }), usageJson({ event_id: 'h2', request_text: huge }), usageJson({ event_id: 'h3' })].join('\n'));
-    expect(await ingest(handle, file)).toMatchObject({ accepted: 2, rejected: 1 });
-    expect(await rejections(handle, file)).toEqual([[2, 'request_text: 10485760 bytes long; at most 65536 bytes are allowed']]);
-    const { raw } = await handle.db.selectFrom('rejected_rows').select('raw').where('file_name', '=', file).executeTakeFirstOrThrow();
+    expect(await ingest(db.handle, file)).toMatchObject({ accepted: 2, rejected: 1 });
+    expect(await rejections(db.handle, file)).toEqual([[2, 'request_text: 10485760 bytes long; at most 65536 bytes are allowed']]);
+    const { raw } = await db.handle.db.selectFrom('rejected_rows').select('raw').where('file_name', '=', file).executeTakeFirstOrThrow();
     expect(raw.length).toBe(usageJson({ event_id: 'h2', request_text: huge }).length);
   });
 
@@ -158,17 +149,17 @@ describe('ingest handles awkward files', () => {
     const at = latin1.indexOf('X');
     latin1[at] = 0xe9;
     const file = await files.file('latin1.jsonl', Buffer.concat([Buffer.from(`${usageJson({ event_id: 'i1' })}\n`), latin1, Buffer.from('\n')]));
-    expect(await ingest(handle, file)).toMatchObject({ accepted: 1, rejected: 1 });
-    expect(await rejections(handle, file)).toEqual([[2, `not valid UTF-8 (first bad byte at offset ${at})`]]);
-    const { raw } = await handle.db.selectFrom('rejected_rows').select('raw').where('file_name', '=', file).executeTakeFirstOrThrow();
+    expect(await ingest(db.handle, file)).toMatchObject({ accepted: 1, rejected: 1 });
+    expect(await rejections(db.handle, file)).toEqual([[2, `not valid UTF-8 (first bad byte at offset ${at})`]]);
+    const { raw } = await db.handle.db.selectFrom('rejected_rows').select('raw').where('file_name', '=', file).executeTakeFirstOrThrow();
     expect(Buffer.compare(raw, latin1)).toBe(0);
   });
 
   it('SQL-like strings are stored as plain text', async () => {
     const nasty = "'); DROP TABLE usage_events; --";
     const file = await files.file('sql.jsonl', [usageJson({ event_id: nasty, user_id: 'u1\\"; select pg_sleep(10);', request_text: `${nasty}\t$$ \\x00 \\N` })].join('\n'));
-    expect(await ingest(handle, file)).toMatchObject({ accepted: 1, rejected: 0 });
-    const row = await handle.db.selectFrom('usage_events').select(['user_id', 'request_text']).where('event_id', '=', nasty).executeTakeFirstOrThrow();
+    expect(await ingest(db.handle, file)).toMatchObject({ accepted: 1, rejected: 0 });
+    const row = await db.handle.db.selectFrom('usage_events').select(['user_id', 'request_text']).where('event_id', '=', nasty).executeTakeFirstOrThrow();
     expect(row).toEqual({ user_id: 'u1\\"; select pg_sleep(10);', request_text: `${nasty}\t$$ \\x00 \\N` });
     expect(await count('usage_events')).toBeGreaterThan(0);
   });

@@ -1,39 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateScenario } from '../../scenarios/generate.js';
 import { startCli, runCli } from '../helpers/cli.js';
-import { createTestDatabase, dropTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { tempDir } from '../helpers/files.js';
+import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { catalogue, ingest, usageJson } from '../helpers/ingest.js';
 
-let handle: TestDatabase;
-let files: Awaited<ReturnType<typeof tempDir>>;
-beforeAll(async () => {
-  handle = await createTestDatabase();
-  files = await tempDir();
-});
-afterAll(async () => {
-  await dropTestDatabase(handle);
-  await files.cleanup();
-});
+const db = useTestDatabase();
+const files = useTempFiles();
 
 const count = async (table: 'usage_events' | 'ingest_batches' | 'rejected_rows') =>
-  Number((await handle.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number((await db.handle.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
 describe('re-ingest', () => {
   it('ingesting the same file twice loads it once and reports the second as a duplicate', async () => {
     const file = await files.file('once.jsonl', [usageJson({ event_id: 'o1' }), usageJson({ event_id: 'o2' }), '{oops'].join('\n'));
-    const first = await ingest(handle, file);
+    const first = await ingest(db.handle, file);
     expect(first).toMatchObject({ status: 'loaded', accepted: 2, rejected: 1 });
     const [events, rejected] = [await count('usage_events'), await count('rejected_rows')];
-    const second = await ingest(handle, file);
+    const second = await ingest(db.handle, file);
     expect(second).toMatchObject({ status: 'duplicate', accepted: 0, rejected: 0, duplicates: 0, batch_id: first.batch_id });
     expect([await count('usage_events'), await count('rejected_rows')]).toEqual([events, rejected]);
   });
 
   it('a file whose events overlap stored ones inserts only the new events and counts the rest', async () => {
     const file = await files.file('overlap.jsonl', [usageJson({ event_id: 'o2', feature: 'chat' }), usageJson({ event_id: 'o3' })].join('\n'));
-    expect(await ingest(handle, file)).toMatchObject({ status: 'loaded', accepted: 1, rejected: 0, duplicates: 1 });
-    const o2 = await handle.db.selectFrom('usage_events').select('feature').where('event_id', '=', 'o2').executeTakeFirstOrThrow();
+    expect(await ingest(db.handle, file)).toMatchObject({ status: 'loaded', accepted: 1, rejected: 0, duplicates: 1 });
+    const o2 = await db.handle.db.selectFrom('usage_events').select('feature').where('event_id', '=', 'o2').executeTakeFirstOrThrow();
     expect(o2.feature).toBe('docs');
   });
 
@@ -41,7 +32,7 @@ describe('re-ingest', () => {
     const out = `${files.dir}/concurrent`;
     const generated = await generateScenario({ outDir: out, catalogue, users: 200, days: 10, seed: 3 });
     const before = await count('usage_events');
-    const results = await Promise.all([ingest(handle, generated.files.usage), ingest(handle, generated.files.usage)]);
+    const results = await Promise.all([ingest(db.handle, generated.files.usage), ingest(db.handle, generated.files.usage)]);
     expect(results.map((r) => r.status).sort()).toEqual(['duplicate', 'loaded']);
     expect(await count('usage_events')).toBe(before + generated.counts.events);
   });
@@ -51,12 +42,12 @@ describe('a process killed during COPY', () => {
   it('leaves no partial batch, and a re-run loads the whole file', async () => {
     const generated = await generateScenario({ outDir: `${files.dir}/kill`, catalogue, users: 1500, days: 30, seed: 11, events: 150_000 });
     const before = { events: await count('usage_events'), batches: await count('ingest_batches'), rejected: await count('rejected_rows') };
-    const env = { DATABASE_URL: handle.url };
+    const env = { DATABASE_URL: db.handle.url };
     const { child, done } = startCli(['ingest', generated.files.usage, '--json'], env);
     // Wait until Postgres reports rows arriving through COPY for this database, then kill.
     let copied = 0;
     for (let i = 0; i < 1000 && copied === 0; i++) {
-      const { rows } = await handle.pool.query<{ n: string }>(
+      const { rows } = await db.handle.pool.query<{ n: string }>(
         'select coalesce(sum(tuples_processed), 0) as n from pg_stat_progress_copy where datname = current_database()',
       );
       copied = Number(rows[0].n);
@@ -67,7 +58,7 @@ describe('a process killed during COPY', () => {
     expect((await done).signal).toBe('SIGKILL');
     // The server notices the dropped connection and rolls the transaction back.
     for (let i = 0; i < 200; i++) {
-      const { rows } = await handle.pool.query<{ n: string }>(
+      const { rows } = await db.handle.pool.query<{ n: string }>(
         "select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'",
       );
       if (Number(rows[0].n) === 0) break;

@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CatalogueError, loadCatalogue, parseCatalogue } from '../../db/need-catalogue.js';
-import { tempDir } from '../helpers/files.js';
+import { useTempFiles } from '../helpers/fixtures.js';
 
-let files: Awaited<ReturnType<typeof tempDir>>;
-beforeAll(async () => (files = await tempDir()));
-afterAll(() => files.cleanup());
+const files = useTempFiles();
 
 describe('need catalogue', () => {
   it('loadCatalogue(null) is the shipped default of 12 needs in all four categories', () => {
