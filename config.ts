@@ -21,6 +21,8 @@ export interface Config {
   readonly catalogueFile: string | null;
   /** Longest accepted free-text field (comment, request_text), in bytes. */
   readonly maxFieldBytes: number;
+  /** A forced TensorFlow.js backend; null tries gpu, then node, then cpu. */
+  readonly tfjsBackend: 'gpu' | 'node' | 'cpu' | null;
 }
 
 export class ConfigError extends Error {
@@ -49,6 +51,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const home = resolve(text(env, 'NEEDLOOP_HOME') ?? '.needloop');
   const catalogue = text(env, 'NEEDLOOP_CATALOGUE');
+  const backend = text(env, 'TFJS_BACKEND');
+  if (backend !== null && !['gpu', 'node', 'cpu'].includes(backend)) {
+    throw new ConfigError(`TFJS_BACKEND=${JSON.stringify(backend)} is not valid: expected gpu, node or cpu`);
+  }
   return Object.freeze({
     databaseUrl,
     home,
@@ -56,5 +62,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reportsDir: resolve(text(env, 'NEEDLOOP_REPORTS_DIR') ?? 'reports'),
     catalogueFile: catalogue === null ? null : resolve(catalogue),
     maxFieldBytes: integer(env, 'NEEDLOOP_MAX_FIELD_BYTES', 64 * 1024, 1024, 256 * 1024 * 1024),
+    tfjsBackend: backend as Config['tfjsBackend'],
   });
 }

@@ -1,0 +1,123 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { classificationMetrics } from '../../analytics/index.js';
+import { ArtifactError, loadModelArtifacts, saveModelArtifacts } from '../../models/artifacts.js';
+import { BackendError, selectBackend } from '../../models/backend.js';
+import { buildModel, ModelError } from '../../models/build-model.js';
+import { DEFAULT_TOKENIZER, encodeTexts, tokenIds, tokenWords } from '../../models/tokenizer.js';
+import { trainClassifier, TrainingCancelled } from '../../models/train.js';
+import { generateScenario } from '../../scenarios/generate.js';
+import { useTempFiles } from '../helpers/fixtures.js';
+import { catalogue } from '../helpers/ingest.js';
+
+const files = useTempFiles();
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const TEXTS = ['summarize this report', 'write an email to my manager', '把这段话翻译成日语', 'fix the bug in this regex', 'summarize the contract', 'draft a reply to a customer'];
+const LABELS = Int32Array.from([0, 1, 2, 3, 0, 1]);
+const data = () => ({ ...encodeTexts(TEXTS), labels: LABELS });
+const predict = (model: tf.LayersModel, texts: string[]) => {
+  const { ids, weights } = encodeTexts(texts);
+  return tf.tidy(() => (model.predict([tf.tensor2d(ids, [texts.length, DEFAULT_TOKENIZER.maxTokens], 'int32'), tf.tensor2d(weights, [texts.length, DEFAULT_TOKENIZER.maxTokens])]) as tf.Tensor2D).arraySync());
+};
+
+describe('tokenizer', () => {
+  it('tokenIds(text) hashes words and word bigrams into the vocabulary, Chinese included', () => {
+    expect(tokenWords('把这段话翻译成日语')).toContain('翻译');
+    const ids = tokenIds('Summarize THIS report');
+    expect(ids).toHaveLength(3 + 2);
+    expect(ids).toEqual(tokenIds('summarize this report!'));
+    expect(ids.every((id) => id >= 1 && id < DEFAULT_TOKENIZER.vocabularySize)).toBe(true);
+  });
+
+  it('encodeTexts pads with id 0 and weights that average the real tokens', () => {
+    const { ids, weights } = encodeTexts(['a b']);
+    expect(Array.from(ids.slice(0, 4)).map((v) => v > 0)).toEqual([true, true, true, false]);
+    expect(weights.slice(0, 4)).toEqual(Float32Array.from([1 / 3, 1 / 3, 1 / 3, 0]));
+  });
+});
+
+describe('buildModel', () => {
+  it('buildModel({classes}) maps a batch to one probability per intent', () => {
+    const probs = predict(buildModel({ classes: 4 }), TEXTS);
+    expect(probs).toHaveLength(6);
+    expect(probs[0]).toHaveLength(4);
+    expect(probs[0].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('throws on an unknown kind', () => {
+    expect(() => buildModel({ classes: 3, kind: 'transformer' as never })).toThrow(new ModelError('unknown model kind "transformer": use embedding-bag or stock-embedding'));
+  });
+});
+
+describe('trainClassifier', () => {
+  it('two epochs lower the loss; the same seed gives identical weights', async () => {
+    const a = buildModel({ classes: 4, seed: 3 });
+    const b = buildModel({ classes: 4, seed: 3 });
+    const ra = await trainClassifier(a, data(), { epochs: 2, batchSize: 2, seed: 9 });
+    await trainClassifier(b, data(), { epochs: 2, batchSize: 2, seed: 9 });
+    expect(ra.losses[1]).toBeLessThan(ra.losses[0]);
+    const weights = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(weights(b)).toEqual(weights(a));
+  });
+
+  it('can be cancelled between steps', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(trainClassifier(buildModel({ classes: 4 }), data(), { epochs: 1, signal: controller.signal })).rejects.toThrow(TrainingCancelled);
+  });
+
+  it('on the stable scenario, held-out macro-F1 ≥ 0.9', async () => {
+    const generated = await generateScenario({ outDir: `${files.dir}/stable`, catalogue, users: 600, days: 30, seed: 2 });
+    const events = (await readFile(generated.files.usage, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, string | null>);
+    const labelled = events.filter((e) => e.feedback !== null).map((e) => ({ text: e.request_text!, label: e.feedback === 'confirmed' ? e.predicted_intent! : e.corrected_intent! }));
+    const labels = [...new Set(labelled.map((e) => e.label))].sort();
+    const split = Math.floor(labelled.length * 0.8); // time order: train on the past, test on the rest
+    const train = labelled.slice(0, split);
+    const test = labelled.slice(split);
+    const model = buildModel({ classes: labels.length });
+    await trainClassifier(model, { ...encodeTexts(train.map((e) => e.text)), labels: Int32Array.from(train.map((e) => labels.indexOf(e.label))) }, { epochs: 8, seed: 1 });
+    const probs = predict(model, test.map((e) => e.text));
+    const pairs = test.map((e, i) => ({ predicted: labels[probs[i].indexOf(Math.max(...probs[i]))], actual: e.label, count: 1 }));
+    expect(classificationMetrics(pairs).macro_f1!).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe('artifacts', () => {
+  it('a saved model loads back and predicts the same numbers', async () => {
+    const model = buildModel({ classes: 4 });
+    await trainClassifier(model, data(), { epochs: 1, batchSize: 3 });
+    const dir = join(files.dir, 'model-a');
+    const manifest = await saveModelArtifacts(model, dir, { labels: ['a', 'b', 'c', 'd'], tokenizer: DEFAULT_TOKENIZER });
+    const loaded = await loadModelArtifacts(dir);
+    expect(loaded.manifest).toEqual(manifest);
+    expect(predict(loaded.model, TEXTS)).toEqual(predict(model, TEXTS));
+  });
+
+  it('a corrupted weights file is refused with a clear error', async () => {
+    const dir = join(files.dir, 'model-b');
+    await saveModelArtifacts(buildModel({ classes: 3 }), dir, { labels: ['a', 'b', 'c'], tokenizer: DEFAULT_TOKENIZER });
+    const weights = await readFile(join(dir, 'weights.bin'));
+    weights[100] ^= 0xff;
+    await writeFile(join(dir, 'weights.bin'), weights);
+    await expect(loadModelArtifacts(dir)).rejects.toThrow(ArtifactError);
+    await expect(loadModelArtifacts(dir)).rejects.toThrow(/weights\.bin is corrupted: its sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}; refusing to load it/);
+  });
+});
+
+describe('selectBackend', () => {
+  it('falls back to the pure-JS CPU backend when no native package is installed, and refuses a forced one that is missing', async () => {
+    const gpuInstalled = await import('@tensorflow/tfjs-node-gpu' as string).then(() => true, () => false);
+    if (gpuInstalled) {
+      expect((await selectBackend('gpu')).choice).toBe('gpu');
+      return;
+    }
+    await expect(selectBackend('gpu')).rejects.toThrow(BackendError);
+    await expect(selectBackend('gpu')).rejects.toThrow(/^TFJS_BACKEND=gpu is not available here: @tensorflow\/tfjs-node-gpu: /);
+    expect(await selectBackend('cpu')).toEqual({ choice: 'cpu', backend: 'cpu', device: 'CPU, pure JavaScript' });
+  });
+});
