@@ -2,6 +2,10 @@
  * Turns a request into hashed token ids: words through Intl.Segmenter (Chinese splits into
  * words too), lower-cased, plus word bigrams, each hashed into a fixed vocabulary — new
  * words need no vocabulary rebuild. Id 0 is padding.
+ *
+ * Deliberately not shared with analytics/tokenize.ts: a trained model's weights depend on
+ * exactly this splitting and hashing, so it is frozen with the model format
+ * ('needloop-intent-1') and must not change when the analytics helpers do.
  */
 export interface TokenizerSettings {
   /** Hash buckets, padding included. */
