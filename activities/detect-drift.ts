@@ -152,12 +152,21 @@ async function populationColumns(handle: DatabaseHandle, ref: Population, cur: P
   ];
 }
 
+/**
+ * Events in each window: the count of `feature`, which no event lacks. Read it from the
+ * population's full column list — `--columns` may have narrowed the reported one.
+ */
+function eventCounts(columns: readonly ColumnDrift[]): { reference: number; current: number } {
+  const feature = columns.find((c) => c.column === 'feature');
+  if (feature === undefined) throw new Error('usage drift always checks the feature column');
+  return { reference: feature.n_reference, current: feature.n_current };
+}
+
 /** Text drift of request texts, sampled like the numeric columns. */
-async function requestTextDrift(handle: DatabaseHandle, ref: Population, cur: Population, columns: readonly ColumnDrift[]): Promise<TextDrift> {
-  const rows = columns.find((c) => c.column === 'feature');
+async function requestTextDrift(handle: DatabaseHandle, ref: Population, cur: Population, rows: { reference: number; current: number }): Promise<TextDrift> {
   const [a, b] = await Promise.all([
-    textSample(handle.db, USAGE_DRIFT_TABLE, ref, 't.request_text', rows?.n_reference ?? Infinity),
-    textSample(handle.db, USAGE_DRIFT_TABLE, cur, 't.request_text', rows?.n_current ?? Infinity),
+    textSample(handle.db, USAGE_DRIFT_TABLE, ref, 't.request_text', rows.reference),
+    textSample(handle.db, USAGE_DRIFT_TABLE, cur, 't.request_text', rows.current),
   ]);
   return textDrift(a, b);
 }
@@ -186,13 +195,12 @@ export async function detectDrift(deps: { handle: DatabaseHandle }, input: Drift
   const overall = datasetDrift(pick(all, input.columns).map((c) => applyPersistence(c, history.get(c.column) ?? [], persistence)), input.driftShare ?? DEFAULT_DRIFT_SHARE);
 
   const wantText = input.columns === undefined || input.columns.includes('request_text');
-  const text = wantText ? await requestTextDrift(handle, ref, cur, overall.columns) : null;
+  const rows = eventCounts(all);
+  const text = wantText ? await requestTextDrift(handle, ref, cur, rows) : null;
   const performance = await modelPerformance(handle, ref, cur);
   const [known, refCorrections, curCorrections] = await Promise.all([predictedIntents(db, ref), correctionsByIntent(db, ref), correctionsByIntent(db, cur)]);
   const corrections = [...curCorrections].map(([intent, n]) => ({ intent, current: n, reference: refCorrections.get(intent) ?? 0 }));
   const emerging: EmergingNeed[] = [];
-  const events = overall.columns.find((c) => c.column === 'feature');
-  const rows = { reference: events?.n_reference ?? 0, current: events?.n_current ?? 0 };
   for (const e of emergingNeeds(corrections, known, rows, thresholds.minEmerging)) emerging.push({ ...e, examples: await correctedExamples(db, cur, e.need) });
   const retrain = retrainDecision({ performance, predictionColumns: all.filter((c) => PREDICTION_COLUMNS.includes(c.column)), text, emerging }, thresholds);
 
@@ -212,7 +220,7 @@ export async function detectDrift(deps: { handle: DatabaseHandle }, input: Drift
             segment: s.segment_id,
             name: s.name,
             ...datasetDrift(pick(columns, input.columns), input.driftShare ?? DEFAULT_DRIFT_SHARE),
-            text: wantText ? await requestTextDrift(handle, segRef, segCur, columns) : null,
+            text: wantText ? await requestTextDrift(handle, segRef, segCur, eventCounts(columns)) : null,
             performance: await modelPerformance(handle, segRef, segCur),
           };
         }),

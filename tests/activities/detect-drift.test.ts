@@ -64,6 +64,11 @@ describe('detectDrift on generated scenarios', () => {
       expect(result.retrain.reasons.map((r) => r.kind)).toContain('emerging_need');
       expect(result.performance!.current.accuracy!).toBeLessThan(result.performance!.reference.accuracy! - 0.03);
       expect(result.performance!.estimated_current_accuracy!).toBeLessThan(result.performance!.estimated_reference_accuracy!);
+      // Narrowing the reported columns keeps the text check and the emerging need.
+      const narrowed = await detectDrift({ handle }, { referenceFrom: START, referenceTo: new Date('2026-09-29T00:00:00Z'), currentFrom: new Date('2026-09-29T00:00:00Z'), currentTo: END, columns: ['request_text', 'confidence'], bySegment: false });
+      expect(narrowed.columns.map((c) => c.column)).toEqual(['confidence']);
+      expect(narrowed.text).toEqual(result.text);
+      expect(narrowed.emerging_needs.map((e) => e.need)).toEqual([EMERGING_NEED]);
     } finally {
       await dropTestDatabase(handle);
     }
