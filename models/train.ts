@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../analytics/seeded-random.js';
+import { MODEL_DEFAULTS } from './build-model.js';
 
 export interface TrainingData {
   /** [n × maxTokens] token ids and bag weights, from encodeTexts. */
@@ -42,10 +43,10 @@ export async function trainClassifier(model: tf.LayersModel, data: TrainingData,
   const hidden = model.getLayer('hidden');
   const output = model.getLayer('intent');
   const headVars = [...hidden.trainableWeights, ...output.trainableWeights].map((w) => w.read() as tf.Variable);
-  const optimizer = tf.train.adam(options.learningRate ?? 0.01, BETA1, BETA2, EPSILON);
-  const lr = options.learningRate ?? 0.01;
+  const lr = options.learningRate ?? MODEL_DEFAULTS.learningRate;
+  const optimizer = tf.train.adam(lr, BETA1, BETA2, EPSILON);
   const L = data.ids.length / data.labels.length;
-  const classes = (output.getWeights()[1] ?? output.getWeights()[0]).shape.at(-1)!;
+  const classes = model.outputs[0].shape[1]!;
   const n = data.labels.length;
   const batchSize = options.batchSize ?? 64;
   const rng = new Random(options.seed ?? 1);

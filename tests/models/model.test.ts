@@ -65,6 +65,21 @@ describe('trainClassifier', () => {
     expect(weights(b)).toEqual(weights(a));
   });
 
+  it('model.fit also trains the embedding bag, through its sparse gradient', async () => {
+    const model = buildModel({ classes: 4 });
+    const { ids, weights } = encodeTexts(TEXTS);
+    const L = DEFAULT_TOKENIZER.maxTokens;
+    const before = model.getLayer('bag').getWeights()[0].dataSync().slice();
+    const history = await model.fit([tf.tensor2d(ids, [6, L], 'int32'), tf.tensor2d(weights, [6, L])], tf.tensor1d(Array.from(LABELS)), { epochs: 3, batchSize: 6, shuffle: false, verbose: 0 });
+    const losses = history.history.loss as number[];
+    expect(losses[2]).toBeLessThan(losses[0]);
+    const after = model.getLayer('bag').getWeights()[0].dataSync();
+    const changedRows = new Set<number>();
+    for (let i = 0; i < after.length; i++) if (after[i] !== before[i]) changedRows.add(Math.floor(i / 64));
+    // Only the rows of the texts' tokens moved.
+    expect([...changedRows].sort((a, b) => a - b)).toEqual([...new Set(Array.from(ids).filter((id) => id > 0))].sort((a, b) => a - b));
+  });
+
   it('can be cancelled between steps', async () => {
     const controller = new AbortController();
     controller.abort();
