@@ -18,5 +18,3 @@ export class UserError extends Error {
     super(message);
   }
 }
-
-export const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
