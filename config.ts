@@ -15,6 +15,8 @@ export interface Config {
   readonly home: string;
   /** Port of the embedded Postgres server. */
   readonly embeddedPort: number;
+  /** Where model artifacts are stored, by content hash. */
+  readonly modelsDir: string;
   /** Where HTML reports are written. */
   readonly reportsDir: string;
   /** A need catalogue file that overrides the shipped default; null for the default. */
@@ -59,6 +61,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl,
     home,
     embeddedPort: integer(env, 'NEEDLOOP_PG_PORT', 54329, 1024, 65535),
+    modelsDir: resolve(text(env, 'NEEDLOOP_MODELS_DIR') ?? `${home}/models`),
     reportsDir: resolve(text(env, 'NEEDLOOP_REPORTS_DIR') ?? 'reports'),
     catalogueFile: catalogue === null ? null : resolve(catalogue),
     maxFieldBytes: integer(env, 'NEEDLOOP_MAX_FIELD_BYTES', 64 * 1024, 1024, 256 * 1024 * 1024),

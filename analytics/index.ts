@@ -31,3 +31,4 @@ export * from './retrain-decision.js';
 export * from './special-functions.js';
 export * from './text-drift.js';
 export * from './wasserstein.js';
+export * from './classification-report.js';

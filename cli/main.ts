@@ -5,10 +5,16 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { CatalogueError } from '../db/need-catalogue.js';
+import { RegistryError } from '../db/queries/model-versions.js';
+import { WindowError } from '../db/queries/time-window.js';
+import { ArtifactError } from '../models/artifacts.js';
+import { BackendError } from '../models/backend.js';
+import { TrainingDataError } from '../models/train-candidate.js';
 import { GenerateError } from '../scenarios/generate.js';
 import { registerDrift } from './commands/drift.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerModels } from './commands/models.js';
 import { registerNeeds } from './commands/needs.js';
 import { registerSegment } from './commands/segment.js';
 import { registerStart } from './commands/start.js';
@@ -28,6 +34,7 @@ registerIngest(program, getConfig);
 registerSegment(program, getConfig);
 registerNeeds(program, getConfig);
 registerDrift(program, getConfig);
+registerModels(program, getConfig);
 
 try {
   await program.parseAsync(process.argv);
@@ -37,6 +44,9 @@ try {
   } else if (error instanceof UserError || error instanceof ConfigError || error instanceof CatalogueError || error instanceof GenerateError) {
     process.stderr.write(`needloop: ${error.message}\n`);
     process.exitCode = error instanceof UserError ? error.exitCode : 2;
+  } else if (error instanceof RegistryError || error instanceof ArtifactError || error instanceof BackendError || error instanceof TrainingDataError || error instanceof WindowError) {
+    process.stderr.write(`needloop: ${error.message}\n`);
+    process.exitCode = 1;
   } else {
     process.stderr.write(`needloop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;

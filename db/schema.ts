@@ -178,6 +178,60 @@ export interface DriftResultsTable {
   statistics: Json<Record<string, unknown>>;
 }
 
+export type ModelStatus = 'candidate' | 'awaiting_approval' | 'production' | 'rejected' | 'archived';
+
+export interface ModelVersionsTable {
+  id: Generated<string>;
+  parent_id: BigId | null;
+  status: ModelStatus;
+  data_from: Timestamp;
+  data_to: Timestamp;
+  holdout_from: Timestamp;
+  holdout_to: Timestamp;
+  labels: Json<string[]>;
+  hyperparameters: Json<Record<string, unknown>>;
+  backend: string;
+  device: string;
+  artifact_sha256: string;
+  artifact_path: string;
+  /** Examples, epochs, the training curve, timing. */
+  training: Json<Record<string, unknown>>;
+  /** The latest evaluation's headline figures, for listings. */
+  metrics: Json<Record<string, unknown>> | null;
+  status_reason: string | null;
+  approved_by: string | null;
+  approved_at: Timestamp | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface EvaluationsTable {
+  id: Generated<string>;
+  candidate_id: BigId;
+  production_id: BigId | null;
+  blessed: boolean;
+  reasons: Json<string[]>;
+  gate: Json<Record<string, unknown>>;
+  report: Json<unknown>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface PromotionsTable {
+  id: Generated<string>;
+  model_id: BigId;
+  action: 'promote' | 'reject' | 'rollback';
+  previous_production_id: BigId | null;
+  decided_by: string;
+  comment: string | null;
+  decided_at: Generated<Timestamp>;
+}
+
+export interface GoldenExamplesTable {
+  event_id: string;
+  text: string;
+  intent: string;
+  frozen_by_model_id: BigId;
+}
+
 export interface Database {
   needs: NeedsTable;
   ingest_batches: IngestBatchesTable;
@@ -194,6 +248,10 @@ export interface Database {
   need_scores: NeedScoresTable;
   drift_runs: DriftRunsTable;
   drift_results: DriftResultsTable;
+  model_versions: ModelVersionsTable;
+  evaluations: EvaluationsTable;
+  promotions: PromotionsTable;
+  golden_examples: GoldenExamplesTable;
 }
 
 export type IngestBatch = Selectable<IngestBatchesTable>;
@@ -203,3 +261,5 @@ export type NewUser = Insertable<UsersTable>;
 export type SurveyResponse = Selectable<SurveyResponsesTable>;
 export type SurveyAnswer = Selectable<SurveyAnswersTable>;
 export type UsageEvent = Selectable<UsageEventsTable>;
+export type ModelVersion = Selectable<ModelVersionsTable>;
+export type Evaluation = Selectable<EvaluationsTable>;

@@ -49,6 +49,9 @@ export async function selectBackend(forced: BackendChoice | null): Promise<Selec
       continue;
     }
     await tf.setBackend('cpu');
+    // Production mode silences tfjs's "install the node backend" banner: the choice is
+    // ours and is logged and recorded with each model version.
+    tf.enableProdMode();
     return { choice, backend: 'cpu', device: 'CPU, pure JavaScript' };
   }
   throw new BackendError(`TFJS_BACKEND=${forced} is not available here: ${failures.join('; ')}. Install it (see README, "GPU worker") or unset TFJS_BACKEND.`);

@@ -21,8 +21,41 @@ export interface TrainOptions {
   batchSize?: number;
   learningRate?: number;
   seed?: number;
-  onProgress?: (progress: { epoch: number; epochs: number; batch: number; batches: number; loss: number }) => void;
+  onProgress?: (progress: TrainProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Examples to stop early on: after each epoch their loss is measured, training stops
+   * once it has not improved for `patience` epochs, and the best epoch's weights are kept.
+   */
+  validation?: TrainingData;
+  patience?: number;
+  /** A validation loss must fall by more than this to count as an improvement. */
+  minDelta?: number;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+}
+
+/** One point of the training curve. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  validation_loss: number | null;
+  validation_accuracy: number | null;
+}
+
+export interface TrainResult {
+  losses: number[];
+  curve: EpochRecord[];
+  /** The epoch whose weights the model holds (0-based). */
+  best_epoch: number;
+  stopped_early: boolean;
+  samples: number;
 }
 
 export class TrainingCancelled extends Error {
@@ -33,7 +66,33 @@ const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPSILON = 1e-7;
 
-export async function trainClassifier(model: tf.LayersModel, data: TrainingData, options: TrainOptions): Promise<{ losses: number[]; samples: number }> {
+const PREDICT_BATCH = 2048;
+
+/** Mean cross-entropy and accuracy of `model` on `data`. */
+export function validationScore(model: tf.LayersModel, data: TrainingData): { loss: number; accuracy: number } {
+  const n = data.labels.length;
+  const L = data.ids.length / n;
+  let loss = 0;
+  let correct = 0;
+  for (let start = 0; start < n; start += PREDICT_BATCH) {
+    const end = Math.min(n, start + PREDICT_BATCH);
+    const probs = tf.tidy(() => model.predict([tf.tensor2d(data.ids.subarray(start * L, end * L), [end - start, L], 'int32'), tf.tensor2d(data.weights.subarray(start * L, end * L), [end - start, L])]) as tf.Tensor2D);
+    const values = probs.dataSync();
+    probs.dispose();
+    const classes = values.length / (end - start);
+    for (let i = 0; i < end - start; i++) {
+      const row = values.subarray(i * classes, (i + 1) * classes);
+      const label = data.labels[start + i];
+      loss -= Math.log(Math.max(1e-7, row[label]));
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
+      if (best === label) correct++;
+    }
+  }
+  return { loss: loss / n, accuracy: correct / n };
+}
+
+export async function trainClassifier(model: tf.LayersModel, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const bagLayer = model.getLayer('bag');
   const [tableVar] = bagLayer.getWeights();
   const [vocabulary, dims] = tableVar.shape as [number, number];
@@ -53,7 +112,16 @@ export async function trainClassifier(model: tf.LayersModel, data: TrainingData,
   const order = Int32Array.from({ length: n }, (_, i) => i);
   const batches = Math.ceil(n / batchSize);
   const losses: number[] = [];
+  const curve: EpochRecord[] = [];
+  const setTable = () => {
+    const t = tf.tensor2d(table, [vocabulary, dims]);
+    bagLayer.setWeights([t]);
+    t.dispose();
+  };
+  let best: { epoch: number; loss: number; table: Float32Array; head: tf.Tensor[] } | null = null;
+  let stoppedEarly = false;
   let step = 0;
+  let epochsRun = 0;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     for (let i = n - 1; i > 0; i--) {
       const j = rng.int(i + 1);
@@ -119,8 +187,28 @@ export async function trainClassifier(model: tf.LayersModel, data: TrainingData,
       if (b % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
     }
     losses.push(epochLoss / n);
+    epochsRun++;
+    if (options.validation === undefined || options.validation.labels.length === 0) {
+      curve.push({ epoch, loss: epochLoss / n, validation_loss: null, validation_accuracy: null });
+      continue;
+    }
+    setTable();
+    const score = validationScore(model, options.validation);
+    curve.push({ epoch, loss: epochLoss / n, validation_loss: score.loss, validation_accuracy: score.accuracy });
+    if (best === null || score.loss < best.loss - (options.minDelta ?? 0)) {
+      tf.dispose(best?.head ?? []);
+      best = { epoch, loss: score.loss, table: table.slice(), head: headVars.map((w) => w.clone()) };
+    } else if (epoch - best.epoch >= (options.patience ?? 2)) {
+      stoppedEarly = epoch < options.epochs - 1;
+      break;
+    }
   }
-  bagLayer.setWeights([tf.tensor2d(table, [vocabulary, dims])]);
+  if (best !== null) {
+    table.set(best.table);
+    headVars.forEach((w, i) => w.assign(best.head[i]));
+    tf.dispose(best.head);
+  }
+  setTable();
   optimizer.dispose();
-  return { losses, samples: n * options.epochs };
+  return { losses, curve, best_epoch: best?.epoch ?? epochsRun - 1, stopped_early: stoppedEarly, samples: n * epochsRun };
 }

@@ -14,7 +14,7 @@ import { catalogue } from '../helpers/ingest.js';
 
 const files = useTempFiles();
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend('cpu');
 });
 
 const TEXTS = ['summarize this report', 'write an email to my manager', '把这段话翻译成日语', 'fix the bug in this regex', 'summarize the contract', 'draft a reply to a customer'];

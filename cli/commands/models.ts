@@ -1,0 +1,179 @@
+/**
+ * The model registry's commands: train, evaluate, models, promote, rollback, predict.
+ */
+import type { Command } from 'commander';
+import type { Config } from '../../config.js';
+import { findProductionModel, listModelVersions, promoteModel, rollbackModel } from '../../db/queries/model-versions.js';
+import type { ModelVersion } from '../../db/schema.js';
+import { selectBackend, type SelectedBackend } from '../../models/backend.js';
+import { evaluateCandidate, type CandidateEvaluation } from '../../models/evaluate-candidate.js';
+import type { ModelEvaluation } from '../../models/gate.js';
+import { ModelStore } from '../../models/model-store.js';
+import { predictIntents } from '../../models/predict.js';
+import { trainCandidate } from '../../models/train-candidate.js';
+import { printJson, say, UserError } from '../output.js';
+import { progressFor } from '../progress.js';
+import { windowFlags } from './window-flags.js';
+import { withDatabase } from './with-database.js';
+
+/** A registry row as the CLI and the JSON output show it. */
+export function describeVersion(v: ModelVersion) {
+  return {
+    id: v.id, status: v.status, parent: v.parent_id, created_at: v.created_at, metrics: v.metrics,
+    labels: v.labels, data_from: v.data_from, data_to: v.data_to, holdout_from: v.holdout_from, holdout_to: v.holdout_to,
+    backend: v.backend, device: v.device, artifact_sha256: v.artifact_sha256, hyperparameters: v.hyperparameters,
+    training: v.training, status_reason: v.status_reason, approved_by: v.approved_by, approved_at: v.approved_at,
+  };
+}
+
+async function backendFor(config: Config, json: boolean): Promise<SelectedBackend> {
+  const backend = await selectBackend(config.tfjsBackend);
+  if (!json) process.stderr.write(`tfjs backend: ${backend.backend} (${backend.device})\n`);
+  return backend;
+}
+
+const num = (x: unknown, digits = 3) => (typeof x === 'number' ? x.toFixed(digits) : '–');
+
+function printEvaluation(e: CandidateEvaluation): void {
+  const row = (name: string, m: ModelEvaluation | null) =>
+    m === null ? '' : `  ${name.padEnd(22)} ${num(m.holdout.accuracy).padStart(8)} ${num(m.holdout.macro_f1).padStart(8)} ${num(m.golden.accuracy).padStart(8)} ${num(m.holdout.ece).padStart(6)} ${num(m.latency.p95_ms, 2).padStart(8)}`;
+  say(`Holdout ${e.holdout.from.toISOString().slice(0, 10)} – ${e.holdout.to.toISOString().slice(0, 10)}: ${e.holdout.examples} labelled requests; golden set: ${e.golden_examples}`);
+  say(`  ${''.padEnd(22)} ${'accuracy'.padStart(8)} ${'macro-F1'.padStart(8)} ${'golden'.padStart(8)} ${'ECE'.padStart(6)} ${'p95 ms'.padStart(8)}`);
+  say(row(`candidate ${e.candidate_id}`, e.candidate));
+  if (e.production !== null) say(row(`production ${e.production_id}`, e.production));
+  say(`Gate: ${e.blessed ? 'blessed' : 'refused'}`);
+  for (const r of e.reasons) say(`  ${r}`);
+  say(e.blessed ? `Model ${e.candidate_id} awaits approval: needloop promote ${e.candidate_id} --by NAME` : `Model ${e.candidate_id} is rejected.`);
+}
+
+function idArgument(value: string, what: string): string {
+  if (!/^\d{1,18}$/.test(value)) throw new UserError(`${what} must be a model id from \`needloop models\` (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+export function registerModels(program: Command, config: () => Config): void {
+  program
+    .command('train')
+    .description('train a candidate model from usage feedback: the first model, or a fine-tune of production')
+    .option('--from <date>', 'start of the training window (default: all data for a first model, 28 days before the holdout for a fine-tune)')
+    .option('--to <date>', 'end of the data, inclusive for a date; the 7 days before it are the holdout (default: the latest event)')
+    .option('--seed <n>', 'random seed: the same seed and data give identical weights', '1')
+    .option('--epochs <n>', 'most epochs (training stops early on the validation loss)', '12')
+    .option('--json', 'print the registered candidate as JSON')
+    .action(async (flags: { from?: string; to?: string; seed: string; epochs: string; json?: boolean }) => {
+      const json = flags.json === true;
+      const seed = Number(flags.seed);
+      const epochs = Number(flags.epochs);
+      if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number (got ${flags.seed})`);
+      if (!Number.isInteger(epochs) || epochs < 1 || epochs > 200) throw new UserError(`--epochs must be a whole number from 1 to 200 (got ${flags.epochs})`);
+      const window = windowFlags(flags);
+      const cfg = config();
+      const backend = await backendFor(cfg, json);
+      const progress = progressFor(json);
+      const result = await withDatabase(cfg, async (handle) => {
+        let epochShown = -1;
+        return trainCandidate({ db: handle.db, store: new ModelStore(cfg.modelsDir), backend }, {
+          ...window,
+          seed, epochs,
+          onProgress: (p) => {
+            if (p.epoch !== epochShown) progress.start(p.batches, `training, epoch ${(epochShown = p.epoch) + 1}/${p.epochs}`, ' batches');
+            progress.update(p.batch, `loss ${p.loss.toFixed(4)}`);
+          },
+        });
+      }).finally(() => progress.stop());
+      if (json) {
+        printJson({ model: describeVersion(result.version), fine_tuned: result.fine_tuned, examples: result.examples, new_intents: result.new_intents, best_epoch: result.best_epoch, stopped_early: result.stopped_early, curve: result.curve, seconds: result.seconds });
+        return;
+      }
+      const v = result.version;
+      say(`Trained model ${v.id} (${result.fine_tuned ? `fine-tuned from model ${v.parent_id}` : 'the first model'}) on ${backend.device} in ${result.seconds.toFixed(1)} s`);
+      say(`  examples: ${result.examples.train} training, ${result.examples.validation} validation${result.fine_tuned ? ` (${result.examples.replay} replayed from before the window)` : ''}${result.examples.golden_frozen > 0 ? `; golden set frozen: ${result.examples.golden_frozen}` : ''}`);
+      if (result.new_intents.length > 0) say(`  new intents: ${result.new_intents.join(', ')}`);
+      const best = result.curve[result.best_epoch];
+      say(`  best epoch ${result.best_epoch + 1} of ${result.curve.length}${result.stopped_early ? ' (stopped early)' : ''}: validation accuracy ${num(best?.validation_accuracy)}`);
+      say(`Next: needloop evaluate --candidate ${v.id}`);
+    });
+
+  program
+    .command('evaluate')
+    .description('evaluate a candidate against production on the recent holdout and the golden set, and apply the gate')
+    .requiredOption('--candidate <id>', 'the candidate model id')
+    .option('--json', 'print the evaluation as JSON')
+    .action(async (flags: { candidate: string; json?: boolean }) => {
+      const json = flags.json === true;
+      const cfg = config();
+      const candidateId = idArgument(flags.candidate, '--candidate');
+      await backendFor(cfg, json);
+      const result = await withDatabase(cfg, (handle) => evaluateCandidate({ db: handle.db, store: new ModelStore(cfg.modelsDir) }, { candidateId }));
+      if (json) printJson(result);
+      else printEvaluation(result);
+    });
+
+  program
+    .command('models')
+    .description('list the model versions, newest first')
+    .option('--json', 'print {models: [...]} as JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const versions = await withDatabase(config(), (handle) => listModelVersions(handle.db));
+      if (flags.json) {
+        printJson({ models: versions.map(describeVersion) });
+        return;
+      }
+      if (versions.length === 0) say('No models yet: needloop train');
+      for (const v of versions) {
+        const m = (v.metrics ?? {}) as Record<string, unknown>;
+        say(`  ${v.id.padStart(4)}  ${v.status.padEnd(17)} parent ${String(v.parent_id ?? '–').padEnd(4)} ${v.created_at.toISOString().slice(0, 16)}  macro-F1 ${num(m.holdout_macro_f1)}  golden ${num(m.golden_accuracy)}  ${v.status_reason ?? ''}`);
+      }
+    });
+
+  program
+    .command('promote')
+    .description('make a blessed candidate (awaiting approval) the production model')
+    .argument('<id>', 'the candidate model id')
+    .requiredOption('--by <name>', 'who approves')
+    .option('--comment <text>', 'why')
+    .option('--json', 'print the promoted model as JSON')
+    .action(async (id: string, flags: { by: string; comment?: string; json?: boolean }) => {
+      const by = flags.by.trim();
+      if (by === '') throw new UserError('--by must name who approves');
+      const { promoted, previous } = await withDatabase(config(), (handle) => promoteModel(handle.db, idArgument(id, 'the model'), { by, comment: flags.comment ?? null }));
+      if (flags.json) printJson({ model: describeVersion(promoted), previous_production: previous });
+      else say(`Model ${promoted.id} is in production, approved by ${by}${previous === null ? '' : `; model ${previous} is archived`}.`);
+    });
+
+  program
+    .command('rollback')
+    .description('put back the production model that the current one replaced')
+    .requiredOption('--by <name>', 'who decides')
+    .option('--comment <text>', 'why')
+    .option('--json', 'print the restored model as JSON')
+    .action(async (flags: { by: string; comment?: string; json?: boolean }) => {
+      const by = flags.by.trim();
+      if (by === '') throw new UserError('--by must name who decides');
+      const { restored, retired } = await withDatabase(config(), (handle) => rollbackModel(handle.db, { by, comment: flags.comment ?? null }));
+      if (flags.json) printJson({ model: describeVersion(restored), retired });
+      else say(`Model ${restored.id} is in production again; model ${retired} is archived.`);
+    });
+
+  program
+    .command('predict')
+    .description('classify requests with the production model')
+    .argument('<text...>', 'one or more requests')
+    .option('--json', 'print {model, predictions: [{text, intent, confidence}]} as JSON')
+    .action(async (texts: string[], flags: { json?: boolean }) => {
+      const cfg = config();
+      await backendFor(cfg, true);
+      const { id, predictions } = await withDatabase(cfg, async (handle) => {
+        const production = await findProductionModel(handle.db);
+        if (production === null) throw new UserError('there is no production model yet: needloop train, evaluate, then promote one', 1);
+        const loaded = await new ModelStore(cfg.modelsDir).load(production.artifact_sha256);
+        try {
+          return { id: production.id, predictions: predictIntents(loaded, texts).map((p, i) => ({ text: texts[i], ...p })) };
+        } finally {
+          loaded.model.dispose();
+        }
+      });
+      if (flags.json) printJson({ model: id, predictions });
+      else for (const p of predictions) say(`${p.intent.padEnd(22)} ${p.confidence.toFixed(3)}  ${p.text}`);
+    });
+}

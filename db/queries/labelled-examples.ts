@@ -1,0 +1,57 @@
+/**
+ * Training and evaluation examples for the intent model, from usage feedback: a
+ * confirmed prediction labels its request with the predicted intent, a correction with
+ * the corrected one. The frozen golden set is kept apart and never trained on.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import type { TimeWindow } from './time-window.js';
+
+export interface LabelledExample {
+  event_id: string;
+  ts: Date;
+  text: string;
+  intent: string;
+  plan: string | null;
+  /** The user's persona in the given segmentation; null without one. */
+  segment: string | null;
+}
+
+export interface ExampleQuery {
+  window: TimeWindow;
+  /** Segmentation whose persona names label the examples. */
+  segmentRunId: string | null;
+  /** At most this many: the most recent, or a deterministic sample when `sampleSeed` is set. */
+  limit?: number;
+  sampleSeed?: string;
+}
+
+export async function labelledExamples(db: Kysely<Database>, q: ExampleQuery): Promise<LabelledExample[]> {
+  const order = q.sampleSeed === undefined ? sql`e.ts desc, e.event_id` : sql`md5(e.event_id || ${q.sampleSeed})`;
+  const limit = q.limit === undefined ? sql`` : sql`limit ${q.limit}`;
+  const { rows } = await sql<LabelledExample>`
+    select e.event_id, e.ts, e.request_text as text,
+           case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end as intent,
+           u.plan, s.name as segment
+      from usage_events e
+      left join users u on u.user_id = e.user_id
+      left join user_segments us on us.user_id = e.user_id and us.segment_run_id = ${q.segmentRunId}
+      left join segments s on s.segment_run_id = us.segment_run_id and s.segment_id = us.segment_id
+     where e.ts >= ${q.window.from} and e.ts < ${q.window.to}
+       and e.feedback is not null and e.request_text is not null
+       and case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end is not null
+       and not exists (select 1 from golden_examples g where g.event_id = e.event_id)
+     order by ${order} ${limit}`.execute(db);
+  // Oldest first, whichever rows the order above chose.
+  return rows.sort((a, b) => a.ts.getTime() - b.ts.getTime() || (a.event_id < b.event_id ? -1 : 1));
+}
+
+/** The earliest labelled example's time; null when there is none. */
+export async function firstLabelledTime(db: Kysely<Database>): Promise<Date | null> {
+  const { rows } = await sql<{ first: Date | null }>`select min(ts) as first from usage_events where feedback is not null and request_text is not null`.execute(db);
+  return rows[0].first;
+}
+
+export async function goldenExamples(db: Kysely<Database>): Promise<{ event_id: string; text: string; intent: string }[]> {
+  return db.selectFrom('golden_examples').select(['event_id', 'text', 'intent']).orderBy('event_id').execute();
+}

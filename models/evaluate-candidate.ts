@@ -1,0 +1,65 @@
+/**
+ * Evaluation of a registered candidate against the production version on the same data
+ * (the candidate's recent holdout and the frozen golden set), the gate's verdict, and its
+ * record: the candidate then awaits approval, or is rejected with the gate's reasons.
+ */
+import { goldenExamples, labelledExamples } from '../db/queries/labelled-examples.js';
+import { findModelVersion, findProductionModel, recordEvaluation, RegistryError } from '../db/queries/model-versions.js';
+import { latestSegmentRun } from '../db/queries/segment-runs.js';
+import type { ModelStatus } from '../db/schema.js';
+import { evaluateModel, measureLatency } from './evaluate.js';
+import { DEFAULT_GATE, gateCandidate, type GateConfig, type ModelEvaluation } from './gate.js';
+import type { LoadedModel } from './predict.js';
+import type { ModelDeps } from './train-candidate.js';
+
+export interface CandidateEvaluation {
+  evaluation_id: string;
+  candidate_id: string;
+  production_id: string | null;
+  status: ModelStatus;
+  blessed: boolean;
+  reasons: string[];
+  holdout: { from: Date; to: Date; examples: number };
+  golden_examples: number;
+  candidate: ModelEvaluation;
+  production: ModelEvaluation | null;
+}
+
+export async function evaluateCandidate(deps: Omit<ModelDeps, 'backend'>, options: { candidateId: string; gate?: GateConfig; latencyRequests?: number }): Promise<CandidateEvaluation> {
+  const { db, store } = deps;
+  const gate = options.gate ?? DEFAULT_GATE;
+  const candidateRow = await findModelVersion(db, options.candidateId);
+  if (candidateRow === null) throw new RegistryError(`model ${options.candidateId} does not exist (see needloop models)`);
+  if (candidateRow.status !== 'candidate' && candidateRow.status !== 'awaiting_approval') {
+    throw new RegistryError(`model ${candidateRow.id} is ${candidateRow.status}: only a candidate can be evaluated`);
+  }
+  const productionRow = await findProductionModel(db);
+  const segmentRunId = (await latestSegmentRun(db))?.run.id ?? null;
+  const window = { from: candidateRow.holdout_from, to: candidateRow.holdout_to };
+  const holdout = await labelledExamples(db, { window, segmentRunId });
+  const golden = await goldenExamples(db);
+
+  const models: LoadedModel[] = [await store.load(candidateRow.artifact_sha256)];
+  if (productionRow !== null) models.push(await store.load(productionRow.artifact_sha256));
+  try {
+    const latency = measureLatency(models, holdout.map((e) => e.text), options.latencyRequests);
+    const evaluations: ModelEvaluation[] = models.map((m, i) => ({ holdout: evaluateModel(m, holdout), golden: evaluateModel(m, golden), latency: latency[i] }));
+    const [candidate, production = null] = evaluations;
+    const verdict = gateCandidate(candidate, production, gate);
+    const headline = (e: ModelEvaluation) => ({
+      holdout_accuracy: e.holdout.accuracy, holdout_macro_f1: e.holdout.macro_f1, golden_accuracy: e.golden.accuracy,
+      ece: e.holdout.ece, p95_latency_ms: e.latency.p95_ms,
+    });
+    const metrics = { ...headline(candidate), examples: holdout.length, blessed: verdict.blessed, production: production === null ? null : { id: productionRow!.id, ...headline(production) } };
+    const { evaluationId, status } = await recordEvaluation(db, {
+      candidateId: candidateRow.id, productionId: productionRow?.id ?? null, blessed: verdict.blessed, reasons: verdict.reasons, gate,
+      report: { holdout: { ...window, examples: holdout.length }, golden_examples: golden.length, candidate, production }, metrics,
+    });
+    return {
+      evaluation_id: evaluationId, candidate_id: candidateRow.id, production_id: productionRow?.id ?? null, status, ...verdict,
+      holdout: { ...window, examples: holdout.length }, golden_examples: golden.length, candidate, production,
+    };
+  } finally {
+    for (const m of models) m.model.dispose();
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Evaluation of a model on labelled examples: accuracy, macro-F1, per-intent precision /
+ * recall / F1, expected calibration error, the confusion matrix, slices by segment, plan
+ * and locale, and single-request prediction latency.
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  classificationMetrics, confusionMatrix, expectedCalibrationError, perClassScores, quantileSorted,
+  type CalibrationBin, type ClassScore, type PairCount,
+} from '../analytics/index.js';
+import { localeOf } from './dataset.js';
+import { predictIntents, type LoadedModel, type Prediction } from './predict.js';
+
+export interface EvaluationExample {
+  text: string;
+  intent: string;
+  plan?: string | null;
+  segment?: string | null;
+}
+
+export type SliceDimension = 'segment' | 'plan' | 'locale';
+export const SLICE_DIMENSIONS: readonly SliceDimension[] = ['segment', 'plan', 'locale'];
+
+export interface SliceScore {
+  dimension: SliceDimension;
+  value: string;
+  n: number;
+  accuracy: number;
+  macro_f1: number;
+}
+
+export interface ModelReport {
+  n: number;
+  accuracy: number | null;
+  macro_f1: number | null;
+  per_intent: ClassScore[];
+  /** Expected calibration error over 10 confidence bins. */
+  ece: number | null;
+  calibration: CalibrationBin[];
+  confusion: { labels: string[]; matrix: number[][] };
+  slices: SliceScore[];
+}
+
+function pairsOf(truth: readonly string[], predicted: readonly string[]): PairCount[] {
+  const counts = new Map<string, PairCount>();
+  truth.forEach((actual, i) => {
+    const key = `${predicted[i]}\u0000${actual}`;
+    const pair = counts.get(key) ?? { predicted: predicted[i], actual, count: 0 };
+    pair.count++;
+    counts.set(key, pair);
+  });
+  return [...counts.values()];
+}
+
+function sliceValue(e: EvaluationExample, dimension: SliceDimension): string | null {
+  if (dimension === 'locale') return localeOf(e.text);
+  return e[dimension] ?? null;
+}
+
+/** The report of predictions against the examples' intents (pure: no model involved). */
+export function scorePredictions(examples: readonly EvaluationExample[], predictions: readonly Prediction[]): ModelReport {
+  const truth = examples.map((e) => e.intent);
+  const predicted = predictions.map((p) => p.intent);
+  const pairs = pairsOf(truth, predicted);
+  const overall = classificationMetrics(pairs);
+  const calibration = expectedCalibrationError(predictions.map((p) => p.confidence), predictions.map((p, i) => p.intent === truth[i]));
+  const labels = [...new Set([...truth, ...predicted])].sort();
+  const slices: SliceScore[] = [];
+  for (const dimension of SLICE_DIMENSIONS) {
+    const groups = new Map<string, number[]>();
+    examples.forEach((e, i) => {
+      const value = sliceValue(e, dimension);
+      if (value !== null) groups.set(value, [...(groups.get(value) ?? []), i]);
+    });
+    for (const [value, rows] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const m = classificationMetrics(pairsOf(rows.map((i) => truth[i]), rows.map((i) => predicted[i])));
+      slices.push({ dimension, value, n: m.n, accuracy: m.accuracy!, macro_f1: m.macro_f1! });
+    }
+  }
+  return {
+    n: overall.n, accuracy: overall.accuracy, macro_f1: overall.macro_f1,
+    per_intent: perClassScores(pairs), ece: calibration.ece, calibration: calibration.bins,
+    confusion: { labels, matrix: confusionMatrix(pairs, labels) }, slices,
+  };
+}
+
+export function evaluateModel(loaded: LoadedModel, examples: readonly EvaluationExample[]): ModelReport {
+  return scorePredictions(examples, predictIntents(loaded, examples.map((e) => e.text)));
+}
+
+export interface Latency {
+  p50_ms: number;
+  p95_ms: number;
+  requests: number;
+}
+
+/**
+ * Single-request latency of each model, as /api/predict sees it: one text per call. The
+ * models take turns request by request, so a busy machine slows them alike.
+ */
+export function measureLatency(models: readonly LoadedModel[], texts: readonly string[], requests = 200): Latency[] {
+  const times = models.map(() => [] as number[]);
+  if (texts.length === 0) return models.map(() => ({ p50_ms: 0, p95_ms: 0, requests: 0 }));
+  for (const m of models) predictIntents(m, texts.slice(0, 1)); // warm-up
+  for (let r = 0; r < requests; r++) {
+    const text = texts[r % texts.length];
+    models.forEach((m, i) => {
+      const start = performance.now();
+      predictIntents(m, [text]);
+      times[i].push(performance.now() - start);
+    });
+  }
+  return times.map((t) => {
+    const sorted = Float64Array.from(t).sort();
+    return { p50_ms: quantileSorted(sorted, 0.5), p95_ms: quantileSorted(sorted, 0.95), requests };
+  });
+}

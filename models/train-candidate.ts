@@ -1,0 +1,133 @@
+/**
+ * One training run of the registry: read labelled feedback from Postgres, train the first
+ * model or fine-tune production, store the artifact and register the candidate.
+ *
+ * Windows, newest last: [… replay …][ recent window ][ holdout ]. The holdout (the last
+ * 7 days) is never trained on: evaluation compares candidate and production there. The
+ * first model learns from everything before the holdout; a fine-tune from the 28 days
+ * before it plus a replay sample of older examples, so that old intents are not forgotten.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { Kysely } from 'kysely';
+import { firstLabelledTime, goldenExamples, labelledExamples, type LabelledExample } from '../db/queries/labelled-examples.js';
+import { findProductionModel, registerCandidate } from '../db/queries/model-versions.js';
+import { latestSegmentRun } from '../db/queries/segment-runs.js';
+import { latestTime, type TimeWindow } from '../db/queries/time-window.js';
+import type { Database, ModelVersion } from '../db/schema.js';
+import type { SelectedBackend } from './backend.js';
+import { buildModel, MODEL_DEFAULTS } from './build-model.js';
+import { labelList, SPLITS, stratifiedSample, timeSplit, toTrainingData } from './dataset.js';
+import { growModel, modelShape } from './grow-model.js';
+import type { ModelStore } from './model-store.js';
+import { DEFAULT_TOKENIZER } from './tokenizer.js';
+import { trainClassifier, type EpochRecord, type TrainProgress } from './train.js';
+
+export const TRAINING_DEFAULTS = { epochs: 12, patience: 2, minDelta: 0.001, batchSize: 64, seed: 1, fineTuneLearningRate: 0.003, minExamples: 100 } as const;
+
+export interface ModelDeps {
+  db: Kysely<Database>;
+  store: ModelStore;
+  backend: SelectedBackend;
+}
+
+export interface TrainCandidateOptions {
+  /** Start of the training window (the first model: all data; a fine-tune: 28 days before the holdout). */
+  from?: Date;
+  /** End of the data: the holdout is the 7 days before it. Default: after the last event. */
+  to?: Date;
+  seed?: number;
+  epochs?: number;
+  onProgress?: (progress: TrainProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainedCandidate {
+  version: ModelVersion;
+  fine_tuned: boolean;
+  examples: { train: number; validation: number; replay: number; golden_frozen: number };
+  new_intents: string[];
+  curve: EpochRecord[];
+  best_epoch: number;
+  stopped_early: boolean;
+  seconds: number;
+}
+
+export class TrainingDataError extends Error {
+  override name = 'TrainingDataError';
+}
+
+const DAY_MS = 86_400_000;
+
+export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOptions = {}): Promise<TrainedCandidate> {
+  const started = Date.now();
+  const { db, store } = deps;
+  const seed = options.seed ?? TRAINING_DEFAULTS.seed;
+  const production = await findProductionModel(db);
+  const end = options.to ?? (await latestTime(db, 'usage_events'));
+  if (end === null) throw new TrainingDataError('there are no usage events to learn from: ingest a usage file first (needloop ingest)');
+  const holdout: TimeWindow = { from: new Date(end.getTime() - SPLITS.holdoutDays * DAY_MS), to: end };
+  const segmentRunId = (await latestSegmentRun(db))?.run.id ?? null;
+
+  let window: TimeWindow;
+  let replay: LabelledExample[] = [];
+  let examples: LabelledExample[];
+  if (production === null) {
+    window = { from: options.from ?? (await firstLabelledTime(db)) ?? holdout.from, to: holdout.from };
+    examples = window.from < window.to ? await labelledExamples(db, { window, segmentRunId, limit: SPLITS.maxExamples }) : [];
+  } else {
+    window = { from: options.from ?? new Date(holdout.from.getTime() - SPLITS.recentDays * DAY_MS), to: holdout.from };
+    const recent = window.from < window.to ? await labelledExamples(db, { window, segmentRunId, limit: SPLITS.maxExamples }) : [];
+    replay = await labelledExamples(db, { window: { from: new Date(0), to: window.from }, segmentRunId, limit: Math.ceil(recent.length * SPLITS.replayShare), sampleSeed: String(seed) });
+    examples = [...replay, ...recent];
+  }
+  if (examples.length < TRAINING_DEFAULTS.minExamples) {
+    throw new TrainingDataError(`only ${examples.length} labelled requests from ${window.from.toISOString()} to ${window.to.toISOString()} (before the ${SPLITS.holdoutDays}-day holdout): at least ${TRAINING_DEFAULTS.minExamples} are needed. Labels come from usage feedback (confirmed or corrected).`);
+  }
+
+  // The golden set is drawn once, from the first model's data, and never trained on.
+  let golden: LabelledExample[] = [];
+  if ((await goldenExamples(db)).length === 0) {
+    const split = stratifiedSample(examples, SPLITS.goldenPerIntent, seed);
+    golden = split.sample;
+    examples = split.rest;
+  }
+  const parentLabels = production?.labels ?? [];
+  const labels = labelList(parentLabels, examples);
+  if (labels.length < 2) throw new TrainingDataError(`the labelled requests name only ${labels.length} intent(s): a classifier needs at least 2`);
+  const { train, validation } = timeSplit(examples);
+
+  const tokenizer = DEFAULT_TOKENIZER;
+  const learningRate = production === null ? MODEL_DEFAULTS.learningRate : TRAINING_DEFAULTS.fineTuneLearningRate;
+  let model: tf.LayersModel;
+  if (production === null) {
+    model = buildModel({ classes: labels.length, tokenizer, seed });
+  } else {
+    const parent = await store.load(production.artifact_sha256);
+    model = growModel(parent.model, { parentLabels, labels, tokenizer, seed, learningRate });
+    parent.model.dispose();
+  }
+  const epochs = options.epochs ?? TRAINING_DEFAULTS.epochs;
+  try {
+    const result = await trainClassifier(model, toTrainingData(train, labels, tokenizer), {
+      epochs, batchSize: TRAINING_DEFAULTS.batchSize, learningRate, seed, patience: TRAINING_DEFAULTS.patience, minDelta: TRAINING_DEFAULTS.minDelta,
+      validation: toTrainingData(validation, labels, tokenizer), onProgress: options.onProgress, signal: options.signal,
+    });
+    const artifact = await store.save(model, { labels, tokenizer });
+    const shape = modelShape(model);
+    const seconds = (Date.now() - started) / 1000;
+    const newIntents = production === null ? [] : labels.slice(parentLabels.length);
+    const counts = { train: train.length, validation: validation.length, replay: replay.length, golden_frozen: golden.length };
+    const version = await registerCandidate(db, {
+      parent_id: production?.id ?? null,
+      data_from: window.from, data_to: window.to, holdout_from: holdout.from, holdout_to: holdout.to,
+      labels: JSON.stringify(labels),
+      hyperparameters: JSON.stringify({ ...shape, learning_rate: learningRate, batch_size: TRAINING_DEFAULTS.batchSize, max_epochs: epochs, patience: TRAINING_DEFAULTS.patience, min_delta: TRAINING_DEFAULTS.minDelta, seed, tokenizer, splits: SPLITS }),
+      backend: deps.backend.backend, device: deps.backend.device,
+      artifact_sha256: artifact.sha256, artifact_path: artifact.path,
+      training: JSON.stringify({ examples: counts, new_intents: newIntents, curve: result.curve, best_epoch: result.best_epoch, stopped_early: result.stopped_early, samples_per_second: result.samples / seconds, seconds }),
+    }, golden.map((g) => ({ event_id: g.event_id, text: g.text, intent: g.intent })));
+    return { version, fine_tuned: production !== null, examples: counts, new_intents: newIntents, curve: result.curve, best_epoch: result.best_epoch, stopped_early: result.stopped_early, seconds };
+  } finally {
+    model.dispose();
+  }
+}
