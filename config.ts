@@ -25,6 +25,21 @@ export interface Config {
   readonly maxFieldBytes: number;
   /** A forced TensorFlow.js backend; null tries gpu, then node, then cpu. */
   readonly tfjsBackend: 'gpu' | 'node' | 'cpu' | null;
+  /** Folder whose data files each pipeline run ingests first. */
+  readonly inbox: string;
+  /** How long a blessed candidate waits for an engineer, in ms. */
+  readonly approvalTimeoutMs: number;
+  readonly temporal: TemporalConfig;
+}
+
+export interface TemporalConfig {
+  /** host:port of the Temporal frontend; null when Temporal is not used. */
+  readonly address: string | null;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  /** mTLS client certificate and key files, a CA file, the server name; all optional. */
+  readonly tls: { readonly cert: string | null; readonly key: string | null; readonly ca: string | null; readonly serverName: string | null } | null;
+  readonly apiKey: string | null;
 }
 
 export class ConfigError extends Error {
@@ -57,6 +72,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (backend !== null && !['gpu', 'node', 'cpu'].includes(backend)) {
     throw new ConfigError(`TFJS_BACKEND=${JSON.stringify(backend)} is not valid: expected gpu, node or cpu`);
   }
+  const tlsCert = text(env, 'TEMPORAL_TLS_CERT');
+  const tlsKey = text(env, 'TEMPORAL_TLS_KEY');
+  if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither');
+  const tlsCa = text(env, 'TEMPORAL_TLS_CA');
+  const tlsServerName = text(env, 'TEMPORAL_TLS_SERVER_NAME');
+  const tlsOn = tlsCert !== null || tlsCa !== null || tlsServerName !== null || text(env, 'TEMPORAL_TLS') === 'true';
   return Object.freeze({
     databaseUrl,
     home,
@@ -66,5 +87,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     catalogueFile: catalogue === null ? null : resolve(catalogue),
     maxFieldBytes: integer(env, 'NEEDLOOP_MAX_FIELD_BYTES', 64 * 1024, 1024, 256 * 1024 * 1024),
     tfjsBackend: backend as Config['tfjsBackend'],
+    inbox: resolve(text(env, 'NEEDLOOP_INBOX') ?? `${home}/inbox`),
+    approvalTimeoutMs: integer(env, 'NEEDLOOP_APPROVAL_TIMEOUT_HOURS', 72, 1, 24 * 365) * 3600 * 1000,
+    temporal: Object.freeze({
+      address: text(env, 'TEMPORAL_ADDRESS'),
+      namespace: text(env, 'TEMPORAL_NAMESPACE') ?? 'default',
+      taskQueue: text(env, 'TEMPORAL_TASK_QUEUE') ?? 'needloop',
+      tls: tlsOn ? Object.freeze({ cert: tlsCert && resolve(tlsCert), key: tlsKey && resolve(tlsKey), ca: tlsCa && resolve(tlsCa), serverName: tlsServerName }) : null,
+      apiKey: text(env, 'TEMPORAL_API_KEY'),
+    }),
   });
 }

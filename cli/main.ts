@@ -11,13 +11,17 @@ import { ArtifactError } from '../models/artifacts.js';
 import { BackendError } from '../models/backend.js';
 import { TrainingDataError } from '../models/train-candidate.js';
 import { GenerateError } from '../scenarios/generate.js';
+import { registerApprover } from './commands/approver.js';
 import { registerDrift } from './commands/drift.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerModels } from './commands/models.js';
 import { registerNeeds } from './commands/needs.js';
+import { registerPipeline } from './commands/pipeline.js';
+import { registerSchedule } from './commands/schedule.js';
 import { registerSegment } from './commands/segment.js';
 import { registerStart } from './commands/start.js';
+import { registerWorker } from './commands/worker.js';
 import { UserError } from './output.js';
 
 let config: Config | null = null;
@@ -35,6 +39,10 @@ registerSegment(program, getConfig);
 registerNeeds(program, getConfig);
 registerDrift(program, getConfig);
 registerModels(program, getConfig);
+registerPipeline(program, getConfig);
+registerApprover(program, getConfig);
+registerWorker(program, getConfig);
+registerSchedule(program, getConfig);
 
 try {
   await program.parseAsync(process.argv);

@@ -90,17 +90,50 @@ export interface UsageEventsTable {
   batch_id: BigId;
 }
 
+type Json<T> = ColumnType<T, string, string>;
+
+export type PipelineRunStatus = 'running' | 'awaiting_approval' | 'completed' | 'failed';
+
 export interface PipelineRunsTable {
   id: Generated<string>;
   kind: string;
-  status: string;
+  status: PipelineRunStatus;
+  runner: ColumnType<'local' | 'temporal', 'local' | 'temporal' | undefined, 'local' | 'temporal'>;
+  /** The Temporal workflow id; null for local runs. */
+  run_key: string | null;
+  step: string | null;
+  candidate_id: BigId | null;
+  approval_deadline: Timestamp | null;
+  decision: Json<Record<string, unknown>> | null;
+  results: Json<Record<string, unknown>> | null;
+  error: string | null;
   window_from: Timestamp | null;
   window_to: Timestamp | null;
-  started_at: Generated<Timestamp>;
+  started_at: ColumnType<Date, Date | string | undefined, Date | string>;
   finished_at: Timestamp | null;
 }
 
-type Json<T> = ColumnType<T, string, string>;
+export interface PipelineStepsTable {
+  pipeline_run_id: BigId;
+  seq: number;
+  name: string;
+  output: Json<unknown>;
+  finished_at: Generated<Timestamp>;
+}
+
+export interface ReportsTable {
+  id: Generated<string>;
+  pipeline_run_id: BigId | null;
+  path: string;
+  bytes: number;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ApproversTable {
+  name: string;
+  token_sha256: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
 
 export interface SegmentRunsTable {
   id: Generated<string>;
@@ -252,6 +285,9 @@ export interface Database {
   evaluations: EvaluationsTable;
   promotions: PromotionsTable;
   golden_examples: GoldenExamplesTable;
+  pipeline_steps: PipelineStepsTable;
+  reports: ReportsTable;
+  approvers: ApproversTable;
 }
 
 export type IngestBatch = Selectable<IngestBatchesTable>;
@@ -263,3 +299,4 @@ export type SurveyAnswer = Selectable<SurveyAnswersTable>;
 export type UsageEvent = Selectable<UsageEventsTable>;
 export type ModelVersion = Selectable<ModelVersionsTable>;
 export type Evaluation = Selectable<EvaluationsTable>;
+export type PipelineRun = Selectable<PipelineRunsTable>;

@@ -243,6 +243,13 @@ const KIND_ORDER: Record<IngestKind, number> = { users: 0, surveys: 1, usage: 2 
  * not stop the others.
  */
 export async function ingestFiles(handle: DatabaseHandle, files: readonly string[], options: IngestOptions): Promise<FileResult[]> {
+  const results = new Array<FileResult>(files.length);
+  for (const { file, index } of await ingestOrder(files, options)) results[index] = await ingestFile(handle, file, options);
+  return results;
+}
+
+/** The files in the order they load best: users, surveys, usage, then unknown kinds. */
+export async function ingestOrder(files: readonly string[], options: Pick<IngestOptions, 'kind' | 'maxLineBytes'>): Promise<{ file: string; index: number }[]> {
   const ordered = await Promise.all(
     files.map(async (file, index) => {
       const kind = options.kind ?? (await detectLayout(file, undefined, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES).then((l) => l.kind).catch(() => null));
@@ -250,7 +257,5 @@ export async function ingestFiles(handle: DatabaseHandle, files: readonly string
     }),
   );
   ordered.sort((a, b) => a.rank - b.rank || a.index - b.index);
-  const results = new Array<FileResult>(files.length);
-  for (const { file, index } of ordered) results[index] = await ingestFile(handle, file, options);
-  return results;
+  return ordered;
 }

@@ -4,10 +4,12 @@ import * as analysis from './2026-11-23T21-00-analysis.js';
 import * as drift from './2026-11-23T22-00-drift.js';
 import * as ingest from './2026-11-23T20-00-ingest.js';
 import * as models from './2026-11-24T00-00-models.js';
+import * as pipeline from './2026-11-24T01-00-pipeline.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
   '2026-11-23T21-00-analysis': analysis,
   '2026-11-23T22-00-drift': drift,
   '2026-11-24T00-00-models': models,
+  '2026-11-24T01-00-pipeline': pipeline,
 };

@@ -1,4 +1,4 @@
-import { chmod } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -20,38 +20,41 @@ beforeAll(async () => {
   files = await tempDir();
   await chmod(files.dir, 0o755);
   // The README's main command on the embedded default: its own server, its own folder.
-  env = { DATABASE_URL: '', NEEDLOOP_HOME: `${files.dir}/home`, NEEDLOOP_PG_PORT: String(await freePort()) };
+  env = { DATABASE_URL: '', NEEDLOOP_HOME: `${files.dir}/home`, NEEDLOOP_PG_PORT: String(await freePort()), NEEDLOOP_REPORTS_DIR: `${files.dir}/reports`, NEEDLOOP_INBOX: `${files.dir}/inbox` };
 });
 afterAll(() => files.cleanup());
 
 describe('needloop start (npm start)', () => {
-  it('on an empty embedded database: generates demo data, ingests it, segments users and scores needs', async () => {
+  it('on an empty embedded database: demo data, then the whole pipeline; the first model awaits approval', async () => {
     const run = await runCli(['start', '--json'], env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.database).toBe(`embedded Postgres in ${files.dir}/home/pg`);
-    expect(out.ingested.map((r: { status: string; rejected: number }) => [r.status, r.rejected])).toEqual([
+    expect(out.demo_dir).toBe(`${files.dir}/home/demo`);
+    const results = out.run.results;
+    expect(results.ingested.map((r: { status: string; rejected: number }) => [r.status, r.rejected])).toEqual([
       ['loaded', 0],
       ['loaded', 0],
       ['loaded', 0],
     ]);
-    expect(out.counts).toMatchObject({ users: 2000, batches: 3, rejected: 0 });
-    expect(out.segments.k).toBeGreaterThanOrEqual(4);
-    expect(out.needs.needs).toHaveLength(12);
-    expect(out.needs.nps.n).toBeGreaterThan(100);
+    expect(results.segments.k).toBeGreaterThanOrEqual(4);
+    expect(results.needs.top_needs).toHaveLength(3);
     // The demo's new need emerged two thirds in: the last week shows it.
-    expect(out.drift.retrain.retrain).toBe(true);
-    expect(out.drift.emerging_needs.map((e: { need: string }) => e.need)).toEqual(['automate_workflows']);
+    expect(results.drift.emerging_needs).toEqual(['automate_workflows']);
+    expect(results.decision).toMatchObject({ retrain: true, first_model: true });
+    expect(results.evaluation.blessed).toBe(true);
+    expect(out.run).toMatchObject({ run_id: '1', status: 'awaiting_approval', candidate: '1', report: `${files.dir}/reports/run-1.html` });
+    expect(await readFile(out.run.report, 'utf8')).toContain('It awaits an engineer&#39;s approval.');
   });
 
-  it('run again: loads nothing new and analyses what is there', async () => {
+  it('run again: loads nothing new and asks for no second candidate while the first awaits', async () => {
     const run = await runCli(['start', '--json'], env);
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
-    expect(out.ingested).toEqual([]);
     expect(out.demo_dir).toBeNull();
-    expect(out.counts).toMatchObject({ users: 2000, batches: 3 });
-    expect(Number(out.segments.segment_run_id)).toBe(2);
+    expect(out.run.results.ingested).toEqual([]);
+    expect(out.run.results.decision).toEqual({ retrain: false, first_model: false, reasons: ['model 1 already awaits approval: no new candidate until it is decided'] });
+    expect(out.run).toMatchObject({ run_id: '2', status: 'completed', candidate: null });
   });
 });

@@ -1,0 +1,236 @@
+/**
+ * The pipeline's activities, built by a factory from their dependencies: the Temporal
+ * worker and the local runner both call `createActivities({ handle, config, store,
+ * catalogue })`. Each returns a small JSON summary (ids and decisions): the full results
+ * are in Postgres, where the report reads them.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { Config } from '../config.js';
+import type { DatabaseHandle } from '../db/connection.js';
+import { ingestFile as ingestOneFile, ingestOrder } from '../db/ingest/ingest-file.js';
+import type { NeedCatalogue } from '../db/need-catalogue.js';
+import { findProductionModel, promoteModel, rejectModel, RegistryError } from '../db/queries/model-versions.js';
+import {
+  approverNames, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, updatePipelineRun, type Decision,
+} from '../db/queries/pipeline-runs.js';
+import type { PipelineRunStatus } from '../db/schema.js';
+import { selectBackend, type SelectedBackend } from '../models/backend.js';
+import { evaluateCandidate as evaluateModel } from '../models/evaluate-candidate.js';
+import type { ModelStore } from '../models/model-store.js';
+import { TrainingCancelled } from '../models/train.js';
+import { trainCandidate, TrainingDataError } from '../models/train-candidate.js';
+import { AnalysisError, analyzeNeeds as analyzeNeedsInDb } from './analyze-needs.js';
+import { detectDrift as detectDriftInDb } from './detect-drift.js';
+import { publishRunReport } from './publish-report.js';
+import { segmentUsersInWindow } from './segment-users.js';
+
+export interface ActivityDeps {
+  handle: DatabaseHandle;
+  config: Config;
+  store: ModelStore;
+  catalogue: NeedCatalogue;
+}
+
+export interface IngestSummary {
+  file: string;
+  kind: string | null;
+  status: string;
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+  error: string | null;
+}
+
+/** The activity's Temporal context, or null when the local runner calls it in-process. */
+function temporalContext(): Context | null {
+  try {
+    return Context.current();
+  } catch {
+    return null;
+  }
+}
+
+/** Bad data or a refused state change: retrying cannot help. */
+function nonRetryable(error: unknown): never {
+  if (error instanceof TrainingDataError || error instanceof AnalysisError || error instanceof RegistryError) {
+    throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
+  }
+  throw error;
+}
+
+const DATA_FILE = /\.(csv|jsonl|ndjson)$/i;
+
+export function createActivities(deps: ActivityDeps) {
+  const { handle, config, store, catalogue } = deps;
+  const db = handle.db;
+  let backend: Promise<SelectedBackend> | null = null;
+
+  return {
+    async beginRun(input: { runner: 'local' | 'temporal'; run_key: string | null }): Promise<{ run_id: string }> {
+      return { run_id: await createPipelineRun(db, { runner: input.runner, runKey: input.run_key }) };
+    },
+
+    async recordRun(input: { run_id: string; step?: string; status?: PipelineRunStatus; candidate_id?: string | null; approval_deadline?: string | null; results?: unknown }): Promise<void> {
+      await updatePipelineRun(db, input.run_id, {
+        step: input.step, status: input.status, candidateId: input.candidate_id, results: input.results,
+        approvalDeadline: input.approval_deadline === undefined ? undefined : input.approval_deadline === null ? null : new Date(input.approval_deadline),
+      });
+    },
+
+    async finishRun(input: { run_id: string; status: 'completed' | 'failed'; results: unknown; error: string | null }): Promise<void> {
+      await updatePipelineRun(db, input.run_id, { status: input.status, step: 'done', results: input.results, error: input.error, finished: true });
+    },
+
+    /** What the local runner needs to resume a run: its status, candidate, decision and deadline. */
+    async runState(input: { run_id: string }) {
+      const run = await findPipelineRun(db, input.run_id);
+      if (run === null) throw ApplicationFailure.create({ message: `pipeline run ${input.run_id} does not exist`, type: 'RunNotFound', nonRetryable: true });
+      return {
+        runner: run.runner, status: run.status, candidate_id: run.candidate_id, decision: (run.decision ?? null) as Decision | null,
+        approval_deadline: run.approval_deadline?.toISOString() ?? null,
+      };
+    },
+
+    /** Stores an engineer's decision once; false when the run no longer awaits one. */
+    async recordDecision(input: { run_id: string; decision: Decision }): Promise<boolean> {
+      return recordDecision(db, input.run_id, input.decision);
+    },
+
+    /** Local runs whose candidate's approval deadline has passed. */
+    async overdueRuns(): Promise<string[]> {
+      const rows = await db.selectFrom('pipeline_runs').select('id').where('runner', '=', 'local').where('status', '=', 'awaiting_approval')
+        .where('approval_deadline', '<=', new Date()).orderBy('id').execute();
+      return rows.map((r) => r.id);
+    },
+
+    async clock(): Promise<number> {
+      return Date.now();
+    },
+
+    async readJournal(input: { run_id: string }) {
+      return journal(db, input.run_id);
+    },
+
+    async writeJournal(input: { run_id: string; seq: number; name: string; output: unknown }): Promise<void> {
+      await journalStep(db, input.run_id, input);
+    },
+
+    /** Data files waiting in the inbox, in the order they load best (users, surveys, usage). */
+    async listInbox(input: { inbox: string | null }): Promise<string[]> {
+      if (input.inbox === null) return [];
+      const dir = resolve(input.inbox);
+      const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      });
+      const files: string[] = [];
+      for (const name of names.sort()) {
+        const path = join(dir, name);
+        if (DATA_FILE.test(name) && (await stat(path)).isFile()) files.push(path);
+      }
+      return (await ingestOrder(files, {})).map((f) => f.file);
+    },
+
+    /** Loads one file; a file already loaded (same checksum) is a no-op. */
+    async ingestFile(input: { file: string }): Promise<IngestSummary> {
+      const ctx = temporalContext();
+      const r = await ingestOneFile(handle, input.file, {
+        catalogue, maxFieldBytes: config.maxFieldBytes,
+        onProgress: (p) => ctx?.heartbeat({ file: p.file, phase: p.phase, bytes: p.bytesRead, of: p.bytesTotal }),
+      });
+      return { file: r.file, kind: r.kind, status: r.status, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, error: r.error ?? null };
+    },
+
+    async segmentUsers(input: { run_id: string }) {
+      const r = await segmentUsersInWindow({ handle }, { k: 'auto', seed: '1', pipelineRunId: input.run_id }).catch((e: unknown) => (e instanceof AnalysisError ? null : nonRetryable(e)));
+      if (r === null) return null;
+      return { segment_run_id: r.segment_run_id, k: r.k, silhouette: r.silhouette, users: r.assignments.length, segments: r.segments.map((s) => ({ id: s.id, name: s.name, size: s.size })) };
+    },
+
+    async analyzeNeeds(input: { run_id: string; by_segment: boolean }) {
+      const r = await analyzeNeedsInDb({ handle, catalogue }, { bySegment: input.by_segment, pipelineRunId: input.run_id }).catch((e: unknown) => (e instanceof AnalysisError ? null : nonRetryable(e)));
+      if (r === null) return null;
+      const top = r.needs.filter((n) => n.segment === null && n.opportunity !== null).sort((a, b) => b.opportunity! - a.opportunity!).slice(0, 3);
+      return { analysis_id: r.analysis_id, top_needs: top.map((n) => ({ need: n.need, opportunity: n.opportunity })), nps: r.nps.value, csat: r.csat.value };
+    },
+
+    async detectDrift(input: { run_id: string }) {
+      const r = await detectDriftInDb({ handle }, { pipelineRunId: input.run_id }).catch((e: unknown) => (e instanceof AnalysisError ? null : nonRetryable(e)));
+      if (r === null) return null;
+      return {
+        drift_run_id: r.drift_run_id, dataset_drift: r.dataset_drift, drift_share: r.drift_share,
+        drifted_columns: r.columns.filter((c) => c.drifted === true).map((c) => c.column),
+        emerging_needs: r.emerging_needs.map((e) => e.need), retrain: r.retrain.retrain, reasons: r.retrain.reasons.map((x) => x.message),
+      };
+    },
+
+    /** Retrain when drift says so, or when there is no production model yet. */
+    async decideRetraining(input: { drift_retrain: boolean; drift_reasons: string[] }): Promise<{ retrain: boolean; first_model: boolean; reasons: string[] }> {
+      const waiting = await db.selectFrom('model_versions').select('id').where('status', '=', 'awaiting_approval').orderBy('id').executeTakeFirst();
+      if (waiting !== undefined) return { retrain: false, first_model: false, reasons: [`model ${waiting.id} already awaits approval: no new candidate until it is decided`] };
+      const production = await findProductionModel(db);
+      if (production === null) return { retrain: true, first_model: true, reasons: ['there is no production model yet: training the first one'] };
+      return { retrain: input.drift_retrain, first_model: false, reasons: input.drift_reasons };
+    },
+
+    /**
+     * Trains the candidate (the first model or a fine-tune of production). Under Temporal
+     * it heartbeats its progress and stops when the activity is cancelled.
+     */
+    async fineTune(input: { run_id: string; seed: number }) {
+      const ctx = temporalContext();
+      backend ??= selectBackend(config.tfjsBackend);
+      const selected = await backend;
+      let last = 0;
+      try {
+        const r = await trainCandidate({ db, store, backend: selected }, {
+          seed: input.seed,
+          signal: ctx?.cancellationSignal,
+          onProgress: (p) => {
+            // A heartbeat per second at most: enough for the heartbeat timeout, cheap on the wire.
+            if (ctx !== null && Date.now() - last > 1000) {
+              last = Date.now();
+              ctx.heartbeat({ epoch: p.epoch + 1, epochs: p.epochs, batch: p.batch, batches: p.batches, loss: p.loss });
+            }
+          },
+        });
+        return {
+          candidate_id: r.version.id, fine_tuned: r.fine_tuned, parent_id: r.version.parent_id, examples: r.examples,
+          new_intents: r.new_intents, best_epoch: r.best_epoch, backend: selected.backend, device: selected.device, seconds: r.seconds,
+        };
+      } catch (error) {
+        // Temporal reports a cancelled activity by its CancelledFailure.
+        if (error instanceof TrainingCancelled) throw ctx === null ? error : new CancelledFailure(error.message);
+        return nonRetryable(error);
+      }
+    },
+
+    async evaluateCandidate(input: { candidate_id: string }) {
+      const r = await evaluateModel({ db, store }, { candidateId: input.candidate_id }).catch(nonRetryable);
+      const headline = (e: typeof r.candidate | null) => (e === null ? null : { holdout_accuracy: e.holdout.accuracy, holdout_macro_f1: e.holdout.macro_f1, golden_accuracy: e.golden.accuracy, p95_latency_ms: e.latency.p95_ms });
+      return { evaluation_id: r.evaluation_id, candidate_id: r.candidate_id, production_id: r.production_id, blessed: r.blessed, status: r.status, reasons: r.reasons, candidate: headline(r.candidate), production: headline(r.production) };
+    },
+
+    async listApprovers(): Promise<string[]> {
+      return approverNames(db);
+    },
+
+    async promoteCandidate(input: { candidate_id: string; by: string; comment: string | null }) {
+      const r = await promoteModel(db, input.candidate_id, { by: input.by, comment: input.comment }).catch(nonRetryable);
+      return { production_id: r.promoted.id, previous_production_id: r.previous };
+    },
+
+    async rejectCandidate(input: { candidate_id: string; by: string; reason: string }) {
+      const r = await rejectModel(db, input.candidate_id, { by: input.by, reason: input.reason }).catch(nonRetryable);
+      return { candidate_id: r.id, status: r.status };
+    },
+
+    async publishReport(input: { run_id: string; results: unknown }) {
+      return publishRunReport({ db, reportsDir: config.reportsDir }, input);
+    },
+  };
+}
+
+export type PipelineActivities = ReturnType<typeof createActivities>;

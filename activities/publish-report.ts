@@ -1,0 +1,69 @@
+/**
+ * Writes a run's report to `<reports>/<run>.html` and `<reports>/latest.html` (each
+ * written to a temporary file and renamed, so a reader never sees half a page) and
+ * records it in `reports`.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { renderReport } from '../web/report.js';
+
+export class ReportError extends Error {
+  override name = 'ReportError';
+}
+
+interface RunResults {
+  ingested?: { file: string; status: string; accepted: number; rejected: number }[];
+  segments?: { k: number; segments: { name: string; size: number }[] } | null;
+  needs?: { top_needs: { need: string; opportunity: number | null }[]; nps: number | null } | null;
+  drift?: { dataset_drift: boolean; drifted_columns: string[]; emerging_needs: string[] } | null;
+  decision?: { retrain: boolean; reasons: string[] };
+  training?: { candidate_id: string; fine_tuned: boolean; new_intents: string[] };
+  evaluation?: { blessed: boolean; reasons: string[] };
+  approval?: { kind: string; by?: string; comment?: string | null };
+  error?: string;
+}
+
+/** The report's opening sentences, for a product manager. */
+export function summarize(results: RunResults): string[] {
+  const out: string[] = [];
+  if (results.error !== undefined) out.push(`The run failed: ${results.error}`);
+  const loaded = results.ingested?.filter((f) => f.status === 'loaded') ?? [];
+  if (loaded.length > 0) out.push(`Loaded ${loaded.length} new file(s): ${loaded.map((f) => `${f.file} (${f.accepted} rows, ${f.rejected} rejected)`).join(', ')}.`);
+  const top = results.needs?.top_needs ?? [];
+  if (top.length > 0) out.push(`Top unmet needs by opportunity: ${top.map((n) => `${n.need} (${n.opportunity?.toFixed(1)})`).join(', ')}.`);
+  if (results.segments) out.push(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${s.size})`).join(', ')}.`);
+  if (results.drift) {
+    out.push(results.drift.dataset_drift ? `Usage drifted: ${results.drift.drifted_columns.join(', ')}.` : 'Usage has not drifted.');
+    if (results.drift.emerging_needs.length > 0) out.push(`Emerging needs: ${results.drift.emerging_needs.join(', ')}.`);
+  }
+  if (results.decision !== undefined) out.push(results.decision.retrain ? `Retrained: ${results.decision.reasons.join('; ')}.` : 'The model was not retrained: nothing calls for it.');
+  if (results.training !== undefined) out.push(`Candidate model ${results.training.candidate_id} was ${results.training.fine_tuned ? 'fine-tuned from production' : 'trained as the first model'}${results.training.new_intents.length > 0 ? `, learning ${results.training.new_intents.join(', ')}` : ''}.`);
+  if (results.evaluation !== undefined) out.push(results.evaluation.blessed ? 'The gate blessed it.' : `The gate refused it: ${results.evaluation.reasons.filter((r) => r.startsWith('FAIL')).join('; ')}.`);
+  const a = results.approval;
+  if (a !== undefined) {
+    if (a.kind === 'approve') out.push(`${a.by} approved it: it is the production model now.`);
+    else if (a.kind === 'reject') out.push(`${a.by} rejected it${a.comment ? `: ${a.comment}` : ''}.`);
+    else if (a.kind === 'expired') out.push('Nobody decided in time: the candidate expired and production is unchanged.');
+    else if (a.kind === 'pending') out.push('It awaits an engineer\'s approval.');
+  }
+  return out;
+}
+
+export async function publishRunReport(deps: { db: Kysely<Database>; reportsDir: string }, input: { run_id: string; results: unknown }): Promise<{ path: string; latest: string; bytes: number }> {
+  const html = renderReport({ run_id: input.run_id, generated_at: new Date().toISOString(), results: input.results, summary: summarize(input.results as RunResults) });
+  const path = join(deps.reportsDir, `run-${input.run_id}.html`);
+  const latest = join(deps.reportsDir, 'latest.html');
+  try {
+    await mkdir(deps.reportsDir, { recursive: true });
+    for (const target of [path, latest]) {
+      await writeFile(`${target}.partial`, html);
+      await rename(`${target}.partial`, target);
+    }
+  } catch (error) {
+    throw new ReportError(`cannot write the report to ${deps.reportsDir}: ${(error as Error).message}`);
+  }
+  await deps.db.insertInto('reports').values({ pipeline_run_id: input.run_id, path, bytes: Buffer.byteLength(html) }).execute();
+  return { path, latest, bytes: Buffer.byteLength(html) };
+}

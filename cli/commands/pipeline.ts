@@ -1,0 +1,204 @@
+/**
+ * The pipeline's commands: run (local runner or Temporal), status, approve, reject. A
+ * RUN that is a number is a local run (from `run --local`); anything else is a Temporal
+ * workflow id.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import { createActivities, type PipelineActivities } from '../../activities/pipeline-activities.js';
+import type { Config } from '../../config.js';
+import type { DatabaseHandle } from '../../db/connection.js';
+import { loadCatalogue } from '../../db/need-catalogue.js';
+import { findPipelineRun, latestPipelineRun } from '../../db/queries/pipeline-runs.js';
+import type { PipelineRun } from '../../db/schema.js';
+import { ModelStore } from '../../models/model-store.js';
+import { DecisionRefused } from '../../workflows/approval.js';
+import { decideLocally, runLocally, type LocalRunOutcome } from '../../workflows/local-runner.js';
+import { approvePromotion, nightlyPipeline, rejectPromotion, statusQuery } from '../../workflows/nightly-pipeline.js';
+import type { PipelineInput, PipelineResults } from '../../workflows/types.js';
+import { printJson, say, UserError } from '../output.js';
+import { connectClient } from '../temporal.js';
+import { withDatabase } from './with-database.js';
+
+export function pipelineActivities(handle: DatabaseHandle, config: Config): PipelineActivities {
+  return createActivities({ handle, config, store: new ModelStore(config.modelsDir), catalogue: loadCatalogue(config.catalogueFile) });
+}
+
+const isLocalRun = (run: string | undefined) => run === undefined || /^\d{1,18}$/.test(run);
+
+export function describeResults(results: PipelineResults): string[] {
+  const lines: string[] = [];
+  for (const f of results.ingested ?? []) lines.push(`  ingested ${f.file}: ${f.status}, ${f.accepted} accepted, ${f.rejected} rejected${f.error ? ` — ${f.error}` : ''}`);
+  if (results.segments) lines.push(`  segments: ${results.segments.k} (${results.segments.segments.map((s) => s.name).join(', ')})`);
+  if (results.needs) lines.push(`  top needs: ${results.needs.top_needs.map((n) => n.need).join(', ')}`);
+  if (results.drift) lines.push(`  drift: ${results.drift.dataset_drift ? `yes (${results.drift.drifted_columns.join(', ')})` : 'none'}${results.drift.emerging_needs.length > 0 ? `; emerging: ${results.drift.emerging_needs.join(', ')}` : ''}`);
+  if (results.decision) lines.push(`  retrain: ${results.decision.retrain ? `yes — ${results.decision.reasons.join('; ')}` : 'no'}`);
+  if (results.training) lines.push(`  candidate: model ${results.training.candidate_id} (${results.training.fine_tuned ? `fine-tuned from ${results.training.parent_id}` : 'first model'}, on ${results.training.device})`);
+  if (results.evaluation) lines.push(`  gate: ${results.evaluation.blessed ? 'blessed' : `refused — ${results.evaluation.reasons.filter((r) => r.startsWith('FAIL')).join('; ')}`}`);
+  if (results.approval && results.approval.kind !== 'pending') lines.push(`  decision: ${results.approval.kind}${results.approval.by ? ` by ${results.approval.by}` : ''}`);
+  if (results.report) lines.push(`  report: ${results.report.path} (also ${results.report.latest})`);
+  if (results.error) lines.push(`  error: ${results.error}`);
+  return lines;
+}
+
+function printOutcome(outcome: LocalRunOutcome): void {
+  say(`Pipeline run ${outcome.run_id}: ${outcome.status.replace('_', ' ')}`);
+  for (const line of describeResults(outcome.results)) say(line);
+  if (outcome.pending !== null) {
+    say(`Model ${outcome.pending.candidate_id} awaits approval until ${outcome.pending.deadline}:`);
+    say(`  needloop approve ${outcome.run_id} --by NAME   or   needloop reject ${outcome.run_id} --by NAME --reason TEXT`);
+  }
+}
+
+function outcomeJson(o: LocalRunOutcome) {
+  return { run_id: o.run_id, runner: 'local', status: o.status, candidate: o.pending?.candidate_id ?? o.results.training?.candidate_id ?? null, approval_deadline: o.pending?.deadline ?? null, report: o.results.report?.path ?? null, results: o.results };
+}
+
+function localStatus(run: PipelineRun) {
+  const results = (run.results ?? {}) as PipelineResults;
+  return {
+    run_id: run.id, runner: run.runner, status: run.status, step: run.step, candidate: run.candidate_id, approval_deadline: run.approval_deadline,
+    decision: run.decision, started_at: run.started_at, finished_at: run.finished_at, error: run.error, report: results.report?.path ?? null, results,
+  };
+}
+
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+export function registerPipeline(program: Command, config: () => Config): void {
+  program
+    .command('run')
+    .description('run the pipeline: ingest the inbox, needs, segments, drift, and retraining when due')
+    .option('--local', 'run in this process (the embedded default) instead of on Temporal')
+    .option('--wait', 'Temporal: wait for the run to finish (it may await approval for days)')
+    .option('--inbox <dir>', 'folder of data files to ingest first (default: NEEDLOOP_INBOX)')
+    .option('--date <date>', 'Temporal: the night the run is for; one run per night (default: today, UTC)')
+    .option('--seed <n>', 'training seed', '1')
+    .option('--json', 'print {run_id, status, candidate, …} as JSON')
+    .action(async (flags: { local?: boolean; wait?: boolean; inbox?: string; date?: string; seed: string; json?: boolean }) => {
+      const cfg = config();
+      const seed = Number(flags.seed);
+      if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number (got ${flags.seed})`);
+      const input: PipelineInput = { inbox: flags.inbox ?? cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed };
+      if (flags.local) {
+        const outcome = await withDatabase(cfg, (handle) => runLocally(pipelineActivities(handle, cfg), input, {
+          onStep: (step) => {
+            if (!flags.json) process.stderr.write(`… ${step}\n`);
+          },
+        }));
+        if (flags.json) printJson(outcomeJson(outcome));
+        else printOutcome(outcome);
+        if (outcome.status === 'failed') process.exitCode = 1;
+        return;
+      }
+      const date = flags.date ?? today();
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UserError(`--date must be YYYY-MM-DD (got ${date})`);
+      const client = await connectClient(cfg);
+      const workflowId = `needloop-nightly-${date}`;
+      try {
+        const handle = await client.workflow.start(nightlyPipeline, {
+          taskQueue: cfg.temporal.taskQueue, workflowId, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+        if (!flags.wait) {
+          if (flags.json) printJson({ run_id: workflowId, runner: 'temporal', status: 'running' });
+          else say(`Started ${workflowId}: needloop status ${workflowId}`);
+          return;
+        }
+        const results = await handle.result();
+        if (flags.json) printJson({ run_id: workflowId, runner: 'temporal', status: 'completed', results });
+        else for (const line of [`Pipeline ${workflowId}: completed`, ...describeResults(results)]) say(line);
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) throw new UserError(`the pipeline for ${date} already ran or is running (${workflowId}); one run per night`, 1);
+        throw error;
+      } finally {
+        await client.connection.close();
+      }
+    });
+
+  program
+    .command('status')
+    .description('where a pipeline run is: its step, the candidate awaiting approval, its results')
+    .argument('[run]', 'a local run id or a Temporal workflow id (default: the latest local run)')
+    .option('--json', 'print {run_id, status, step, candidate, …} as JSON')
+    .action(async (run: string | undefined, flags: { json?: boolean }) => {
+      const cfg = config();
+      if (isLocalRun(run)) {
+        const found = await withDatabase(cfg, (handle) => (run === undefined ? latestPipelineRun(handle.db) : findPipelineRun(handle.db, run)));
+        if (found === null) throw new UserError(run === undefined ? 'no pipeline has run yet: needloop run --local' : `pipeline run ${run} does not exist`, 1);
+        const status = localStatus(found);
+        if (flags.json) printJson(status);
+        else {
+          say(`Pipeline run ${status.run_id} (${status.runner}): ${status.status.replace('_', ' ')}, step ${status.step ?? '–'}`);
+          for (const line of describeResults(status.results)) say(line);
+          if (status.status === 'awaiting_approval') say(`Model ${status.candidate} awaits approval until ${status.approval_deadline?.toISOString()}`);
+        }
+        return;
+      }
+      const client = await connectClient(cfg);
+      try {
+        const handle = client.workflow.getHandle(run!);
+        const [description, state] = await Promise.all([handle.describe(), handle.query(statusQuery)]);
+        const status = state.pending !== null ? 'awaiting_approval' : description.status.name.toLowerCase();
+        const out = { run_id: run, runner: 'temporal', status, step: state.step, candidate: state.pending?.candidate_id ?? state.results.training?.candidate_id ?? null, approval_deadline: state.pending?.deadline ?? null, decision: state.decision, results: state.results };
+        if (flags.json) printJson(out);
+        else {
+          say(`Pipeline ${run} (Temporal): ${status.replace('_', ' ')}, step ${state.step}`);
+          for (const line of describeResults(state.results)) say(line);
+        }
+      } finally {
+        await client.connection.close();
+      }
+    });
+
+  const decide = (kind: 'approve' | 'reject') => async (run: string, flags: { by: string; comment?: string; reason?: string; candidate?: string; json?: boolean }) => {
+    const cfg = config();
+    const by = flags.by.trim();
+    const comment = (kind === 'approve' ? flags.comment : flags.reason) ?? null;
+    if (isLocalRun(run)) {
+      const outcome = await withDatabase(cfg, (handle) => decideLocally(pipelineActivities(handle, cfg), run, { kind, candidate: flags.candidate, by, comment }))
+        .catch((error: unknown) => {
+          if (error instanceof DecisionRefused) throw new UserError(`refused: ${error.message}`, 1);
+          throw error;
+        });
+      if (flags.json) printJson(outcomeJson(outcome));
+      else printOutcome(outcome);
+      return;
+    }
+    const client = await connectClient(cfg);
+    try {
+      const handle = client.workflow.getHandle(run);
+      const candidate = flags.candidate ?? (await handle.query(statusQuery)).pending?.candidate_id ?? '';
+      const decision = kind === 'approve'
+        ? await handle.executeUpdate(approvePromotion, { args: [{ candidate, by, comment }] })
+        : await handle.executeUpdate(rejectPromotion, { args: [{ candidate, by, reason: comment ?? '' }] });
+      if (flags.json) printJson({ run_id: run, runner: 'temporal', decision });
+      else say(`${kind === 'approve' ? 'Approved' : 'Rejected'} model ${candidate} in ${run}, by ${by}.`);
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) throw new UserError(`refused: ${(error.cause as Error | undefined)?.message ?? error.message}`, 1);
+      throw error;
+    } finally {
+      await client.connection.close();
+    }
+  };
+
+  program
+    .command('approve')
+    .description('approve the candidate a run awaits: it becomes the production model')
+    .argument('<run>', 'a local run id or a Temporal workflow id')
+    .requiredOption('--by <name>', 'an approver (needloop approver add NAME)')
+    .option('--comment <text>', 'why')
+    .option('--candidate <id>', 'the model you approve (default: the one the run awaits)')
+    .option('--json', 'print the run as JSON')
+    .action(decide('approve'));
+
+  program
+    .command('reject')
+    .description('reject the candidate a run awaits: production stays as it is')
+    .argument('<run>', 'a local run id or a Temporal workflow id')
+    .requiredOption('--by <name>', 'an approver (needloop approver add NAME)')
+    .requiredOption('--reason <text>', 'why')
+    .option('--candidate <id>', 'the model you reject (default: the one the run awaits)')
+    .option('--json', 'print the run as JSON')
+    .action(decide('reject'));
+}

@@ -1,0 +1,29 @@
+/** `needloop worker [--queues default,training]`: serves the pipeline on Temporal until SIGINT/SIGTERM. */
+import type { Command } from 'commander';
+import type { Config } from '../../config.js';
+import { openDatabase } from '../../db/connection.js';
+import { say, UserError } from '../output.js';
+import { createWorkers, type QueueName } from '../temporal.js';
+import { pipelineActivities } from './pipeline.js';
+
+export function registerWorker(program: Command, config: () => Config): void {
+  program
+    .command('worker')
+    .description('serve the pipeline\'s workflows and activities on Temporal (training runs where the training queue is served)')
+    .option('--queues <list>', 'default (workflows and activities), training (fine-tuning, for GPU hosts), or both', 'default,training')
+    .action(async (flags: { queues: string }) => {
+      const queues = flags.queues.split(',').map((q) => q.trim());
+      for (const q of queues) if (q !== 'default' && q !== 'training') throw new UserError(`--queues takes default and/or training (got ${q})`);
+      const cfg = config();
+      const handle = await openDatabase(cfg);
+      try {
+        const { workers, connection } = await createWorkers(cfg, pipelineActivities(handle, cfg), queues as QueueName[]);
+        say(`needloop worker: ${queues.join(' and ')} queue(s) on ${cfg.temporal.address} (namespace ${cfg.temporal.namespace}); Ctrl-C stops it after the running tasks`);
+        // The Temporal runtime shuts the workers down gracefully on SIGINT / SIGTERM.
+        await Promise.all(workers.map((w) => w.run()));
+        await connection.close();
+      } finally {
+        await handle.close();
+      }
+    });
+}

@@ -1,0 +1,67 @@
+/**
+ * Connections to Temporal from the configuration (address, namespace, TLS, API key),
+ * and the worker that serves needloop's workflows and activities.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { PipelineActivities } from '../activities/pipeline-activities.js';
+import type { Config, TemporalConfig } from '../config.js';
+import { UserError } from './output.js';
+import { TRAINING_TASK_QUEUE } from '../workflows/types.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** The workflow bundler resolves our `.js` import suffixes to the `.ts` sources. */
+export const bundlerOptions = {
+  webpackConfigHook: (config: { resolve?: object }) => ({ ...config, resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } } }),
+};
+
+function tlsOf(t: TemporalConfig): TLSConfig | undefined {
+  if (t.tls === null) return undefined;
+  return {
+    ...(t.tls.serverName === null ? {} : { serverNameOverride: t.tls.serverName }),
+    ...(t.tls.ca === null ? {} : { serverRootCACertificate: readFileSync(t.tls.ca) }),
+    ...(t.tls.cert === null || t.tls.key === null ? {} : { clientCertPair: { crt: readFileSync(t.tls.cert), key: readFileSync(t.tls.key) } }),
+  };
+}
+
+function requireAddress(config: Config): string {
+  if (config.temporal.address === null) {
+    throw new UserError('TEMPORAL_ADDRESS is not set: point it at a Temporal server (host:port), or use the local runner (--local)');
+  }
+  return config.temporal.address;
+}
+
+export async function connectClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect({
+    address: requireAddress(config), tls: tlsOf(config.temporal) ?? null, ...(config.temporal.apiKey === null ? {} : { apiKey: config.temporal.apiKey }),
+  });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+export type QueueName = 'default' | 'training';
+
+/**
+ * Workers for the asked queues on one connection: `default` runs the workflows and every
+ * activity; `training` (on GPU hosts) runs the activities only, fineTune among them.
+ */
+export async function createWorkers(config: Config, activities: PipelineActivities, queues: readonly QueueName[]): Promise<{ workers: Worker[]; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({
+    address: requireAddress(config), tls: tlsOf(config.temporal) ?? null, ...(config.temporal.apiKey === null ? {} : { apiKey: config.temporal.apiKey }),
+  });
+  const workers: Worker[] = [];
+  for (const queue of queues) {
+    workers.push(await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: queue === 'default' ? config.temporal.taskQueue : TRAINING_TASK_QUEUE,
+      activities,
+      ...(queue === 'default' ? { workflowsPath: WORKFLOWS_PATH, bundlerOptions } : {}),
+      // One training at a time per host: it takes the whole GPU (or CPU).
+      ...(queue === 'training' ? { maxConcurrentActivityTaskExecutions: 1 } : {}),
+    }));
+  }
+  return { workers, connection };
+}

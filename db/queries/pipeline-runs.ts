@@ -1,0 +1,78 @@
+/**
+ * Pipeline runs, the local runner's journal of finished steps, and approvers. A decision
+ * on a run is written once: the update only applies while the run awaits one.
+ */
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, PipelineRun, PipelineRunStatus } from '../schema.js';
+
+export interface Decision {
+  kind: 'approve' | 'reject';
+  by: string;
+  comment: string | null;
+  at: string;
+}
+
+export async function createPipelineRun(db: Kysely<Database>, run: { runner: 'local' | 'temporal'; runKey: string | null }): Promise<string> {
+  // A retried Temporal activity finds the run its first attempt created.
+  const row = await db.insertInto('pipeline_runs').values({ kind: 'nightly', status: 'running', runner: run.runner, run_key: run.runKey })
+    .onConflict((oc) => oc.column('run_key').doUpdateSet({ run_key: run.runKey }))
+    .returning('id').executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function findPipelineRun(db: Kysely<Database>, id: string): Promise<PipelineRun | null> {
+  if (!/^\d{1,18}$/.test(id)) return null;
+  return (await db.selectFrom('pipeline_runs').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+}
+
+export async function latestPipelineRun(db: Kysely<Database>): Promise<PipelineRun | null> {
+  return (await db.selectFrom('pipeline_runs').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst()) ?? null;
+}
+
+export async function updatePipelineRun(
+  db: Kysely<Database>,
+  id: string,
+  change: { status?: PipelineRunStatus; step?: string; candidateId?: string | null; approvalDeadline?: Date | null; results?: unknown; error?: string | null; finished?: boolean },
+): Promise<void> {
+  await db.updateTable('pipeline_runs').set({
+    ...(change.status === undefined ? {} : { status: change.status }),
+    ...(change.step === undefined ? {} : { step: change.step }),
+    ...(change.candidateId === undefined ? {} : { candidate_id: change.candidateId }),
+    ...(change.approvalDeadline === undefined ? {} : { approval_deadline: change.approvalDeadline }),
+    ...(change.results === undefined ? {} : { results: JSON.stringify(change.results) }),
+    ...(change.error === undefined ? {} : { error: change.error }),
+    ...(change.finished ? { finished_at: new Date() } : {}),
+  }).where('id', '=', id).execute();
+}
+
+/** Stores a decision unless one exists; false when the run was not awaiting one. */
+export async function recordDecision(db: Kysely<Database>, id: string, decision: Decision): Promise<boolean> {
+  const result = await db.updateTable('pipeline_runs').set({ decision: JSON.stringify(decision) })
+    .where('id', '=', id).where('status', '=', 'awaiting_approval').where('decision', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function journal(db: Kysely<Database>, runId: string): Promise<{ seq: number; name: string; output: unknown }[]> {
+  return db.selectFrom('pipeline_steps').select(['seq', 'name', 'output']).where('pipeline_run_id', '=', runId).orderBy('seq').execute();
+}
+
+export async function journalStep(db: Kysely<Database>, runId: string, step: { seq: number; name: string; output: unknown }): Promise<void> {
+  await db.insertInto('pipeline_steps').values({ pipeline_run_id: runId, seq: step.seq, name: step.name, output: JSON.stringify(step.output ?? null) }).execute();
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Registers an approver with a token (stored only as its sha256); replaces an earlier token. */
+export async function addApprover(db: Kysely<Database>, name: string, token: string): Promise<void> {
+  await db.insertInto('approvers').values({ name, token_sha256: sha256(token) })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ token_sha256: sha256(token) })).execute();
+}
+
+export async function approverNames(db: Kysely<Database>): Promise<string[]> {
+  return (await db.selectFrom('approvers').select('name').orderBy('name').execute()).map((r) => r.name);
+}
+
+export async function approverByToken(db: Kysely<Database>, token: string): Promise<string | null> {
+  return (await db.selectFrom('approvers').select('name').where('token_sha256', '=', sha256(token)).executeTakeFirst())?.name ?? null;
+}

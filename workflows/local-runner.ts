@@ -1,0 +1,110 @@
+// The local runner: the same plan, its activities called in-process. Each finished step
+// is journaled in Postgres, so a run that stops to await approval is resumed later (by
+// `needloop approve`, `reject`, or a run after the deadline) by replaying the plan over
+// the journal — the way Temporal replays history, without Temporal's durability: no
+// retries and no timers. Not a Temporal workflow and not part of the workflow bundle.
+import { checkDecision, DecisionRefused } from './approval.js';
+import { pipelinePlan, PlanSuspended, type PipelineEffects } from './pipeline-plan.js';
+import type { ApprovalDecision, PipelineActivities, PipelineInput, PipelineResults, PipelineStep } from './types.js';
+
+export interface LocalRunOutcome {
+  run_id: string;
+  status: 'awaiting_approval' | 'completed' | 'failed';
+  results: PipelineResults;
+  /** The candidate awaiting approval and until when. */
+  pending: { candidate_id: string; deadline: string } | null;
+}
+
+export interface LocalRunOptions {
+  onStep?: (step: PipelineStep) => void;
+}
+
+const json = <T>(value: T): T => JSON.parse(JSON.stringify(value ?? null)) as T;
+
+async function replay(acts: PipelineActivities, runId: string, input: PipelineInput | null, options: LocalRunOptions): Promise<LocalRunOutcome> {
+  const recorded = await acts.readJournal({ run_id: runId });
+  let seq = 0;
+  // Returns a step's recorded output, or runs it and records what it returned.
+  const journaled = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const s = seq++;
+    const entry = recorded[s];
+    if (entry !== undefined) {
+      if (entry.name !== name) throw new Error(`pipeline run ${runId} cannot resume: its step ${s} was ${entry.name}, the plan now asks for ${name}`);
+      return entry.output as T;
+    }
+    const output = json(await work());
+    await acts.writeJournal({ run_id: runId, seq: s, name, output });
+    return output;
+  };
+  const planInput = await journaled('input', async () => {
+    if (input === null) throw new Error(`pipeline run ${runId} has no journal to resume from`);
+    return input;
+  });
+  let latest: PipelineResults = {};
+  const effects: PipelineEffects = {
+    run: (name, args) => journaled(name, () => (acts[name] as (a: typeof args) => Promise<never>)(args)),
+    ingestFile: (file) => journaled('ingestFile', () => acts.ingestFile({ file })),
+    now: () => journaled('clock', () => acts.clock()),
+    waitForApproval: async (pending) => {
+      const state = await acts.runState({ run_id: runId });
+      if (state.decision !== null) return state.decision;
+      if ((await acts.clock()) >= Date.parse(pending.deadline)) return null;
+      throw new PlanSuspended(pending);
+    },
+    onStep: (step, results) => {
+      latest = results;
+      options.onStep?.(step);
+    },
+  };
+  try {
+    const results = await pipelinePlan(effects, { ...planInput, runId });
+    return { run_id: runId, status: results.error === undefined ? 'completed' : 'failed', results, pending: null };
+  } catch (error) {
+    if (error instanceof PlanSuspended) {
+      return { run_id: runId, status: 'awaiting_approval', results: latest, pending: { candidate_id: error.pending.candidate_id, deadline: error.pending.deadline } };
+    }
+    throw error;
+  }
+}
+
+/** Runs the pipeline once; it stops early when a blessed candidate awaits approval. */
+export async function runLocally(acts: PipelineActivities, input: PipelineInput, options: LocalRunOptions = {}): Promise<LocalRunOutcome> {
+  // Local runs have no timers: a run past its approval deadline is closed by the next one.
+  for (const overdue of await acts.overdueRuns()) await resumeLocally(acts, overdue);
+  const { run_id } = await acts.beginRun({ runner: 'local', run_key: null });
+  return replay(acts, run_id, input, options);
+}
+
+/** Continues a run awaiting approval: after a decision, or to expire it past its deadline. */
+export async function resumeLocally(acts: PipelineActivities, runId: string, options: LocalRunOptions = {}): Promise<LocalRunOutcome> {
+  return replay(acts, runId, null, options);
+}
+
+/**
+ * An engineer's decision on a local run, checked by the same rules as the workflow's
+ * Update validators, then the run carries on to promotion (or not) and its report.
+ */
+export async function decideLocally(
+  acts: PipelineActivities,
+  runId: string,
+  request: { kind: 'approve' | 'reject'; candidate?: string; by: string; comment: string | null },
+  options: LocalRunOptions = {},
+): Promise<LocalRunOutcome> {
+  const state = await acts.runState({ run_id: runId });
+  if (state.runner !== 'local') throw new DecisionRefused(`pipeline run ${runId} runs under Temporal: decide through Temporal (TEMPORAL_ADDRESS)`);
+  const candidate = state.candidate_id ?? '';
+  const pending = state.status === 'awaiting_approval' && state.candidate_id !== null
+    ? { candidate_id: candidate, evaluation_id: '', reasons: [], deadline: state.approval_deadline ?? '' }
+    : null;
+  const decision = state.decision as ApprovalDecision | null;
+  if (pending === null && decision === null) throw new DecisionRefused(`pipeline run ${runId} is ${state.status}: no candidate awaits approval`);
+  const approvers = await acts.listApprovers();
+  checkDecision({ pending, decision, approvers }, { candidate: request.candidate ?? candidate, by: request.by, reason: request.kind === 'reject' ? (request.comment ?? '') : undefined });
+  if (state.approval_deadline !== null && (await acts.clock()) >= Date.parse(state.approval_deadline)) {
+    await resumeLocally(acts, runId, options);
+    throw new DecisionRefused(`the approval of model ${candidate} expired at ${state.approval_deadline}: production is unchanged`);
+  }
+  const stored = await acts.recordDecision({ run_id: runId, decision: { kind: request.kind, by: request.by, comment: request.comment, at: new Date(await acts.clock()).toISOString() } });
+  if (!stored) throw new DecisionRefused(`pipeline run ${runId} was decided by someone else just now`);
+  return resumeLocally(acts, runId, options);
+}

@@ -1,0 +1,100 @@
+// The nightly pipeline, written once over an effects interface: the Temporal workflow
+// supplies effects from proxied activities, a child workflow per file and an Update;
+// the local runner supplies in-process calls journaled in Postgres. Deterministic: no
+// I/O, clock or randomness of its own.
+import type {
+  ActivityInput, ActivityName, ActivityOutput, ApprovalDecision, PendingApproval, PipelineInput, PipelineResults, PipelineStep,
+} from './types.js';
+
+export interface PipelineEffects {
+  run<K extends ActivityName>(name: K, input: ActivityInput<K>): Promise<ActivityOutput<K>>;
+  ingestFile(file: string, index: number): Promise<ActivityOutput<'ingestFile'>>;
+  /** The time now, in ms since the epoch, as the runner's clock has it. */
+  now(): Promise<number>;
+  /** The engineer's decision, or null once `timeoutMs` has passed without one. */
+  waitForApproval(pending: PendingApproval, timeoutMs: number): Promise<ApprovalDecision | null>;
+  onStep(step: PipelineStep, results: PipelineResults): void;
+}
+
+/** Thrown by a runner that cannot wait (the local one): the run stops here and resumes later. */
+export class PlanSuspended extends Error {
+  override name = 'PlanSuspended';
+  constructor(readonly pending: PendingApproval) {
+    super(`model ${pending.candidate_id} awaits approval until ${pending.deadline}`);
+  }
+}
+
+function messageOf(error: unknown): string {
+  // An activity's failure arrives wrapped; its cause says what went wrong.
+  const e = error as { message?: string; cause?: { message?: string } };
+  return e.cause?.message ?? e.message ?? String(error);
+}
+
+export async function pipelinePlan(fx: PipelineEffects, input: PipelineInput & { runId: string }): Promise<PipelineResults> {
+  const run_id = input.runId;
+  const results: PipelineResults = { run_id };
+  const step = async (s: PipelineStep) => {
+    fx.onStep(s, results);
+    await fx.run('recordRun', { run_id, step: s });
+  };
+  try {
+    await step('ingest');
+    const files = await fx.run('listInbox', { inbox: input.inbox });
+    results.ingested = [];
+    for (const [i, file] of files.entries()) results.ingested.push(await fx.ingestFile(file, i));
+    await step('segment');
+    results.segments = await fx.run('segmentUsers', { run_id });
+    await step('needs');
+    results.needs = await fx.run('analyzeNeeds', { run_id, by_segment: results.segments !== null });
+    await step('drift');
+    results.drift = await fx.run('detectDrift', { run_id });
+    await step('decide');
+    results.decision = results.drift === null
+      ? { retrain: false, first_model: false, reasons: ['there are no usage events to learn from'] }
+      : await fx.run('decideRetraining', { drift_retrain: results.drift.retrain, drift_reasons: results.drift.reasons });
+    if (results.decision.retrain) await retrainAndAskForApproval(fx, input, results, step);
+  } catch (error) {
+    if (error instanceof PlanSuspended) throw error;
+    results.error = messageOf(error);
+  }
+  await step('report');
+  try {
+    results.report = await fx.run('publishReport', { run_id, results });
+  } catch (error) {
+    results.error = [results.error, `the report was not published: ${messageOf(error)}`].filter(Boolean).join('; ');
+  }
+  fx.onStep('done', results);
+  await fx.run('finishRun', { run_id, status: results.error === undefined ? 'completed' : 'failed', results, error: results.error ?? null });
+  return results;
+}
+
+async function retrainAndAskForApproval(fx: PipelineEffects, input: PipelineInput & { runId: string }, results: PipelineResults, step: (s: PipelineStep) => Promise<void>): Promise<void> {
+  const run_id = input.runId;
+  await step('train');
+  results.training = await fx.run('fineTune', { run_id, seed: input.seed });
+  const candidate_id = results.training.candidate_id;
+  await step('evaluate');
+  results.evaluation = await fx.run('evaluateCandidate', { candidate_id });
+  if (!results.evaluation.blessed) return;
+
+  const deadline = new Date((await fx.now()) + input.approvalTimeoutMs).toISOString();
+  const pending: PendingApproval = { candidate_id, evaluation_id: results.evaluation.evaluation_id, reasons: results.evaluation.reasons, deadline };
+  results.approval = { kind: 'pending' };
+  // The report shows the candidate while it waits; it is published again once decided.
+  results.report = await fx.run('publishReport', { run_id, results });
+  fx.onStep('awaiting_approval', results);
+  await fx.run('recordRun', { run_id, step: 'awaiting_approval', status: 'awaiting_approval', candidate_id, approval_deadline: deadline, results });
+  const decision = await fx.waitForApproval(pending, input.approvalTimeoutMs);
+  await fx.run('recordRun', { run_id, step: 'promote', status: 'running' });
+  fx.onStep('promote', results);
+  if (decision === null) {
+    results.approval = { kind: 'expired' };
+    await fx.run('rejectCandidate', { candidate_id, by: 'needloop', reason: `nobody decided by ${deadline}: the approval expired` });
+  } else if (decision.kind === 'approve') {
+    results.approval = decision;
+    results.promotion = await fx.run('promoteCandidate', { candidate_id, by: decision.by, comment: decision.comment });
+  } else {
+    results.approval = decision;
+    await fx.run('rejectCandidate', { candidate_id, by: decision.by, reason: decision.comment ?? 'rejected' });
+  }
+}

@@ -1,0 +1,72 @@
+// Inputs, outputs and state shared by the nightly workflow, its plan and the local runner.
+import type { PipelineActivities } from '../activities/pipeline-activities.js';
+
+export type { PipelineActivities };
+export type ActivityName = keyof PipelineActivities;
+export type ActivityInput<K extends ActivityName> = Parameters<PipelineActivities[K]>[0];
+export type ActivityOutput<K extends ActivityName> = Awaited<ReturnType<PipelineActivities[K]>>;
+
+export const DEFAULT_TASK_QUEUE = 'needloop';
+export const TRAINING_TASK_QUEUE = 'needloop-training';
+/** How long a blessed candidate waits for an engineer before it expires. */
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 72 * 3600 * 1000;
+
+export interface PipelineInput {
+  /** Folder whose data files are ingested first; null to analyse what is stored. */
+  inbox: string | null;
+  approvalTimeoutMs: number;
+  seed: number;
+}
+
+export type PipelineStep = 'ingest' | 'segment' | 'needs' | 'drift' | 'decide' | 'train' | 'evaluate' | 'awaiting_approval' | 'promote' | 'report' | 'done';
+
+export interface PendingApproval {
+  candidate_id: string;
+  evaluation_id: string;
+  reasons: string[];
+  /** When the candidate expires, ISO 8601. */
+  deadline: string;
+}
+
+export interface ApprovalInput {
+  candidate: string;
+  by: string;
+  comment?: string | null;
+}
+
+export interface RejectionInput {
+  candidate: string;
+  by: string;
+  reason: string;
+}
+
+export interface ApprovalDecision {
+  kind: 'approve' | 'reject';
+  by: string;
+  comment: string | null;
+  at: string;
+}
+
+export interface PipelineResults {
+  run_id?: string;
+  ingested?: ActivityOutput<'ingestFile'>[];
+  segments?: ActivityOutput<'segmentUsers'>;
+  needs?: ActivityOutput<'analyzeNeeds'>;
+  drift?: ActivityOutput<'detectDrift'>;
+  decision?: ActivityOutput<'decideRetraining'>;
+  training?: ActivityOutput<'fineTune'>;
+  evaluation?: ActivityOutput<'evaluateCandidate'>;
+  approval?: { kind: 'approve' | 'reject' | 'expired' | 'pending'; by?: string; comment?: string | null; at?: string };
+  promotion?: ActivityOutput<'promoteCandidate'>;
+  report?: ActivityOutput<'publishReport'>;
+  error?: string;
+}
+
+export interface PipelineStatus {
+  run_id: string | null;
+  step: PipelineStep;
+  /** The candidate awaiting an engineer's decision, if any. */
+  pending: PendingApproval | null;
+  decision: ApprovalDecision | null;
+  results: PipelineResults;
+}
