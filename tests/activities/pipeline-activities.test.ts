@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createActivities, type IngestSummary, type PipelineActivities } from '../../activities/pipeline-activities.js';
+import { loadConfig } from '../../config.js';
+import { selectBackend } from '../../models/backend.js';
+import { ModelStore } from '../../models/model-store.js';
+import { generateScenario } from '../../scenarios/generate.js';
+import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
+import { catalogue } from '../helpers/ingest.js';
+
+const db = useTestDatabase();
+const files = useTempFiles();
+let acts: PipelineActivities;
+let runId: string;
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+  const config = loadConfig({ DATABASE_URL: db.handle.url, NEEDLOOP_HOME: files.dir, NEEDLOOP_REPORTS_DIR: join(files.dir, 'reports'), TFJS_BACKEND: 'cpu' });
+  acts = createActivities({ handle: db.handle, config, store: new ModelStore(config.modelsDir), catalogue });
+  runId = (await acts.beginRun({ runner: 'temporal', run_key: 'test-run' })).run_id;
+});
+
+const versions = async () => (await db.handle.db.selectFrom('model_versions').select('id').execute()).length;
+
+describe('pipeline activities in a Temporal activity context (MockActivityEnvironment)', () => {
+  it('fineTune on an empty database fails as bad data, not to be retried', async () => {
+    const error = await new MockActivityEnvironment().run(acts.fineTune, { run_id: runId, seed: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: 'TrainingDataError', nonRetryable: true });
+    expect((error as Error).message).toMatch(/^there are no usage events to learn from/);
+  });
+
+  it('beginRun is idempotent for one workflow id (a retried activity finds its run)', async () => {
+    expect((await acts.beginRun({ runner: 'temporal', run_key: 'test-run' })).run_id).toBe(runId);
+  });
+
+  it('ingestFile heartbeats its progress and loads the file once', async () => {
+    const generated = await generateScenario({ outDir: join(files.dir, 'inbox'), catalogue, users: 300, days: 35, scenario: 'stable', seed: 2 });
+    const inbox = await acts.listInbox({ inbox: join(files.dir, 'inbox') });
+    expect(inbox).toEqual([generated.files.users, generated.files.surveys, generated.files.usage]);
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    for (const file of inbox) expect(((await env.run(acts.ingestFile, { file })) as IngestSummary).status).toBe('loaded');
+    expect(beats.length).toBeGreaterThan(0);
+    expect(beats[0]).toMatchObject({ file: generated.files.users });
+    expect(((await env.run(acts.ingestFile, { file: generated.files.usage })) as IngestSummary).status).toBe('duplicate');
+  });
+
+  it('fineTune heartbeats epochs and batches, and a cancelled training registers nothing', async () => {
+    const env = new MockActivityEnvironment();
+    const beats: { epoch: number; batch: number; batches: number }[] = [];
+    env.on('heartbeat', (d: { epoch: number; batch: number; batches: number }) => {
+      beats.push(d);
+      env.cancel();
+    });
+    const error = await env.run(acts.fineTune, { run_id: runId, seed: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CancelledFailure);
+    expect(beats[0]).toMatchObject({ epoch: 1, batch: 1 });
+    expect(await versions()).toBe(0);
+
+    const completed = new MockActivityEnvironment();
+    const progress: unknown[] = [];
+    completed.on('heartbeat', (d: unknown) => progress.push(d));
+    const trained = await completed.run(acts.fineTune, { run_id: runId, seed: 1 });
+    expect(trained).toMatchObject({ fine_tuned: false, parent_id: null, backend: 'cpu' });
+    expect(progress.length).toBeGreaterThan(0);
+    expect(await versions()).toBe(1);
+  });
+});

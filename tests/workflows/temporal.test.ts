@@ -1,0 +1,146 @@
+/**
+ * The nightly workflow on a real Temporal server with a real worker. Runs when
+ * TEMPORAL_ADDRESS (an existing server) or TEMPORAL_CLI_PATH (a `temporal` binary, for
+ * TestWorkflowEnvironment.createLocal) is set; otherwise every test reports itself
+ * skipped, with the reason printed. No server is ever faked.
+ */
+import { join } from 'node:path';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/pipeline-activities.js';
+import { bundlerOptions, WORKFLOWS_PATH } from '../../cli/temporal.js';
+import { loadConfig } from '../../config.js';
+import { findProductionModel, promoteModel, rollbackModel } from '../../db/queries/model-versions.js';
+import { addApprover } from '../../db/queries/pipeline-runs.js';
+import { selectBackend } from '../../models/backend.js';
+import { evaluateCandidate } from '../../models/evaluate-candidate.js';
+import { ModelStore } from '../../models/model-store.js';
+import { trainCandidate } from '../../models/train-candidate.js';
+import { generateScenario } from '../../scenarios/generate.js';
+import { approvePromotion, nightlyPipeline, rejectPromotion, statusQuery } from '../../workflows/nightly-pipeline.js';
+import { TRAINING_TASK_QUEUE, type PipelineInput } from '../../workflows/types.js';
+import { runCli } from '../helpers/cli.js';
+import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
+import { catalogue } from '../helpers/ingest.js';
+
+const ADDRESS = process.env.TEMPORAL_ADDRESS;
+const CLI_PATH = process.env.TEMPORAL_CLI_PATH;
+const available = Boolean(ADDRESS || CLI_PATH);
+if (!available) {
+  console.warn('Temporal integration tests skipped: set TEMPORAL_ADDRESS (an existing Temporal server) or TEMPORAL_CLI_PATH (a temporal binary) to run them.');
+}
+
+const db = useTestDatabase();
+const files = useTempFiles();
+const TASK_QUEUE = `needloop-test-${process.pid}`;
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let trainingWorker: Worker;
+let running: Promise<unknown>;
+let input: PipelineInput;
+let production: string;
+
+async function awaitingApproval(handle: WorkflowHandle<typeof nightlyPipeline>): Promise<string> {
+  for (let i = 0; i < 600; i++) {
+    const status = await handle.query(statusQuery);
+    if (status.pending !== null) return status.pending.candidate_id;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('the workflow never reached awaiting_approval');
+}
+
+const start = (id: string, overrides: Partial<PipelineInput> = {}) =>
+  env.client.workflow.start(nightlyPipeline, { taskQueue: TASK_QUEUE, workflowId: `${id}-${Date.now()}`, args: [{ ...input, ...overrides }] });
+
+describe.skipIf(!available)('the nightly workflow on Temporal', () => {
+  beforeAll(async () => {
+    await selectBackend('cpu');
+    env = CLI_PATH
+      ? await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: CLI_PATH } } })
+      : await TestWorkflowEnvironment.createFromExistingServer({ address: ADDRESS });
+    const dir = files.dir;
+    await generateScenario({ outDir: join(dir, 'inbox'), catalogue, users: 600, days: 56, scenario: 'emerging-need', seed: 5, changeDay: 28 });
+    const config = loadConfig({ DATABASE_URL: db.handle.url, NEEDLOOP_HOME: dir, NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), TFJS_BACKEND: 'cpu' });
+    const store = new ModelStore(config.modelsDir);
+    const activities = createActivities({ handle: db.handle, config, store, catalogue });
+    for (const file of await activities.listInbox({ inbox: join(dir, 'inbox') })) await activities.ingestFile({ file });
+    const deps = { db: db.handle.db, store, backend: { choice: 'cpu' as const, backend: 'cpu', device: 'CPU, pure JavaScript' } };
+    const first = await trainCandidate(deps, { to: new Date('2026-09-29T00:00:00Z') });
+    await evaluateCandidate(deps, { candidateId: first.version.id });
+    await promoteModel(db.handle.db, first.version.id, { by: 'setup' });
+    production = first.version.id;
+    await addApprover(db.handle.db, 'alice', 'token-a');
+    input = { inbox: join(dir, 'inbox'), approvalTimeoutMs: 3_600_000, seed: 1 };
+    worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: TASK_QUEUE, workflowsPath: WORKFLOWS_PATH, bundlerOptions, activities });
+    trainingWorker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: TRAINING_TASK_QUEUE, activities });
+    running = Promise.all([worker.run(), trainingWorker.run()]);
+  }, 300_000);
+
+  afterAll(async () => {
+    worker?.shutdown();
+    trainingWorker?.shutdown();
+    await running;
+    await env?.teardown();
+  }, 60_000);
+
+  it('Query status shows the pending candidate; validators refuse bad decisions; approval by Update promotes it', async () => {
+    const handle = await start('approve');
+    const candidate = await awaitingApproval(handle);
+    const status = await handle.query(statusQuery);
+    expect(status).toMatchObject({ step: 'awaiting_approval', decision: null });
+    expect(status.results.training).toMatchObject({ candidate_id: candidate, fine_tuned: true });
+
+    const refused = (promise: Promise<unknown>) => promise.then(() => null, (e: unknown) => e);
+    const unknownApprover = await refused(handle.executeUpdate(approvePromotion, { args: [{ candidate, by: 'mallory' }] }));
+    expect(unknownApprover).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((unknownApprover as Error & { cause?: Error }).cause?.message)).toMatch(/mallory is not an authorised approver/);
+    const wrongCandidate = await refused(handle.executeUpdate(approvePromotion, { args: [{ candidate: production, by: 'alice' }] }));
+    expect(String((wrongCandidate as Error & { cause?: Error }).cause?.message)).toMatch(/is not the candidate awaiting approval/);
+
+    const decision = await handle.executeUpdate(approvePromotion, { args: [{ candidate, by: 'alice', comment: 'ship it' }] });
+    expect(decision).toMatchObject({ kind: 'approve', by: 'alice', comment: 'ship it' });
+    const again = await refused(handle.executeUpdate(rejectPromotion, { args: [{ candidate, by: 'alice', reason: 'changed my mind' }] }));
+    expect(String((again as Error & { cause?: Error }).cause?.message)).toMatch(/a decision was already taken/);
+    const results = await handle.result();
+    expect(results.promotion).toEqual({ production_id: candidate, previous_production_id: production });
+    expect((await findProductionModel(db.handle.db))!.id).toBe(candidate);
+    await rollbackModel(db.handle.db, { by: 'test', comment: 'restore for the next test' });
+  }, 300_000);
+
+  it('rejection by Update leaves production unchanged', async () => {
+    const handle = await start('reject');
+    const candidate = await awaitingApproval(handle);
+    await handle.executeUpdate(rejectPromotion, { args: [{ candidate, by: 'alice', reason: 'not yet' }] });
+    const results = await handle.result();
+    expect(results.approval).toMatchObject({ kind: 'reject', by: 'alice', comment: 'not yet' });
+    expect((await findProductionModel(db.handle.db))!.id).toBe(production);
+  }, 300_000);
+
+  it('an approval nobody gives expires and leaves production unchanged', async () => {
+    const handle = await start('expire', { approvalTimeoutMs: 3000 });
+    const results = await handle.result();
+    expect(results.approval).toEqual({ kind: 'expired' });
+    expect((await findProductionModel(db.handle.db))!.id).toBe(production);
+  }, 300_000);
+
+  it('needloop schedule create makes the nightly Schedule; needloop run refuses a second run for one night', async () => {
+    const cliEnv = { DATABASE_URL: db.handle.url, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', TEMPORAL_TASK_QUEUE: TASK_QUEUE, NEEDLOOP_INBOX: input.inbox ?? '' };
+    const created = await runCli(['schedule', 'create', '--timezone', 'Europe/Paris', '--json'], cliEnv);
+    expect(created.stderr).toBe('');
+    const described = JSON.parse((await runCli(['schedule', 'describe', '--json'], cliEnv)).stdout);
+    expect(described).toMatchObject({ schedule_id: 'needloop-nightly', paused: false, timezone: 'Europe/Paris', calendars: [expect.objectContaining({ hour: [{ start: 2, end: 2, step: 1 }] })] });
+    expect((await runCli(['schedule', 'pause', '--note', 'test'], cliEnv)).code).toBe(0);
+    expect(JSON.parse((await runCli(['schedule', 'describe', '--json'], cliEnv)).stdout).paused).toBe(true);
+    expect((await runCli(['schedule', 'delete'], cliEnv)).code).toBe(0);
+
+    const night = `2001-01-${String(1 + (process.pid % 28)).padStart(2, '0')}`;
+    const first = await runCli(['run', '--date', night, '--json'], cliEnv);
+    expect(JSON.parse(first.stdout)).toMatchObject({ run_id: `needloop-nightly-${night}`, status: 'running' });
+    const second = await runCli(['run', '--date', night], cliEnv);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toBe(`needloop: the pipeline for ${night} already ran or is running (needloop-nightly-${night}); one run per night\n`);
+    await env.client.workflow.getHandle(`needloop-nightly-${night}`).terminate('test over');
+  }, 300_000);
+});
