@@ -30,7 +30,7 @@ export default async function setup(project: TestProject) {
   // and on `beforeExit` ends the process with code 0 — which would turn a failed test run
   // green. Import it here and take its hooks off: the teardown below stops the server.
   const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-  const listeners = (e: string) => process.listeners(e as 'exit') as ((...args: never[]) => void)[];
+  const listeners = (e: string) => process.listeners(e as 'exit') as ((...args: unknown[]) => void)[];
   const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
   const { startEmbeddedServer } = await import('../../db/embedded-server.js');
   for (const e of events) {
