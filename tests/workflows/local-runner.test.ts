@@ -58,6 +58,7 @@ describe('the pipeline through the local runner, on the stable scenario', () => 
     expect(outcome.status).toBe('awaiting_approval');
     expect(outcome.results.ingested!.map((f) => f.status)).toEqual(['loaded', 'loaded', 'loaded']);
     expect(outcome.results.decision).toMatchObject({ retrain: true, first_model: true });
+    expect(outcome.results.needs!.comments_classified_by).toBe('label words');
     expect(outcome.results.evaluation).toMatchObject({ blessed: true, production_id: null });
     const run = (await findPipelineRun(ctx.handle.db, outcome.run_id))!;
     expect(run).toMatchObject({ status: 'awaiting_approval', candidate_id: outcome.pending!.candidate_id, step: 'awaiting_approval' });
@@ -98,6 +99,8 @@ describe('the pipeline through the local runner, on the emerging-need scenario',
     const outcome = await runLocally(ctx.acts, ctx.input);
     expect({ status: outcome.status, decision: outcome.results.decision, gate: outcome.results.evaluation?.reasons }).toMatchObject({ status: 'awaiting_approval' });
     expect(outcome.results.drift!.emerging_needs).toEqual([EMERGING_NEED]);
+    // Survey comments now go through the production model.
+    expect(outcome.results.needs!.comments_classified_by).toBe(`model ${production}`);
     expect(outcome.results.training).toMatchObject({ fine_tuned: true, parent_id: production, new_intents: [EMERGING_NEED] });
     expect(outcome.results.evaluation!.blessed).toBe(true);
     // Refused decisions change nothing.
