@@ -231,7 +231,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async publishReport(input: { run_id: string; results: unknown }) {
-      return publishRunReport({ db, reportsDir: config.reportsDir }, input);
+      return publishRunReport({ db, reportsDir: config.reportsDir, catalogue }, input);
     },
   };
 }

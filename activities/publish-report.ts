@@ -7,7 +7,9 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { renderReport } from '../web/report.js';
+import { reportData } from './report-data.js';
 
 export class ReportError extends Error {
   override name = 'ReportError';
@@ -51,8 +53,11 @@ export function summarize(results: RunResults): string[] {
   return out;
 }
 
-export async function publishRunReport(deps: { db: Kysely<Database>; reportsDir: string }, input: { run_id: string; results: unknown }): Promise<{ path: string; latest: string; bytes: number }> {
-  const html = renderReport({ run_id: input.run_id, generated_at: new Date().toISOString(), results: input.results, summary: summarize(input.results as RunResults) });
+export async function publishRunReport(deps: { db: Kysely<Database>; reportsDir: string; catalogue: NeedCatalogue }, input: { run_id: string; results: unknown }): Promise<{ path: string; latest: string; bytes: number }> {
+  const results = input.results as RunResults & Record<string, unknown>;
+  const data = await reportData(deps.db, deps.catalogue, { id: input.run_id, results, summary: summarize(results) });
+  const html = renderReport(data);
+  if (!/^\d{1,18}$/.test(input.run_id)) throw new ReportError(`${JSON.stringify(input.run_id)} is not a pipeline run id`);
   const path = join(deps.reportsDir, `run-${input.run_id}.html`);
   const latest = join(deps.reportsDir, 'latest.html');
   try {

@@ -40,6 +40,8 @@ export interface ColumnDrift {
   p_adjusted: number | null;
   n_reference: number;
   n_current: number;
+  /** Counts per bin (numeric: the reference deciles) or per category (the 30 most common), for charts. */
+  histogram: { bins: string[]; reference: number[]; current: number[] } | null;
 }
 
 /** A numeric window as drift needs it. `sample` is sorted; it is all values when small. */
@@ -56,10 +58,11 @@ export interface NumericReference extends NumericWindow {
   edges: number[];
 }
 
+const HISTOGRAM_CATEGORIES = 30;
 const fmt = (v: number) => (Math.abs(v) >= 0.001 || v === 0 ? v.toFixed(3) : v.toExponential(2));
 
 function empty(column: string, type: ColumnDrift['type'], nr: number, nc: number): ColumnDrift {
-  return { column, type, method: null, threshold: null, drifted: null, reason: '', ks_d: null, ks_p: null, wasserstein_norm: null, psi: null, js: null, chi2: null, chi2_p: null, p_adjusted: null, n_reference: nr, n_current: nc };
+  return { column, type, method: null, threshold: null, drifted: null, reason: '', ks_d: null, ks_p: null, wasserstein_norm: null, psi: null, js: null, chi2: null, chi2_p: null, p_adjusted: null, n_reference: nr, n_current: nc, histogram: null };
 }
 
 /** Applies the rule, or the default for the reference size and column type. */
@@ -100,6 +103,9 @@ function appearedOrMissing(out: ColumnDrift): ColumnDrift | null {
 
 export function numericColumnDrift(column: string, reference: NumericReference, current: NumericWindow, rule: DriftRule = {}): ColumnDrift {
   const out = empty(column, 'numeric', reference.n, current.n);
+  const e = reference.edges.map((x) => Number(x.toPrecision(4)));
+  const labels = e.length === 0 ? ['all'] : [`≤ ${e[0]}`, ...e.slice(1).map((x, i) => `${e[i]}–${x}`), `> ${e[e.length - 1]}`];
+  if (reference.bins.length === labels.length && current.bins.length === labels.length) out.histogram = { bins: labels, reference: [...reference.bins], current: [...current.bins] };
   const early = appearedOrMissing(out);
   if (early !== null) return early;
   const ks = ksTwoSample(reference.sample, current.sample);
@@ -122,6 +128,10 @@ export function numericColumnDrift(column: string, reference: NumericReference, 
 export function categoricalColumnDrift(column: string, reference: ReadonlyMap<string, number>, current: ReadonlyMap<string, number>, rule: DriftRule = {}): ColumnDrift {
   const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const out = empty(column, 'categorical', sum(reference), sum(current));
+  const shown = [...new Set([...reference.keys(), ...current.keys()])]
+    .sort((a, b) => (reference.get(b) ?? 0) + (current.get(b) ?? 0) - (reference.get(a) ?? 0) - (current.get(a) ?? 0) || (a < b ? -1 : 1))
+    .slice(0, HISTOGRAM_CATEGORIES);
+  out.histogram = { bins: shown, reference: shown.map((k) => reference.get(k) ?? 0), current: shown.map((k) => current.get(k) ?? 0) };
   const early = appearedOrMissing(out);
   if (early !== null) return early;
   const categories = [...new Set([...reference.keys(), ...current.keys()])].sort();

@@ -1,13 +1,73 @@
 /**
- * The run report: one self-contained HTML file, its data embedded as JSON. Every text
- * from users or files is escaped; the embedded JSON cannot close its script element.
+ * The run report: one self-contained HTML file — d3 inlined, the data embedded as JSON,
+ * the charts drawn in the browser by report-client.js — viewable from disk with no
+ * network. User text is only ever put on the page as text: the server-side parts are
+ * escaped, and the client sets textContent, never innerHTML.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, sep } from 'node:path';
+
+export interface SliceView {
+  dimension: string;
+  value: string;
+  n: number;
+  accuracy: number;
+  macro_f1: number;
+}
+
+export interface EvaluationView {
+  holdout: {
+    n: number; accuracy: number | null; macro_f1: number | null; ece: number | null; slices: SliceView[];
+    confusion: { labels: string[]; matrix: number[][] };
+    per_intent: { label: string; precision: number; recall: number; f1: number; support: number }[];
+  };
+  golden: { n: number; accuracy: number | null };
+  latency: { p50_ms: number; p95_ms: number };
+}
+
+export interface Interval {
+  value: number | null;
+  low: number | null;
+  high: number | null;
+  n: number;
+}
 
 export interface ReportData {
   run_id: string;
   generated_at: string;
-  results: unknown;
   summary: string[];
+  labels: Record<string, { en: string; zh: string }>;
+  needs: {
+    window: { from: string; to: string };
+    segment_names: Record<number, string>;
+    rows: { need: string; segment: number | null; n: number; importance: number | null; satisfaction: number | null; opportunity: number | null; kano: { category: string | null; better: number | null; worse: number | null } }[];
+    experience: { week: string; nps: Interval; csat: Interval }[];
+    nps: Interval;
+    csat: Interval;
+    growing_terms: { term: string; count: number }[];
+    recent_comments: string[];
+  } | null;
+  segments: { id: number; name: string; size: number; distinctive: { feature: string; z: number }[] }[] | null;
+  drift: {
+    reference: unknown;
+    current: unknown;
+    populations: { id: number; name: string; dataset_drift: boolean }[];
+    cells: { column: string; population: number; drifted: boolean | null; method: string | null; strength: number | null; reason: string; histogram: { bins: string[]; reference: number[]; current: number[] } | null }[];
+    text: { js: number; new_terms: { term: string; count: number }[]; grown_terms: { term: string; count: number }[] } | null;
+    emerging_needs: { need: string; current: number; examples: string[] }[];
+    retrain: { retrain: boolean; reasons: { kind: string; message: string }[] };
+  } | null;
+  model: {
+    candidate_id: string;
+    production_id: string | null;
+    status: string;
+    blessed: boolean;
+    reasons: string[];
+    candidate: EvaluationView;
+    production: EvaluationView | null;
+    curve: { epoch: number; loss: number; validation_loss: number | null; validation_accuracy: number | null }[];
+  } | null;
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -16,34 +76,60 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
-/** JSON that is safe inside <script type="application/json">. */
+/** JSON that is safe inside <script type="application/json">: it cannot close the element. */
 export function embedJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+const require = createRequire(import.meta.url);
+/** d3's package folder (its exports map hides dist/ from require.resolve). */
+function d3Root(): string {
+  const main = require.resolve('d3');
+  const marker = `${sep}node_modules${sep}d3${sep}`;
+  return main.slice(0, main.lastIndexOf(marker) + marker.length);
+}
+let assets: { d3: string; client: string; css: string } | null = null;
+function loadAssets() {
+  assets ??= {
+    d3: readFileSync(join(d3Root(), 'dist', 'd3.min.js'), 'utf8'),
+    client: readFileSync(new URL('./report-client.js', import.meta.url), 'utf8'),
+    css: readFileSync(new URL('./report.css', import.meta.url), 'utf8'),
+  };
+  return assets;
 }
 
 export function renderReport(data: ReportData): string {
+  const { d3, client, css } = loadAssets();
   const items = data.summary.map((s) => `<li>${escapeHtml(s)}</li>`).join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>needloop run ${escapeHtml(data.run_id)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}pre{background:#f6f6f6;padding:1rem;overflow:auto}</style>
+<title>needloop — run ${escapeHtml(data.run_id)}</title>
+<style>${css}</style>
 </head>
 <body>
-<h1>needloop — pipeline run ${escapeHtml(data.run_id)}</h1>
-<p>Generated ${escapeHtml(data.generated_at)}</p>
-<h2>Summary</h2>
-<ul id="summary">
+<header>
+<h1>What users need — pipeline run ${escapeHtml(data.run_id)}</h1>
+<p class="meta">Generated ${escapeHtml(data.generated_at)} · <label>Need labels <select id="lang"><option value="en">English</option><option value="zh">中文</option></select></label></p>
+</header>
+<section id="summary-section"><h2>Summary</h2><ul id="summary">
 ${items}
-</ul>
-<h2>Results</h2>
-<pre id="results"></pre>
+</ul></section>
+<section id="needs-section"><h2>Needs</h2>
+<p><label>Segment <select id="segment-select"></select></label></p>
+<div class="row"><figure id="opportunity-map"></figure><figure id="kano-chart"></figure></div>
+<div class="row"><figure id="nps-chart"></figure><figure id="csat-chart"></figure></div>
+<div id="comment-terms"></div></section>
+<section id="segments-section"><h2>Segments</h2><figure id="segments-chart"></figure><ul id="segment-features"></ul></section>
+<section id="drift-section"><h2>Drift</h2><figure id="drift-heatmap"></figure><figure id="drift-histogram"></figure><div id="text-drift"></div></section>
+<section id="model-section"><h2>Model</h2><div id="gate"></div>
+<div class="row"><figure id="slice-chart"></figure><figure id="confusion-matrix"></figure></div>
+<figure id="training-curve"></figure></section>
 <script type="application/json" id="report-data">${embedJson(data)}</script>
-<script>
-document.getElementById('results').textContent = JSON.stringify(JSON.parse(document.getElementById('report-data').textContent).results, null, 2);
-</script>
+<script>${d3}</script>
+<script>${client}</script>
 </body>
 </html>
 `;

@@ -17,7 +17,7 @@ describe('needloop drift --reference FILE --current FILE', () => {
     const out = JSON.parse(run.stdout);
     expect(Object.keys(out)).toEqual(expect.arrayContaining(['dataset_drift', 'drift_share', 'columns', 'text', 'retrain']));
     const [latency, plan] = out.columns;
-    expect(Object.keys(latency).sort()).toEqual(['chi2', 'chi2_p', 'column', 'drifted', 'js', 'ks_d', 'ks_p', 'method', 'n_current', 'n_reference', 'p_adjusted', 'psi', 'reason', 'threshold', 'type', 'wasserstein_norm'].sort());
+    expect(Object.keys(latency).sort()).toEqual(['chi2', 'chi2_p', 'column', 'drifted', 'js', 'ks_d', 'ks_p', 'method', 'n_current', 'n_reference', 'p_adjusted', 'psi', 'reason', 'threshold', 'type', 'wasserstein_norm', 'histogram'].sort());
     expect(latency).toMatchObject({ column: 'latency_ms', type: 'numeric', method: 'ks', drifted: true, ks_d: 0.75, chi2: null, chi2_p: null, n_reference: 40, n_current: 40 });
     expect(plan).toMatchObject({ column: 'plan', type: 'categorical', method: 'chi2', ks_d: null, wasserstein_norm: null });
     expect(out.drift_share).toBe(plan.drifted ? 1 : 0.5);

@@ -1,0 +1,83 @@
+/**
+ * Everything a run's report shows, read back from Postgres by the ids the run recorded:
+ * the need analysis, the segments, the drift check (every column × segment, with
+ * histograms) and the candidate's evaluation against production, with its training curve.
+ */
+import type { Kysely } from 'kysely';
+import type { DriftResult } from './detect-drift.js';
+import type { NeedsResult } from './analyze-needs.js';
+import type { Database } from '../db/schema.js';
+import type { NeedCatalogue } from '../db/need-catalogue.js';
+import type { EvaluationView, ReportData } from '../web/report.js';
+
+interface RunIds {
+  segments?: { segment_run_id: string | null } | null;
+  needs?: { analysis_id: string | null } | null;
+  drift?: { drift_run_id: string | null } | null;
+  training?: { candidate_id: string };
+  evaluation?: { evaluation_id: string };
+}
+
+/** How strongly a column drifted, on one scale for every method: 1 at the threshold. */
+function strength(c: { method: string | null; threshold: number | null; ks_p: number | null; chi2_p: number | null; wasserstein_norm: number | null; js: number | null; psi: number | null }): number | null {
+  if (c.method === null || c.threshold === null) return null;
+  const pValue = c.method === 'ks' ? c.ks_p : c.method === 'chi2' ? c.chi2_p : null;
+  if (c.method === 'ks' || c.method === 'chi2') return pValue === null ? null : Math.log10(Math.max(pValue, 1e-300)) / Math.log10(c.threshold);
+  const value = { wasserstein: c.wasserstein_norm, js: c.js, psi: c.psi }[c.method as 'js'];
+  return value === null ? null : value / c.threshold;
+}
+
+export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue, run: { id: string; results: unknown; summary: string[] }): Promise<ReportData> {
+  const ids = run.results as RunIds;
+  const data: ReportData = {
+    run_id: run.id, generated_at: new Date().toISOString(), summary: run.summary,
+    labels: Object.fromEntries(catalogue.map((n) => [n.id, { en: n.label.en, zh: n.label.zh }])),
+    needs: null, segments: null, drift: null, model: null,
+  };
+  if (ids.needs?.analysis_id) {
+    const row = await db.selectFrom('need_analyses').select('result').where('id', '=', ids.needs.analysis_id).executeTakeFirst();
+    const r = row?.result as NeedsResult | undefined;
+    if (r) {
+      data.needs = {
+        window: r.window, segment_names: r.segment_names,
+        rows: r.needs.map((n) => ({ need: n.need, segment: n.segment, n: n.n, importance: n.importance, satisfaction: n.satisfaction, opportunity: n.opportunity, kano: { category: n.kano.category, better: n.kano.better, worse: n.kano.worse } })),
+        experience: r.trends.experience, nps: r.nps, csat: r.csat, growing_terms: r.comments.growing_terms.slice(0, 15),
+        recent_comments: (await db.selectFrom('survey_responses').select('comment').where('comment', 'is not', null)
+          .where('submitted_at', '>=', new Date(r.window.from)).where('submitted_at', '<', new Date(r.window.to))
+          .orderBy('submitted_at', 'desc').limit(8).execute()).map((c) => c.comment!),
+      };
+    }
+  }
+  if (ids.segments?.segment_run_id) {
+    const rows = await db.selectFrom('segments').select(['segment_id', 'name', 'size', 'distinctive']).where('segment_run_id', '=', ids.segments.segment_run_id).orderBy('segment_id').execute();
+    data.segments = rows.map((s) => ({ id: s.segment_id, name: s.name, size: s.size, distinctive: s.distinctive.slice(0, 4) }));
+  }
+  if (ids.drift?.drift_run_id) {
+    const row = await db.selectFrom('drift_runs').select('result').where('id', '=', ids.drift.drift_run_id).executeTakeFirst();
+    const r = row?.result as DriftResult | undefined;
+    if (r) {
+      const populations = [{ id: -1, name: 'All users', columns: r.columns, dataset_drift: r.dataset_drift }, ...r.segments.map((s) => ({ id: s.segment, name: s.name, columns: s.columns, dataset_drift: s.dataset_drift }))];
+      data.drift = {
+        reference: r.reference, current: r.current,
+        populations: populations.map((p) => ({ id: p.id, name: p.name, dataset_drift: p.dataset_drift })),
+        cells: populations.flatMap((p) => p.columns.map((c) => ({ column: c.column, population: p.id, drifted: c.drifted, method: c.method, strength: strength(c), reason: c.reason, histogram: c.histogram }))),
+        text: r.text === null ? null : { js: r.text.js, new_terms: r.text.new_terms.slice(0, 15), grown_terms: r.text.grown_terms.slice(0, 15) },
+        emerging_needs: r.emerging_needs.map((e) => ({ need: e.need, current: e.current, examples: e.examples.slice(0, 3) })),
+        retrain: r.retrain,
+      };
+    }
+  }
+  if (ids.evaluation?.evaluation_id) {
+    const e = await db.selectFrom('evaluations').selectAll().where('id', '=', ids.evaluation.evaluation_id).executeTakeFirst();
+    const candidate = e === undefined ? undefined : await db.selectFrom('model_versions').select(['id', 'status', 'training', 'parent_id']).where('id', '=', e.candidate_id).executeTakeFirst();
+    if (e && candidate) {
+      const report = e.report as { candidate: EvaluationView; production: EvaluationView | null };
+      data.model = {
+        candidate_id: e.candidate_id, production_id: e.production_id, status: candidate.status, blessed: e.blessed, reasons: e.reasons,
+        candidate: report.candidate, production: report.production,
+        curve: ((candidate.training as { curve?: NonNullable<ReportData['model']>['curve'] }).curve ?? []),
+      };
+    }
+  }
+  return data;
+}

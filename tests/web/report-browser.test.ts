@@ -1,0 +1,117 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/pipeline-activities.js';
+import { loadConfig } from '../../config.js';
+import { promoteModel } from '../../db/queries/model-versions.js';
+import { selectBackend } from '../../models/backend.js';
+import { evaluateCandidate } from '../../models/evaluate-candidate.js';
+import { ModelStore } from '../../models/model-store.js';
+import { trainCandidate } from '../../models/train-candidate.js';
+import { generateScenario } from '../../scenarios/generate.js';
+import type { ReportData } from '../../web/report.js';
+import { runLocally } from '../../workflows/local-runner.js';
+import { ARTIFACTS, launchChromium, openPage } from '../helpers/browser.js';
+import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
+import { catalogue, usageJson } from '../helpers/ingest.js';
+
+const db = useTestDatabase();
+const files = useTempFiles();
+const SCRIPT = '<script>window.__xss = "comment"</script>';
+const IMG = '<img src=x onerror="window.__xss = \'request\'">';
+const FILE = 'usage <img src=x onerror=window.__xss=1>.jsonl';
+let browser: Browser;
+let reportPath: string;
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+  browser = await launchChromium();
+  const inbox = join(files.dir, 'inbox');
+  await generateScenario({ outDir: inbox, catalogue, users: 600, days: 56, scenario: 'emerging-need', seed: 5, changeDay: 28 });
+  // Hostile text where users and files put text: a survey comment, request texts, a file name.
+  await writeFile(join(inbox, 'late-surveys.csv'), `response_id,user_id,submitted_at,nps,csat,comment\nxss-1,u-x,2026-10-26T20:00:00Z,9,5,"${SCRIPT.replace(/"/g, '""')}"\n`);
+  await writeFile(join(inbox, FILE), [1, 2, 3].map((i) => usageJson({ event_id: `xss-${i}`, user_id: 'u-x', ts: `2026-10-26T23:59:5${6 + i}Z`, feature: 'chat', request_text: `${IMG} automate my weekly report ${i}`, predicted_intent: 'draft_email', confidence: 0.3, outcome: 'failure', feedback: 'corrected', corrected_intent: 'automate_workflows', rating: null })).join('\n'));
+  const config = loadConfig({ DATABASE_URL: db.handle.url, NEEDLOOP_HOME: files.dir, NEEDLOOP_REPORTS_DIR: join(files.dir, 'reports'), TFJS_BACKEND: 'cpu' });
+  const store = new ModelStore(config.modelsDir);
+  const acts = createActivities({ handle: db.handle, config, store, catalogue });
+  // The hostile file is left for the run to load, so its name is in the report's summary.
+  for (const file of await acts.listInbox({ inbox })) if (!file.endsWith(FILE)) await acts.ingestFile({ file });
+  // A production model from before the change, so the run fine-tunes and compares.
+  const deps = { db: db.handle.db, store, backend: { choice: 'cpu' as const, backend: 'cpu', device: 'CPU' } };
+  const first = await trainCandidate(deps, { to: new Date('2026-09-29T00:00:00Z') });
+  await evaluateCandidate(deps, { candidateId: first.version.id });
+  await promoteModel(db.handle.db, first.version.id, { by: 'setup' });
+  const outcome = await runLocally(acts, { inbox, approvalTimeoutMs: 3_600_000, seed: 1 });
+  expect(outcome.status).toBe('awaiting_approval');
+  reportPath = outcome.results.report!.path;
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function open(): Promise<{ page: Page; errors: string[]; requests: string[]; data: ReportData }> {
+  const opened = await openPage(browser);
+  await opened.page.goto(`file://${reportPath}`);
+  await opened.page.waitForSelector('body[data-rendered="true"]');
+  const data = JSON.parse((await opened.page.textContent('#report-data'))!) as ReportData;
+  return { ...opened, data };
+}
+
+const count = (page: Page, selector: string) => page.locator(selector).count();
+
+describe('the run report in Chromium', () => {
+  it('draws one mark per datum in every chart, with no console errors and no network', async () => {
+    const { page, errors, requests, data } = await open();
+    const overall = data.needs!.rows.filter((r) => r.segment === null);
+    expect(overall.length).toBe(12);
+    expect(await count(page, '#opportunity-map .mark-need')).toBe(overall.filter((r) => r.importance !== null && r.satisfaction !== null).length);
+    expect(await count(page, '#kano-chart .mark-kano')).toBe(overall.filter((r) => r.kano.better !== null && r.kano.worse !== null).length);
+    expect(await count(page, '#nps-chart .mark-nps')).toBe(data.needs!.experience.filter((w) => w.nps.value !== null).length);
+    expect(await count(page, '#csat-chart .mark-csat')).toBe(data.needs!.experience.filter((w) => w.csat.value !== null).length);
+    expect(await count(page, '#segments-chart .mark-segment')).toBe(data.segments!.length);
+    expect(await count(page, '#drift-heatmap .mark-drift')).toBe(data.drift!.cells.length);
+    expect(await count(page, '#drift-heatmap .mark-drifted')).toBe(data.drift!.cells.filter((c) => c.drifted === true).length);
+    const model = data.model!;
+    expect(model.production_id).not.toBeNull();
+    expect(await count(page, '#slice-chart .mark-slice')).toBe(model.candidate.holdout.slices.length + model.production!.holdout.slices.length);
+    expect(await count(page, '#confusion-matrix .mark-confusion')).toBe(model.candidate.holdout.confusion.labels.length ** 2);
+    expect(await count(page, '#training-curve .mark-curve')).toBe(model.curve.length + model.curve.filter((p) => p.validation_loss !== null).length);
+    expect(await page.locator('#gate li').allTextContents()).toEqual(model.reasons);
+    await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+  }, 60_000);
+
+  it('a clicked drift cell shows its reference and current histograms', async () => {
+    const { page, data } = await open();
+    const index = data.drift!.cells.findIndex((c) => c.column === 'feature' && c.population === -1);
+    await page.locator('#drift-heatmap .mark-drift').nth(index).click();
+    const cell = data.drift!.cells[index];
+    expect(await count(page, '#drift-histogram .mark-histogram')).toBe(2 * cell.histogram!.bins.length);
+    expect(await page.locator('#drift-histogram .chart-title').textContent()).toBe('feature — All users: reference vs current');
+  }, 60_000);
+
+  it('the segment selector redraws the needs of that segment; the label switch shows Chinese', async () => {
+    const { page, data } = await open();
+    const [id, name] = Object.entries(data.needs!.segment_names)[0];
+    await page.selectOption('#segment-select', { label: name });
+    const rows = data.needs!.rows.filter((r) => r.segment === Number(id) && r.importance !== null && r.satisfaction !== null);
+    expect(await count(page, '#opportunity-map .mark-need')).toBe(rows.length);
+    await page.selectOption('#lang', 'zh');
+    expect(await page.locator('#opportunity-map').textContent()).toContain(data.labels.translate_text.zh);
+    await page.screenshot({ path: join(ARTIFACTS, 'report-segment-zh.png'), fullPage: true });
+  }, 60_000);
+
+  it('user text with <script> or <img onerror> shows as text and runs nothing', async () => {
+    const { page, errors } = await open();
+    expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
+    expect(await page.locator('#comment-terms').textContent()).toContain(SCRIPT);
+    expect(await page.locator('#text-drift').textContent()).toContain(`${IMG} automate my weekly report 3`);
+    expect(await page.locator('#summary').textContent()).toContain(FILE);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.locator('body script').count()).toBe(3); // the data, d3 and the charts: nothing injected
+    expect(errors).toEqual([]);
+  }, 60_000);
+});
