@@ -19,6 +19,7 @@ import { registerModels } from './commands/models.js';
 import { registerNeeds } from './commands/needs.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerSchedule } from './commands/schedule.js';
+import { registerServe } from './commands/serve.js';
 import { registerSegment } from './commands/segment.js';
 import { registerStart } from './commands/start.js';
 import { registerWorker } from './commands/worker.js';
@@ -43,6 +44,7 @@ registerPipeline(program, getConfig);
 registerApprover(program, getConfig);
 registerWorker(program, getConfig);
 registerSchedule(program, getConfig);
+registerServe(program, getConfig);
 
 try {
   await program.parseAsync(process.argv);

@@ -265,6 +265,16 @@ export interface GoldenExamplesTable {
   frozen_by_model_id: BigId;
 }
 
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: ColumnType<Date, Date | string | undefined, Date | string>;
+  actor: string | null;
+  action: string;
+  target: string | null;
+  outcome: 'accepted' | 'refused';
+  detail: string | null;
+}
+
 export interface Database {
   needs: NeedsTable;
   ingest_batches: IngestBatchesTable;
@@ -288,6 +298,7 @@ export interface Database {
   pipeline_steps: PipelineStepsTable;
   reports: ReportsTable;
   approvers: ApproversTable;
+  audit_log: AuditLogTable;
 }
 
 export type IngestBatch = Selectable<IngestBatchesTable>;

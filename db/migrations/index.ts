@@ -5,6 +5,7 @@ import * as drift from './2026-11-23T22-00-drift.js';
 import * as ingest from './2026-11-23T20-00-ingest.js';
 import * as models from './2026-11-24T00-00-models.js';
 import * as pipeline from './2026-11-24T01-00-pipeline.js';
+import * as audit from './2026-11-24T02-00-audit.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T22-00-drift': drift,
   '2026-11-24T00-00-models': models,
   '2026-11-24T01-00-pipeline': pipeline,
+  '2026-11-24T02-00-audit': audit,
 };

@@ -76,3 +76,21 @@ export async function approverNames(db: Kysely<Database>): Promise<string[]> {
 export async function approverByToken(db: Kysely<Database>, token: string): Promise<string | null> {
   return (await db.selectFrom('approvers').select('name').where('token_sha256', '=', sha256(token)).executeTakeFirst())?.name ?? null;
 }
+
+/** Runs whose blessed candidate awaits a decision, with the candidate's evaluation. */
+export async function pendingApprovals(db: Kysely<Database>) {
+  const runs = await db.selectFrom('pipeline_runs as r')
+    .innerJoin('model_versions as m', 'm.id', 'r.candidate_id')
+    .select(['r.id as run_id', 'r.runner', 'r.run_key', 'r.approval_deadline as deadline', 'm.id as candidate_id', 'm.parent_id as production_id', 'm.metrics'])
+    .where('r.status', '=', 'awaiting_approval').where('m.status', '=', 'awaiting_approval').orderBy('r.id').execute();
+  const out = [];
+  for (const run of runs) {
+    const evaluation = await db.selectFrom('evaluations').select('reasons').where('candidate_id', '=', run.candidate_id).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    out.push({ ...run, reasons: evaluation?.reasons ?? [], metrics: run.metrics as Record<string, unknown> | null });
+  }
+  return out;
+}
+
+export async function audit(db: Kysely<Database>, entry: { actor: string | null; action: string; target: string | null; outcome: 'accepted' | 'refused'; detail?: string | null }): Promise<void> {
+  await db.insertInto('audit_log').values({ ...entry, detail: entry.detail ?? null }).execute();
+}
