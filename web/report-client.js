@@ -22,8 +22,9 @@
   const empty = (id, text) => el(clear(id), 'p', text, 'empty');
 
   /** An svg with margins, x and y axes and their titles. */
-  function frame(id, { width = 420, height = 300, title, x, y, xTitle, yTitle, xBand = false }) {
-    const m = { top: 24, right: 16, bottom: 44, left: 56 };
+  function frame(id, { width = 420, height = 300, title, x, y, xTitle, yTitle, xBand = false, right = 16 }) {
+    // Band axes get their labels rotated: they need room below the axis.
+    const m = { top: 24, right, bottom: xBand ? 110 : 44, left: 56 };
     const svg = d3.select(clear(id)).append('svg').attr('width', width).attr('height', height).attr('role', 'img').attr('aria-label', title);
     svg.append('text').attr('class', 'chart-title').attr('x', m.left).attr('y', 14).text(title);
     x.range([m.left, width - m.right]);
@@ -138,13 +139,13 @@
     const share = (counts) => { const total = d3.sum(counts) || 1; return counts.map((c) => c / total); };
     const rows = h.bins.flatMap((bin, i) => [{ bin, window: 'reference', value: share(h.reference)[i] }, { bin, window: 'current', value: share(h.current)[i] }]);
     const x = d3.scaleBand().domain(h.bins).padding(0.15);
-    const svg = frame('drift-histogram', { width: 640, height: 300, title: `${cell.column} — ${population}: reference vs current`, x, y: d3.scaleLinear().domain([0, d3.max(rows, (r) => r.value) || 1]), xTitle: cell.column, yTitle: 'Share of rows', xBand: true });
-    const y = d3.scaleLinear().domain([0, d3.max(rows, (r) => r.value) || 1]).range([256, 24]);
+    const y = d3.scaleLinear().domain([0, d3.max(rows, (r) => r.value) || 1]);
+    const svg = frame('drift-histogram', { width: 760, height: 380, title: `${cell.column} — ${population}: reference vs current`, x, y, xTitle: cell.column, yTitle: 'Share of rows', xBand: true, right: 130 });
     const sub = d3.scaleBand().domain(['reference', 'current']).range([0, x.bandwidth()]);
     const color = { reference: '#8c959f', current: '#0969da' };
     svg.append('g').selectAll('rect').data(rows).join('rect').attr('class', 'mark-histogram').attr('x', (r) => x(r.bin) + sub(r.window)).attr('width', sub.bandwidth()).attr('y', (r) => y(r.value)).attr('height', (r) => y(0) - y(r.value)).attr('fill', (r) => color[r.window])
       .append('title').text((r) => `${r.bin}, ${r.window}: ${fmt(100 * r.value, 1)}%`);
-    legend(svg, 520, 24, [['reference', color.reference], ['current', color.current]]);
+    legend(svg, 760 - 120, 30, [['reference', color.reference], ['current', color.current]]);
     el(document.getElementById('drift-histogram'), 'p', cell.reason);
   }
 
@@ -210,13 +211,14 @@
     const models = [['candidate', mdl.candidate]].concat(mdl.production ? [['production', mdl.production]] : []);
     const rows = models.flatMap(([name, e]) => e.holdout.slices.map((s) => ({ model: name, slice: `${s.dimension}=${s.value}`, accuracy: s.accuracy, n: s.n })));
     const x = d3.scaleBand().domain([...new Set(rows.map((r) => r.slice))]).padding(0.2);
-    const svg = frame('slice-chart', { width: 560, height: 320, title: 'Holdout accuracy per slice', x, y: d3.scaleLinear().domain([0, 1]), xTitle: 'Slice (segment, plan, locale)', yTitle: 'Accuracy', xBand: true });
-    const y = d3.scaleLinear().domain([0, 1]).range([276, 24]);
+    const width = Math.max(560, 44 * x.domain().length + 190);
+    const y = d3.scaleLinear().domain([0, 1]);
+    const svg = frame('slice-chart', { width, height: 400, title: 'Holdout accuracy per slice', x, y, xTitle: 'Slice (segment, plan, locale)', yTitle: 'Accuracy', xBand: true, right: 130 });
     const sub = d3.scaleBand().domain(models.map(([n]) => n)).range([0, x.bandwidth()]);
     const color = { candidate: '#0969da', production: '#8c959f' };
     svg.append('g').selectAll('rect').data(rows).join('rect').attr('class', 'mark-slice').attr('x', (r) => x(r.slice) + sub(r.model)).attr('width', sub.bandwidth()).attr('y', (r) => y(r.accuracy)).attr('height', (r) => y(0) - y(r.accuracy)).attr('fill', (r) => color[r.model])
       .append('title').text((r) => `${r.slice}, ${r.model}: accuracy ${fmt(r.accuracy, 3)} (${r.n} examples)`);
-    legend(svg, 440, 24, models.map(([n]) => [n, color[n]]));
+    legend(svg, width - 120, 30, models.map(([n]) => [n, color[n]]));
 
     const c = mdl.candidate.holdout.confusion;
     const size = Math.max(14, Math.min(28, Math.floor(360 / Math.max(1, c.labels.length))));
@@ -234,15 +236,15 @@
     if (mdl.curve.length === 0) return empty('training-curve', 'No training curve recorded.');
     const losses = mdl.curve.flatMap((p) => [p.loss, p.validation_loss].filter((v) => v !== null));
     const tx = d3.scaleLinear().domain([1, Math.max(2, mdl.curve.length)]);
-    const tsvg = frame('training-curve', { width: 560, title: 'Training curve', x: tx, y: d3.scaleLinear().domain([0, d3.max(losses)]), xTitle: 'Epoch', yTitle: 'Cross-entropy loss' });
-    const ty = d3.scaleLinear().domain([0, d3.max(losses)]).range([256, 24]);
+    const ty = d3.scaleLinear().domain([0, d3.max(losses)]);
+    const tsvg = frame('training-curve', { width: 680, title: 'Training curve', x: tx, y: ty, xTitle: 'Epoch', yTitle: 'Cross-entropy loss', right: 140 });
     [['loss', '#0969da'], ['validation_loss', '#bf8700']].forEach(([key, col]) => {
       const pts = mdl.curve.filter((p) => p[key] !== null);
       tsvg.append('path').datum(pts).attr('fill', 'none').attr('stroke', col).attr('d', d3.line().x((p) => tx(p.epoch + 1)).y((p) => ty(p[key])));
       tsvg.append('g').selectAll('circle').data(pts).join('circle').attr('class', 'mark-curve').attr('cx', (p) => tx(p.epoch + 1)).attr('cy', (p) => ty(p[key])).attr('r', 3).attr('fill', col)
         .append('title').text((p) => `epoch ${p.epoch + 1}: ${key.replace('_', ' ')} ${fmt(p[key], 4)}`);
     });
-    legend(tsvg, 420, 24, [['training loss', '#0969da'], ['validation loss', '#bf8700']]);
+    legend(tsvg, 680 - 130, 30, [['training loss', '#0969da'], ['validation loss', '#bf8700']]);
   }
 
   // ---- controls ----------------------------------------------------------------------

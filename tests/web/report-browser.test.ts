@@ -80,6 +80,8 @@ describe('the run report in Chromium', () => {
     expect(await count(page, '#training-curve .mark-curve')).toBe(model.curve.length + model.curve.filter((p) => p.validation_loss !== null).length);
     expect(await page.locator('#gate li').allTextContents()).toEqual(model.reasons);
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
+    await page.locator('#model-section').screenshot({ path: join(ARTIFACTS, 'report-model.png') });
+    await page.locator('#drift-histogram').screenshot({ path: join(ARTIFACTS, 'report-histogram.png') });
     expect(errors).toEqual([]);
     expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
   }, 60_000);
