@@ -13,7 +13,7 @@ import { ingestFile as ingestOneFile, ingestOrder } from '../db/ingest/ingest-fi
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { findProductionModel, promoteModel, rejectModel, RegistryError } from '../db/queries/model-versions.js';
 import {
-  approverNames, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, updatePipelineRun, type Decision,
+  approverNames, closeInterruptedRuns, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, updatePipelineRun, type Decision,
 } from '../db/queries/pipeline-runs.js';
 import type { PipelineRunStatus } from '../db/schema.js';
 import { selectBackend, type SelectedBackend } from '../models/backend.js';
@@ -97,6 +97,11 @@ export function createActivities(deps: ActivityDeps) {
     /** Stores an engineer's decision once; false when the run no longer awaits one. */
     async recordDecision(input: { run_id: string; decision: Decision }): Promise<boolean> {
       return recordDecision(db, input.run_id, input.decision);
+    },
+
+    /** Local runs a stopped process left `running`: marked failed (the caller holds the pipeline lock). */
+    async closeInterruptedRuns(): Promise<string[]> {
+      return closeInterruptedRuns(db);
     },
 
     /** Local runs whose candidate's approval deadline has passed. */

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { CatalogueError } from '../db/need-catalogue.js';
 import { RegistryError } from '../db/queries/model-versions.js';
+import { PipelineBusy } from '../db/queries/pipeline-runs.js';
 import { WindowError } from '../db/queries/time-window.js';
 import { ArtifactError } from '../models/artifacts.js';
 import { BackendError } from '../models/backend.js';
@@ -54,7 +55,7 @@ try {
   } else if (error instanceof UserError || error instanceof ConfigError || error instanceof CatalogueError || error instanceof GenerateError) {
     process.stderr.write(`needloop: ${error.message}\n`);
     process.exitCode = error instanceof UserError ? error.exitCode : 2;
-  } else if (error instanceof RegistryError || error instanceof ArtifactError || error instanceof BackendError || error instanceof TrainingDataError || error instanceof WindowError) {
+  } else if (error instanceof PipelineBusy || error instanceof RegistryError || error instanceof ArtifactError || error instanceof BackendError || error instanceof TrainingDataError || error instanceof WindowError) {
     process.stderr.write(`needloop: ${error.message}\n`);
     process.exitCode = 1;
   } else {

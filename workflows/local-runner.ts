@@ -67,8 +67,13 @@ async function replay(acts: PipelineActivities, runId: string, input: PipelineIn
   }
 }
 
-/** Runs the pipeline once; it stops early when a blessed candidate awaits approval. */
+/**
+ * Runs the pipeline once; it stops early when a blessed candidate awaits approval. The
+ * caller holds the pipeline lock (withPipelineLock): runs still marked running are then
+ * leftovers of a process that stopped, and are closed as failed first.
+ */
 export async function runLocally(acts: PipelineActivities, input: PipelineInput, options: LocalRunOptions = {}): Promise<LocalRunOutcome> {
+  await acts.closeInterruptedRuns();
   // Local runs have no timers: a run past its approval deadline is closed by the next one.
   for (const overdue of await acts.overdueRuns()) await resumeLocally(acts, overdue);
   const { run_id } = await acts.beginRun({ runner: 'local', run_key: null });

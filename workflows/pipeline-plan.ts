@@ -56,6 +56,11 @@ export async function pipelinePlan(fx: PipelineEffects, input: PipelineInput & {
   } catch (error) {
     if (error instanceof PlanSuspended) throw error;
     results.error = messageOf(error);
+    // A candidate nobody can decide on any more must not block the next runs.
+    const undecided = results.training !== undefined && results.promotion === undefined && (results.approval === undefined || results.approval.kind === 'pending');
+    if (undecided) {
+      await fx.run('rejectCandidate', { candidate_id: results.training!.candidate_id, by: 'needloop', reason: `its pipeline run failed: ${results.error}` }).catch(() => undefined);
+    }
   }
   await step('report');
   try {

@@ -9,7 +9,7 @@ import { createActivities, type PipelineActivities } from '../../activities/pipe
 import type { Config } from '../../config.js';
 import type { DatabaseHandle } from '../../db/connection.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
-import { findPipelineRun, latestPipelineRun } from '../../db/queries/pipeline-runs.js';
+import { findPipelineRun, latestPipelineRun, withPipelineLock } from '../../db/queries/pipeline-runs.js';
 import type { PipelineRun } from '../../db/schema.js';
 import { ModelStore } from '../../models/model-store.js';
 import { DecisionRefused } from '../../workflows/approval.js';
@@ -82,11 +82,11 @@ export function registerPipeline(program: Command, config: () => Config): void {
       if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number (got ${flags.seed})`);
       const input: PipelineInput = { inbox: flags.inbox ?? cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed };
       if (flags.local) {
-        const outcome = await withDatabase(cfg, (handle) => runLocally(pipelineActivities(handle, cfg), input, {
+        const outcome = await withDatabase(cfg, (handle) => withPipelineLock(handle.pool, () => runLocally(pipelineActivities(handle, cfg), input, {
           onStep: (step) => {
             if (!flags.json) process.stderr.write(`… ${step}\n`);
           },
-        }));
+        })));
         if (flags.json) printJson(outcomeJson(outcome));
         else printOutcome(outcome);
         if (outcome.status === 'failed') process.exitCode = 1;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { sql } from 'kysely';
 import type { Config } from '../../config.js';
+import { withPipelineLock } from '../../db/queries/pipeline-runs.js';
 import { runLocally } from '../../workflows/local-runner.js';
 import { printJson, say } from '../output.js';
 import { runGenerate } from './generate.js';
@@ -40,11 +41,11 @@ export function registerStart(program: Command, config: () => Config): void {
           await runGenerate(cfg, { out: demoDir, ...DEMO, locale: 'mixed', personas: 5, start: '2026-09-01', usageFormat: 'jsonl', json });
           inbox = demoDir;
         }
-        const run = await runLocally(pipelineActivities(handle, cfg), { inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1 }, {
+        const run = await withPipelineLock(handle.pool, () => runLocally(pipelineActivities(handle, cfg), { inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1 }, {
           onStep: (step) => {
             if (!json) process.stderr.write(`… ${step}\n`);
           },
-        });
+        }));
         return { database: handle.location, demo_dir: demoDir, run };
       });
       const { run } = summary;

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Pool } from 'pg';
 import type { Database, PipelineRun, PipelineRunStatus } from '../schema.js';
 
 export interface Decision {
@@ -93,4 +94,49 @@ export async function pendingApprovals(db: Kysely<Database>) {
 
 export async function audit(db: Kysely<Database>, entry: { actor: string | null; action: string; target: string | null; outcome: 'accepted' | 'refused'; detail?: string | null }): Promise<void> {
   await db.insertInto('audit_log').values({ ...entry, detail: entry.detail ?? null }).execute();
+}
+
+export class PipelineBusy extends Error {
+  override name = 'PipelineBusy';
+}
+
+/**
+ * Runs `work` while holding the pipeline's advisory lock on a connection of its own, so
+ * that one local pipeline runs at a time; the lock goes when the connection does, even
+ * if the process is killed.
+ */
+export async function withPipelineLock<T>(pool: Pool, work: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtext('needloop:pipeline')) as locked");
+    if (!rows[0].locked) throw new PipelineBusy('another pipeline run is in progress on this database: try again when it has finished (needloop status)');
+    try {
+      return await work();
+    } finally {
+      await client.query("select pg_advisory_unlock(hashtext('needloop:pipeline'))");
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Local runs left `running` by a process that stopped, marked failed, and the candidates
+ * they registered but never offered for approval rejected. Call only while holding the
+ * pipeline lock.
+ */
+export async function closeInterruptedRuns(db: Kysely<Database>): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    const runs = await trx.updateTable('pipeline_runs')
+      .set({ status: 'failed', error: 'interrupted: the process stopped before the run finished', finished_at: new Date() })
+      .where('runner', '=', 'local').where('status', '=', 'running').returning(['id', 'started_at']).execute();
+    if (runs.length > 0) {
+      const since = new Date(Math.min(...runs.map((r) => r.started_at.getTime())));
+      await trx.updateTable('model_versions').set({ status: 'rejected', status_reason: 'its pipeline run was interrupted before the approval step' })
+        .where('status', 'in', ['candidate', 'awaiting_approval']).where('created_at', '>=', since)
+        .where('id', 'not in', trx.selectFrom('pipeline_runs').select('candidate_id').where('status', '=', 'awaiting_approval').where('candidate_id', 'is not', null).$narrowType<{ candidate_id: string }>())
+        .execute();
+    }
+    return runs.map((r) => r.id);
+  });
 }
