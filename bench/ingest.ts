@@ -70,7 +70,7 @@ try {
     { method: 'needloop ingest (csv)', rows: viaCsv.result.accepted, seconds: viaCsv.seconds.toFixed(2), rows_per_s: rate(viaCsv.result.accepted, viaCsv.seconds), ratio: (baseline.seconds / viaCsv.seconds).toFixed(2) },
     { method: 'needloop ingest (jsonl)', rows: viaJsonl.result.accepted, seconds: viaJsonl.seconds.toFixed(2), rows_per_s: rate(viaJsonl.result.accepted, viaJsonl.seconds), ratio: (baseline.seconds / viaJsonl.seconds).toFixed(2) },
   ];
-  report('bench/ingest', rows, { target: 'ratio >= 0.5 of plain COPY', csv_ratio: baseline.seconds / viaCsv.seconds, jsonl_ratio: baseline.seconds / viaJsonl.seconds });
+  report('bench/ingest', rows, { target: 'ratio >= 0.5 of plain COPY', csv_ratio: baseline.seconds / viaCsv.seconds, jsonl_ratio: baseline.seconds / viaJsonl.seconds, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
 } finally {
   await bench.stop();
 }

@@ -68,7 +68,7 @@ try {
   report('bench/pipeline', rows, {
     events: Number(counts.n), users: USERS, survey_responses: Number(responses.n), status: run.result.status, backend: backend.device,
     ratio_to_copy: run.seconds / baseline.seconds, target: 'under 180 s end to end',
-    peak_rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   });
 } finally {
   await bench.stop();
