@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { isConnectionLoss } from '../db/connection.js';
 import { CatalogueError } from '../db/need-catalogue.js';
 import { RegistryError } from '../db/queries/model-versions.js';
 import { PipelineBusy } from '../db/queries/pipeline-runs.js';
@@ -57,6 +58,9 @@ try {
     process.exitCode = error instanceof UserError ? error.exitCode : 2;
   } else if (error instanceof PipelineBusy || error instanceof RegistryError || error instanceof ArtifactError || error instanceof BackendError || error instanceof TrainingDataError || error instanceof WindowError) {
     process.stderr.write(`needloop: ${error.message}\n`);
+    process.exitCode = 1;
+  } else if (isConnectionLoss(error)) {
+    process.stderr.write(`needloop: lost the connection to Postgres (${(error as Error).message}). Nothing half-done was kept: each file and each step commits on its own. Run the command again once the database is back.\n`);
     process.exitCode = 1;
   } else {
     process.stderr.write(`needloop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -26,7 +26,10 @@ const EMBEDDED_DATABASE = 'needloop';
 export async function connect(url: string, options: { migrate?: boolean; location?: string } = {}): Promise<DatabaseHandle> {
   const pool = new pg.Pool({ connectionString: url, max: 6 });
   // A dropped connection (server restart) surfaces on the next query; don't crash here.
+  // Clients checked out of the pool (by Kysely, COPY, the pipeline lock) would emit the
+  // same 'error' with no listener, which ends the process: each gets one at creation.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const handle: DatabaseHandle = {
     db,
@@ -80,4 +83,10 @@ export async function openDatabase(config: Config): Promise<DatabaseHandle> {
     await server.stop();
     throw error;
   }
+}
+
+/** Postgres went away: refused, reset, shut down by its administrator, or the socket closed. */
+export function isConnectionLoss(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | null;
+  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(e?.code ?? '') || /Connection terminated|terminating connection/.test(e?.message ?? '');
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
-import type { DatabaseHandle } from '../connection.js';
+import { isConnectionLoss, type DatabaseHandle } from '../connection.js';
 import { CopyWriter, copyFromReadable } from '../copy-stream.js';
 import type { NeedCatalogue } from '../need-catalogue.js';
 import type { IngestKind } from '../schema.js';
@@ -170,7 +170,11 @@ async function loadDirect(ctx: LoadContext): Promise<MergeCounts> {
 }
 
 function failed(file: string, kind: IngestKind | null, error: unknown): FileResult {
-  const message = error instanceof FileError ? error.message : `${file}: ${(error as Error).message ?? String(error)}`;
+  const message = error instanceof FileError
+    ? error.message
+    : isConnectionLoss(error)
+      ? `${file}: lost the connection to Postgres (${(error as Error).message}); nothing of this file was kept: ingest it again once the database is back`
+      : `${file}: ${(error as Error).message ?? String(error)}`;
   return { file, kind, status: 'failed', accepted: 0, rejected: 0, duplicates: 0, error: message };
 }
 
@@ -187,6 +191,7 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
 
   let kind: IngestKind | null = options.kind ?? null;
   let client: pg.PoolClient | null = null;
+  let broken = false;
   try {
     progress('checksum')({ bytesRead: 0, records: 0 });
     const checksum = await sha256(file);
@@ -198,6 +203,9 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     checkHeader(file, layout, contract);
 
     client = await handle.pool.connect();
+    // A connection that dies mid-COPY also emits 'error' on the client; the query in
+    // flight rejects with it, which is where it is handled.
+    client.on('error', ignoreClientError);
     await client.query('begin');
     await client.query(`set local time zone 'UTC'`);
     // Two processes given the same file load it once: the second waits here, then sees
@@ -228,12 +236,16 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     if (counts.accepted > 0) for (const table of ANALYZED_AFTER_LOAD[kind]) await client.query(`analyze ${table}`);
     return { file, kind, status: total === 0 ? 'empty' : 'loaded', ...counts, batch_id: batchId };
   } catch (error) {
-    await client?.query('rollback').catch(() => undefined);
+    broken = await client?.query('rollback').then(() => false, () => true) ?? false;
     return failed(file, kind, error);
   } finally {
-    client?.release();
+    client?.removeListener('error', ignoreClientError);
+    // A client whose connection broke is destroyed, not returned to the pool.
+    client?.release(broken);
   }
 }
+
+function ignoreClientError(): void {}
 
 const KIND_ORDER: Record<IngestKind, number> = { users: 0, surveys: 1, usage: 2 };
 

@@ -107,16 +107,24 @@ export class PipelineBusy extends Error {
  */
 export async function withPipelineLock<T>(pool: Pool, work: () => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // The lock's connection sits idle while the work runs: if Postgres goes away it emits
+  // 'error' here, and the work's own queries fail and report it.
+  let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtext('needloop:pipeline')) as locked");
     if (!rows[0].locked) throw new PipelineBusy('another pipeline run is in progress on this database: try again when it has finished (needloop status)');
     try {
       return await work();
     } finally {
-      await client.query("select pg_advisory_unlock(hashtext('needloop:pipeline'))");
+      if (!broken) await client.query("select pg_advisory_unlock(hashtext('needloop:pipeline'))").catch(onError);
     }
   } finally {
-    client.release();
+    client.removeListener('error', onError);
+    client.release(broken);
   }
 }
 
