@@ -79,5 +79,27 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
       };
     }
   }
+  data.summary = withForWhom(data);
   return data;
+}
+
+/** Adds, after the top needs, for whom each is most unmet, and which segments' usage drifted. */
+function withForWhom(data: ReportData): string[] {
+  const extra: string[] = [];
+  if (data.needs !== null) {
+    const rows = data.needs.rows;
+    const top = rows.filter((r) => r.segment === null && r.opportunity !== null).sort((a, b) => b.opportunity! - a.opportunity!).slice(0, 3);
+    for (const need of top) {
+      const best = rows.filter((r) => r.need === need.need && r.segment !== null && r.opportunity !== null).sort((a, b) => b.opportunity! - a.opportunity!)[0];
+      if (best !== undefined) extra.push(`${data.labels[need.need]?.en ?? need.need} is most unmet for ${data.needs.segment_names[best.segment!] ?? `segment ${best.segment}`} (opportunity ${best.opportunity!.toFixed(1)}, against ${need.opportunity!.toFixed(1)} overall).`);
+    }
+  }
+  if (data.drift !== null) {
+    const changed = data.drift.populations.filter((p) => p.id !== -1 && p.dataset_drift).map((p) => p.name);
+    if (changed.length > 0) extra.push(`Segments whose usage changed: ${changed.join(', ')}.`);
+  }
+  const at = data.summary.findIndex((s) => s.startsWith('Top unmet needs'));
+  const out = [...data.summary];
+  out.splice(at === -1 ? 0 : at + 1, 0, ...extra);
+  return out;
 }

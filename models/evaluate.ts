@@ -100,7 +100,7 @@ export interface Latency {
  * the whole measurement is repeated: each model keeps its best round, since a pause of
  * the machine (GC, another process) only ever adds time.
  */
-export function measureLatency(models: readonly LoadedModel[], texts: readonly string[], requests = 200, rounds = 3): Latency[] {
+export function measureLatency(models: readonly LoadedModel[], texts: readonly string[], requests = 200, rounds = 5): Latency[] {
   if (texts.length === 0) return models.map(() => ({ p50_ms: 0, p95_ms: 0, requests: 0 }));
   for (const m of models) for (let i = 0; i < 20; i++) predictIntents(m, [texts[i % texts.length]]); // warm-up
   const best = models.map(() => ({ p50_ms: Infinity, p95_ms: Infinity, requests }));

@@ -55,6 +55,7 @@ ${prod === null ? '' : `<tr><td>production</td><td>${num(prod.holdout_accuracy)}
 ${form('approve')}${form('reject')}</section>`;
   }).join('');
   return page('needloop — approvals', `<p>Signed in as <strong id="approver">${e(approver)}</strong>. Production model: <strong id="production">${production === null ? 'none yet' : e(production)}</strong>. <a href="/">runs</a></p>
+<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="${e(csrf)}"><button type="submit">Sign out</button></form>
 ${message === null ? '' : `<p class="notice" id="message">${e(message)}</p>`}
 ${pending.length === 0 ? '<p id="none">No candidate awaits approval.</p>' : items}`);
 }

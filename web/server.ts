@@ -171,6 +171,8 @@ export function createNeedloopServer(deps: ServerDeps): { server: Server; close(
       return approvals(res, session, result.ok ? `${kind === 'approve' ? 'Approved' : 'Rejected'}: run ${runId} is decided.` : `Refused: ${result.reason}`, result.ok ? 200 : 409);
     }
     if (method === 'POST' && path === '/logout') {
+      const form = new URLSearchParams(await body(req));
+      if (session === null || !sessions.spendCsrf(session, form.get('csrf') ?? undefined)) throw new HttpError(403, 'this form has expired or was not issued to you');
       sessions.end(cookie(req, COOKIE));
       res.writeHead(303, { location: '/login', 'set-cookie': `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
       return void res.end();

@@ -4,7 +4,6 @@
  * A server of its own, so that stopping it touches no other test.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,20 +13,12 @@ import { generateScenario } from '../../scenarios/generate.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { useTempFiles } from '../helpers/fixtures.js';
 import { catalogue } from '../helpers/ingest.js';
+import { freePort } from '../helpers/ports.js';
 
 const files = useTempFiles();
 let dir: string;
 let port: number;
 let server: EmbeddedServer;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port: p } = s.address() as { port: number };
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const start = () => startEmbeddedServer({ dataDir: join(dir, 'data'), port, settings: { fsync: 'off' } });
 

@@ -79,6 +79,8 @@ describe('the run report in Chromium', () => {
     expect(await count(page, '#confusion-matrix .mark-confusion')).toBe(model.candidate.holdout.confusion.labels.length ** 2);
     expect(await count(page, '#training-curve .mark-curve')).toBe(model.curve.length + model.curve.filter((p) => p.validation_loss !== null).length);
     expect(await page.locator('#gate li').allTextContents()).toEqual(model.reasons);
+    // The summary says for whom the top needs are most unmet.
+    expect(data.summary.some((line) => / is most unmet for .+ \(opportunity \d+\.\d, against \d+\.\d overall\)\.$/.test(line))).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
     await page.locator('#model-section').screenshot({ path: join(ARTIFACTS, 'report-model.png') });
     await page.locator('#drift-histogram').screenshot({ path: join(ARTIFACTS, 'report-histogram.png') });

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
@@ -15,6 +14,7 @@ import { ARTIFACTS, launchChromium, openPage } from '../helpers/browser.js';
 import { startCli } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { catalogue } from '../helpers/ingest.js';
+import { freePort } from '../helpers/ports.js';
 
 const db = useTestDatabase();
 const files = useTempFiles();
@@ -24,15 +24,6 @@ let serve: ChildProcess;
 let base: string;
 let candidate: string;
 let runId: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -116,6 +107,24 @@ describe('needloop serve', () => {
     // The only error: the approval page refused before sign-in.
     expect(errors).toEqual(['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
   }, 60_000);
+
+  it('refuses a form posted with another session\'s CSRF token', async () => {
+    await addApprover(db.handle.db, 'bob', 'bob-secret-token-0987654321');
+    const signIn = async (token: string) => {
+      const res = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token }), redirect: 'manual' });
+      const cookie = res.headers.get('set-cookie')!.split(';')[0];
+      const page = await (await fetch(`${base}/approvals`, { headers: { cookie } })).text();
+      return { cookie, page };
+    };
+    const alice = await signIn(TOKEN);
+    const bob = await signIn('bob-secret-token-0987654321');
+    expect(alice.page).toContain('Signed in as <strong id="approver">alice</strong>');
+    const aliceCsrf = /name="csrf" value="([^"]+)"/.exec(alice.page)![1];
+    const res = await fetch(`${base}/approvals/${runId}/reject`, { method: 'POST', headers: { cookie: bob.cookie }, body: new URLSearchParams({ csrf: aliceCsrf, candidate, comment: 'no' }) });
+    expect(res.status).toBe(403);
+    const last = await db.handle.db.selectFrom('audit_log').select(['actor', 'outcome', 'detail']).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    expect(last).toEqual({ actor: 'bob', outcome: 'refused', detail: 'bad or reused CSRF token' });
+  });
 
   it('/api/predict answers with the new production model, swapped in without a restart', async () => {
     const res = await fetch(`${base}/api/predict`, { method: 'POST', body: JSON.stringify({ texts: ['summarize this contract', '把这段话翻译成日语'] }) });
