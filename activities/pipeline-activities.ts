@@ -104,10 +104,10 @@ export function createActivities(deps: ActivityDeps) {
       return closeInterruptedRuns(db);
     },
 
-    /** Local runs whose candidate's approval deadline has passed. */
+    /** Local runs awaiting approval that can go on: decided (but not finished), or past their deadline. */
     async overdueRuns(): Promise<string[]> {
       const rows = await db.selectFrom('pipeline_runs').select('id').where('runner', '=', 'local').where('status', '=', 'awaiting_approval')
-        .where('approval_deadline', '<=', new Date()).orderBy('id').execute();
+        .where((eb) => eb.or([eb('approval_deadline', '<=', new Date()), eb('decision', 'is not', null)])).orderBy('id').execute();
       return rows.map((r) => r.id);
     },
 

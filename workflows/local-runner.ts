@@ -74,7 +74,8 @@ async function replay(acts: PipelineActivities, runId: string, input: PipelineIn
  */
 export async function runLocally(acts: PipelineActivities, input: PipelineInput, options: LocalRunOptions = {}): Promise<LocalRunOutcome> {
   await acts.closeInterruptedRuns();
-  // Local runs have no timers: a run past its approval deadline is closed by the next one.
+  // Local runs have no timers: a run past its approval deadline (or decided, but stopped
+  // before it went on) is finished by the next one.
   for (const overdue of await acts.overdueRuns()) await resumeLocally(acts, overdue);
   const { run_id } = await acts.beginRun({ runner: 'local', run_key: null });
   return replay(acts, run_id, input, options);
@@ -103,6 +104,8 @@ export async function decideLocally(
     : null;
   const decision = state.decision as ApprovalDecision | null;
   if (pending === null && decision === null) throw new DecisionRefused(`pipeline run ${runId} is ${state.status}: no candidate awaits approval`);
+  // Decided, but the process stopped before the run went on: finish it first.
+  if (decision !== null && state.status === 'awaiting_approval') await resumeLocally(acts, runId, options);
   const approvers = await acts.listApprovers();
   checkDecision({ pending, decision, approvers }, { candidate: request.candidate ?? candidate, by: request.by, reason: request.kind === 'reject' ? (request.comment ?? '') : undefined });
   if (state.approval_deadline !== null && (await acts.clock()) >= Date.parse(state.approval_deadline)) {
