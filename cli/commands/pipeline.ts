@@ -15,7 +15,7 @@ import { ModelStore } from '../../models/model-store.js';
 import { DecisionRefused } from '../../workflows/approval.js';
 import { decideLocally, runLocally, type LocalRunOutcome } from '../../workflows/local-runner.js';
 import { approvePromotion, nightlyPipeline, rejectPromotion, statusQuery } from '../../workflows/nightly-pipeline.js';
-import type { PipelineInput, PipelineResults } from '../../workflows/types.js';
+import type { ApprovalDecision, PipelineInput, PipelineResults } from '../../workflows/types.js';
 import { printJson, say, UserError } from '../output.js';
 import { connectClient } from '../temporal.js';
 import { withDatabase } from './with-database.js';
@@ -60,6 +60,55 @@ function localStatus(run: PipelineRun) {
     run_id: run.id, runner: run.runner, status: run.status, step: run.step, candidate: run.candidate_id, approval_deadline: run.approval_deadline,
     decision: run.decision, started_at: run.started_at, finished_at: run.finished_at, error: run.error, report: results.report?.path ?? null, results,
   };
+}
+
+export interface DecisionRequest {
+  kind: 'approve' | 'reject';
+  /** The model decided on; the one the run awaits when left out. */
+  candidate?: string;
+  by: string;
+  comment: string | null;
+}
+
+export type DecisionResult =
+  | { ok: true; candidate: string; outcome: LocalRunOutcome | null; decision: ApprovalDecision | null }
+  | { ok: false; reason: string };
+
+/**
+ * An engineer's decision on a run, by the one path the CLI and the approval page share: a
+ * local run goes through the local runner, a Temporal run through its Update. RUN is a
+ * run id (a number) or a Temporal workflow id.
+ */
+export async function decideRun(config: Config, handle: DatabaseHandle, run: string, d: DecisionRequest): Promise<DecisionResult> {
+  let workflowId = run;
+  if (isLocalRun(run)) {
+    const stored = await findPipelineRun(handle.db, run);
+    if (stored === null) return { ok: false, reason: `pipeline run ${run} does not exist` };
+    if (stored.runner === 'temporal') workflowId = stored.run_key!;
+    else {
+      try {
+        const outcome = await decideLocally(pipelineActivities(handle, config), run, d);
+        return { ok: true, candidate: stored.candidate_id ?? '', outcome, decision: null };
+      } catch (error) {
+        if (error instanceof DecisionRefused) return { ok: false, reason: error.message };
+        throw error;
+      }
+    }
+  }
+  const client = await connectClient(config);
+  try {
+    const workflow = client.workflow.getHandle(workflowId);
+    const candidate = d.candidate ?? (await workflow.query(statusQuery)).pending?.candidate_id ?? '';
+    const decision = d.kind === 'approve'
+      ? await workflow.executeUpdate(approvePromotion, { args: [{ candidate, by: d.by, comment: d.comment }] })
+      : await workflow.executeUpdate(rejectPromotion, { args: [{ candidate, by: d.by, reason: d.comment ?? '' }] });
+    return { ok: true, candidate, outcome: null, decision };
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) return { ok: false, reason: (error.cause as Error | undefined)?.message ?? error.message };
+    throw error;
+  } finally {
+    await client.connection.close();
+  }
 }
 
 function today(): string {
@@ -155,30 +204,15 @@ export function registerPipeline(program: Command, config: () => Config): void {
     const cfg = config();
     const by = flags.by.trim();
     const comment = (kind === 'approve' ? flags.comment : flags.reason) ?? null;
-    if (isLocalRun(run)) {
-      const outcome = await withDatabase(cfg, (handle) => decideLocally(pipelineActivities(handle, cfg), run, { kind, candidate: flags.candidate, by, comment }))
-        .catch((error: unknown) => {
-          if (error instanceof DecisionRefused) throw new UserError(`refused: ${error.message}`, 1);
-          throw error;
-        });
-      if (flags.json) printJson(outcomeJson(outcome));
-      else printOutcome(outcome);
-      return;
-    }
-    const client = await connectClient(cfg);
-    try {
-      const handle = client.workflow.getHandle(run);
-      const candidate = flags.candidate ?? (await handle.query(statusQuery)).pending?.candidate_id ?? '';
-      const decision = kind === 'approve'
-        ? await handle.executeUpdate(approvePromotion, { args: [{ candidate, by, comment }] })
-        : await handle.executeUpdate(rejectPromotion, { args: [{ candidate, by, reason: comment ?? '' }] });
-      if (flags.json) printJson({ run_id: run, runner: 'temporal', decision });
-      else say(`${kind === 'approve' ? 'Approved' : 'Rejected'} model ${candidate} in ${run}, by ${by}.`);
-    } catch (error) {
-      if (error instanceof WorkflowUpdateFailedError) throw new UserError(`refused: ${(error.cause as Error | undefined)?.message ?? error.message}`, 1);
-      throw error;
-    } finally {
-      await client.connection.close();
+    const result = await withDatabase(cfg, (handle) => decideRun(cfg, handle, run, { kind, candidate: flags.candidate, by, comment }));
+    if (!result.ok) throw new UserError(`refused: ${result.reason}`, 1);
+    if (result.outcome !== null) {
+      if (flags.json) printJson(outcomeJson(result.outcome));
+      else printOutcome(result.outcome);
+    } else if (flags.json) {
+      printJson({ run_id: run, runner: 'temporal', decision: result.decision });
+    } else {
+      say(`${kind === 'approve' ? 'Approved' : 'Rejected'} model ${result.candidate} in ${run}, by ${by}.`);
     }
   };
 

@@ -1,45 +1,12 @@
 /** `needloop serve [--port P] [--host H]`: reports, /api/predict and the approval page. */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
-import { openDatabase, type DatabaseHandle } from '../../db/connection.js';
-import { findPipelineRun } from '../../db/queries/pipeline-runs.js';
+import { openDatabase } from '../../db/connection.js';
 import { selectBackend } from '../../models/backend.js';
 import { ModelStore } from '../../models/model-store.js';
 import { createNeedloopServer, type DecisionRequest } from '../../web/server.js';
-import { DecisionRefused } from '../../workflows/approval.js';
-import { decideLocally } from '../../workflows/local-runner.js';
-import { approvePromotion, rejectPromotion } from '../../workflows/nightly-pipeline.js';
 import { say, UserError } from '../output.js';
-import { connectClient } from '../temporal.js';
-import { pipelineActivities } from './pipeline.js';
-
-/** The approval path the CLI uses: the local runner for local runs, a Temporal Update otherwise. */
-export function decisionPath(config: Config, handle: DatabaseHandle) {
-  return async (runId: string, d: DecisionRequest): Promise<{ ok: true } | { ok: false; reason: string }> => {
-    const run = await findPipelineRun(handle.db, runId);
-    if (run === null) return { ok: false, reason: `pipeline run ${runId} does not exist` };
-    try {
-      if (run.runner === 'local') {
-        await decideLocally(pipelineActivities(handle, config), runId, { kind: d.kind, candidate: d.candidate, by: d.by, comment: d.comment });
-        return { ok: true };
-      }
-      const client = await connectClient(config);
-      try {
-        const workflow = client.workflow.getHandle(run.run_key!);
-        if (d.kind === 'approve') await workflow.executeUpdate(approvePromotion, { args: [{ candidate: d.candidate, by: d.by, comment: d.comment }] });
-        else await workflow.executeUpdate(rejectPromotion, { args: [{ candidate: d.candidate, by: d.by, reason: d.comment ?? '' }] });
-        return { ok: true };
-      } finally {
-        await client.connection.close();
-      }
-    } catch (error) {
-      if (error instanceof DecisionRefused) return { ok: false, reason: error.message };
-      if (error instanceof WorkflowUpdateFailedError) return { ok: false, reason: (error.cause as Error | undefined)?.message ?? error.message };
-      throw error;
-    }
-  };
-}
+import { decideRun } from './pipeline.js';
 
 export function registerServe(program: Command, config: () => Config): void {
   program
@@ -53,7 +20,11 @@ export function registerServe(program: Command, config: () => Config): void {
       const cfg = config();
       await selectBackend(cfg.tfjsBackend);
       const handle = await openDatabase(cfg);
-      const { server, close } = createNeedloopServer({ db: handle.db, store: new ModelStore(cfg.modelsDir), reportsDir: cfg.reportsDir, decide: decisionPath(cfg, handle) });
+      const decide = async (runId: string, d: DecisionRequest) => {
+        const result = await decideRun(cfg, handle, runId, d);
+        return result.ok ? { ok: true as const } : result;
+      };
+      const { server, close } = createNeedloopServer({ db: handle.db, store: new ModelStore(cfg.modelsDir), reportsDir: cfg.reportsDir, decide });
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, flags.host, resolve));
       const address = server.address();
       say(`needloop serve: http://${flags.host}:${typeof address === 'object' && address !== null ? address.port : port}/ (reports, /api/predict, /approvals); Ctrl-C stops it`);

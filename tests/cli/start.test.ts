@@ -48,4 +48,16 @@ describe('needloop start (npm start)', () => {
     expect(out.run.results.decision).toEqual({ retrain: false, first_model: false, reasons: ['model 1 already awaits approval: no new candidate until it is decided'] });
     expect(out.run).toMatchObject({ run_id: '2', status: 'completed', candidate: null });
   });
+
+  it('the README\'s next step: an approver approves run 1, and model 1 serves predictions', async () => {
+    const refused = await runCli(['approve', '1', '--by', 'alice'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('needloop: refused: alice is not an authorised approver (none is registered: needloop approver add NAME)\n');
+    expect((await runCli(['approver', 'add', 'alice'], env)).stdout).toMatch(/^Approver alice added\. Token \(shown once, for the approval page\): [\w-]{32}\n$/);
+    const approved = await runCli(['approve', '1', '--by', 'alice', '--comment', 'demo', '--json'], env);
+    expect(approved.code).toBe(0);
+    expect(JSON.parse(approved.stdout)).toMatchObject({ run_id: '1', status: 'completed', results: { approval: { kind: 'approve', by: 'alice' }, promotion: { production_id: '1' } } });
+    const predicted = JSON.parse((await runCli(['predict', 'automate the weekly report every monday', '--json'], env)).stdout);
+    expect(predicted).toMatchObject({ model: '1', predictions: [{ intent: 'automate_workflows' }] });
+  });
 });
