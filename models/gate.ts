@@ -14,8 +14,14 @@ export interface GateConfig {
   minSliceExamples: number;
   /** Golden-set accuracy may drop by at most this. */
   maxGoldenAccuracyDrop: number;
-  /** Candidate p95 latency at most this multiple of production's. */
+  /** Candidate p95 latency at most this multiple of production's… */
   maxLatencyRatio: number;
+  /**
+   * …unless it is within this many milliseconds of production's: a difference that small
+   * is below what a caller notices and below what timing one prediction on a busy machine
+   * resolves.
+   */
+  latencyToleranceMs: number;
   /** The first model: holdout macro-F1 and golden-set accuracy at least these. */
   firstModelMinMacroF1: number;
   firstModelMinGoldenAccuracy: number;
@@ -27,6 +33,7 @@ export const DEFAULT_GATE: GateConfig = {
   minSliceExamples: 50,
   maxGoldenAccuracyDrop: 0.01,
   maxLatencyRatio: 1.5,
+  latencyToleranceMs: 1,
   firstModelMinMacroF1: 0.85,
   firstModelMinGoldenAccuracy: 0.85,
 };
@@ -71,6 +78,7 @@ export function gateCandidate(candidate: ModelEvaluation, production: ModelEvalu
   const prodGolden = production.golden.accuracy;
   if (golden !== null && prodGolden !== null) check(golden >= prodGolden - config.maxGoldenAccuracyDrop, `golden-set accuracy ${f(golden)} ≥ production ${f(prodGolden)} − ${config.maxGoldenAccuracyDrop}`);
   const ratio = candidate.latency.p95_ms / Math.max(production.latency.p95_ms, 1e-6);
-  check(ratio <= config.maxLatencyRatio, `p95 latency ${candidate.latency.p95_ms.toFixed(2)} ms is ${ratio.toFixed(2)}× production's ${production.latency.p95_ms.toFixed(2)} ms (at most ${config.maxLatencyRatio}×)`);
+  const within = candidate.latency.p95_ms - production.latency.p95_ms <= config.latencyToleranceMs;
+  check(ratio <= config.maxLatencyRatio || within, `p95 latency ${candidate.latency.p95_ms.toFixed(2)} ms is ${ratio.toFixed(2)}× production's ${production.latency.p95_ms.toFixed(2)} ms (at most ${config.maxLatencyRatio}×, or within ${config.latencyToleranceMs} ms)`);
   return { blessed: reasons.every((r) => r.startsWith('PASS')), reasons };
 }
