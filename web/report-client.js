@@ -59,11 +59,17 @@
     // Opportunity = importance + max(importance − satisfaction, 0) = 10: above it, underserved.
     svg.append('path').attr('d', d3.line()([[x(0), y(5)], [x(10), y(10)]])).attr('stroke', '#cf222e').attr('stroke-dasharray', '4 3').attr('fill', 'none');
     svg.append('text').attr('x', x(0.3)).attr('y', y(9.4)).attr('fill', '#cf222e').text('underserved (opportunity > 10)');
-    const g = svg.append('g').selectAll('g').data(rows).join('g');
-    g.append('circle').attr('class', 'mark-need').attr('cx', (r) => x(r.satisfaction)).attr('cy', (r) => y(r.importance)).attr('r', 5)
+    svg.append('g').selectAll('circle').data(rows).join('circle').attr('class', 'mark-need').attr('cx', (r) => x(r.satisfaction)).attr('cy', (r) => y(r.importance)).attr('r', 5)
       .attr('fill', (r) => (r.opportunity > 10 ? '#cf222e' : '#0969da')).attr('opacity', 0.8)
       .append('title').text((r) => `${label(r.need)}: importance ${fmt(r.importance, 1)}, satisfaction ${fmt(r.satisfaction, 1)}, opportunity ${fmt(r.opportunity, 1)} (n=${r.n})`);
-    g.append('text').attr('x', (r) => x(r.satisfaction) + 7).attr('y', (r) => y(r.importance) + 4).text((r) => label(r.need));
+    // Labels beside their points, pushed apart vertically where they would overlap.
+    const placed = rows.map((r) => ({ r, x: x(r.satisfaction) + 7, y: y(r.importance) + 4 })).sort((a, b) => a.y - b.y);
+    placed.forEach((p, i) => {
+      const prev = placed.slice(0, i).filter((q) => Math.abs(q.x - p.x) < 120);
+      const last = prev[prev.length - 1];
+      if (last && p.y - last.y < 11) p.y = last.y + 11;
+    });
+    svg.append('g').selectAll('text').data(placed).join('text').attr('x', (p) => p.x).attr('y', (p) => p.y).text((p) => label(p.r.need));
   }
 
   function drawKano() {

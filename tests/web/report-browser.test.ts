@@ -83,6 +83,7 @@ describe('the run report in Chromium', () => {
     expect(data.summary.some((line) => / is most unmet for .+ \(opportunity \d+\.\d, against \d+\.\d overall\)\.$/.test(line))).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
     await page.locator('#model-section').screenshot({ path: join(ARTIFACTS, 'report-model.png') });
+    await page.locator('#needs-section').screenshot({ path: join(ARTIFACTS, 'report-needs.png') });
     await page.locator('#drift-histogram').screenshot({ path: join(ARTIFACTS, 'report-histogram.png') });
     expect(errors).toEqual([]);
     expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
