@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../analytics/seeded-random.js';
 import { MODEL_DEFAULTS } from './build-model.js';
+import { argmax, forEachRowProbabilities } from './predict.js';
 
 export interface TrainingData {
   /** [n × maxTokens] token ids and bag weights, from encodeTexts. */
@@ -66,29 +67,16 @@ const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPSILON = 1e-7;
 
-const PREDICT_BATCH = 2048;
-
 /** Mean cross-entropy and accuracy of `model` on `data`. */
 export function validationScore(model: tf.LayersModel, data: TrainingData): { loss: number; accuracy: number } {
   const n = data.labels.length;
-  const L = data.ids.length / n;
   let loss = 0;
   let correct = 0;
-  for (let start = 0; start < n; start += PREDICT_BATCH) {
-    const end = Math.min(n, start + PREDICT_BATCH);
-    const probs = tf.tidy(() => model.predict([tf.tensor2d(data.ids.subarray(start * L, end * L), [end - start, L], 'int32'), tf.tensor2d(data.weights.subarray(start * L, end * L), [end - start, L])]) as tf.Tensor2D);
-    const values = probs.dataSync();
-    probs.dispose();
-    const classes = values.length / (end - start);
-    for (let i = 0; i < end - start; i++) {
-      const row = values.subarray(i * classes, (i + 1) * classes);
-      const label = data.labels[start + i];
-      loss -= Math.log(Math.max(1e-7, row[label]));
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
-      if (best === label) correct++;
-    }
-  }
+  forEachRowProbabilities(model, data, data.ids.length / n, (row, probabilities) => {
+    const label = data.labels[row];
+    loss -= Math.log(Math.max(1e-7, probabilities[label]));
+    if (argmax(probabilities) === label) correct++;
+  });
   return { loss: loss / n, accuracy: correct / n };
 }
 

@@ -14,6 +14,7 @@ import { approverByToken, audit, pendingApprovals } from '../db/queries/pipeline
 import type { Database } from '../db/schema.js';
 import type { ModelStore } from '../models/model-store.js';
 import { approvalsPage, indexPage, loginPage } from './pages.js';
+import { escapeHtml } from './report.js';
 import { Predictor } from './predictor.js';
 import { Sessions } from './sessions.js';
 
@@ -106,7 +107,7 @@ export function createNeedloopServer(deps: ServerDeps): { server: Server; close(
 
   async function approvals(res: ServerResponse, session: { approver: string; csrf: string }, message: string | null, status = 200) {
     const pending = await pendingApprovals(deps.db);
-    sendHtml(res, status, approvalsPage(session.approver, session.csrf, pending.map((p) => ({ ...p, reasons: p.reasons as string[] })), await production(), message));
+    sendHtml(res, status, approvalsPage(session.approver, session.csrf, pending, await production(), message));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -187,7 +188,7 @@ export function createNeedloopServer(deps: ServerDeps): { server: Server; close(
       if (status === 500) process.stderr.write(`needloop serve: ${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}: ${(error as Error).message}\n`);
       if (res.headersSent) return void res.end();
       if ((req.url ?? '').startsWith('/api/')) sendJson(res, status, { error: message });
-      else sendHtml(res, status, `<!doctype html><title>${status}</title><p>${message.replace(/[&<>"']/g, '')}</p>`);
+      else sendHtml(res, status, `<!doctype html><title>${status}</title><p>${escapeHtml(message)}</p>`);
     });
   });
   return {

@@ -203,9 +203,6 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     checkHeader(file, layout, contract);
 
     client = await handle.pool.connect();
-    // A connection that dies mid-COPY also emits 'error' on the client; the query in
-    // flight rejects with it, which is where it is handled.
-    client.on('error', ignoreClientError);
     await client.query('begin');
     await client.query(`set local time zone 'UTC'`);
     // Two processes given the same file load it once: the second waits here, then sees
@@ -239,13 +236,11 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     broken = await client?.query('rollback').then(() => false, () => true) ?? false;
     return failed(file, kind, error);
   } finally {
-    client?.removeListener('error', ignoreClientError);
     // A client whose connection broke is destroyed, not returned to the pool.
     client?.release(broken);
   }
 }
 
-function ignoreClientError(): void {}
 
 const KIND_ORDER: Record<IngestKind, number> = { users: 0, surveys: 1, usage: 2 };
 

@@ -68,10 +68,6 @@ export async function recordEvaluation(
   });
 }
 
-export async function latestEvaluation(db: Kysely<Database>, candidateId: string) {
-  return (await db.selectFrom('evaluations').selectAll().where('candidate_id', '=', candidateId).orderBy('id', 'desc').limit(1).executeTakeFirst()) ?? null;
-}
-
 /** Makes a blessed candidate the production version; the previous one is archived. */
 export async function promoteModel(db: Kysely<Database>, id: string, decision: { by: string; comment?: string | null }): Promise<{ promoted: ModelVersion; previous: string | null }> {
   return db.transaction().execute(async (trx) => {

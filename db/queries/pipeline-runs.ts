@@ -82,14 +82,13 @@ export async function approverByToken(db: Kysely<Database>, token: string): Prom
 export async function pendingApprovals(db: Kysely<Database>) {
   const runs = await db.selectFrom('pipeline_runs as r')
     .innerJoin('model_versions as m', 'm.id', 'r.candidate_id')
-    .select(['r.id as run_id', 'r.runner', 'r.run_key', 'r.approval_deadline as deadline', 'm.id as candidate_id', 'm.parent_id as production_id', 'm.metrics'])
+    .select((eb) => [
+      'r.id as run_id', 'r.runner', 'r.run_key', 'r.approval_deadline as deadline', 'm.id as candidate_id', 'm.parent_id as production_id', 'm.metrics',
+      // The gate's checks from the candidate's latest evaluation.
+      eb.selectFrom('evaluations as e').select('e.reasons').whereRef('e.candidate_id', '=', 'm.id').orderBy('e.id', 'desc').limit(1).as('reasons'),
+    ])
     .where('r.status', '=', 'awaiting_approval').where('m.status', '=', 'awaiting_approval').orderBy('r.id').execute();
-  const out = [];
-  for (const run of runs) {
-    const evaluation = await db.selectFrom('evaluations').select('reasons').where('candidate_id', '=', run.candidate_id).orderBy('id', 'desc').limit(1).executeTakeFirst();
-    out.push({ ...run, reasons: evaluation?.reasons ?? [], metrics: run.metrics as Record<string, unknown> | null });
-  }
-  return out;
+  return runs.map((run) => ({ ...run, reasons: run.reasons ?? [], metrics: run.metrics as Record<string, unknown> | null }));
 }
 
 export async function audit(db: Kysely<Database>, entry: { actor: string | null; action: string; target: string | null; outcome: 'accepted' | 'refused'; detail?: string | null }): Promise<void> {
