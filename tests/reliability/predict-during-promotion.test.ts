@@ -43,17 +43,25 @@ describe('predictions during a promotion', () => {
     }
     expect(expected.get(first.id)).not.toBe(expected.get(second.id));
     const predictor = new Predictor({ db: db.handle.db, store });
-    const answers: Promise<{ model: string; predictions: unknown } | null>[] = [];
-    for (let i = 0; i < 60; i++) {
-      answers.push(predictor.predict(TEXTS));
-      if (i === 20) answers.push(promoteModel(db.handle.db, second.id, { by: 'test' }).then(() => null));
+    type Answer = { model: string; predictions: unknown } | null;
+    const before = await predictor.predict(TEXTS);
+    // Requests keep arriving, one per tick, for as long as the promotion is under way.
+    const during: Promise<Answer>[] = [];
+    let promoted = false;
+    const promotion = promoteModel(db.handle.db, second.id, { by: 'test' }).then(() => {
+      promoted = true;
+    });
+    while (!promoted || during.length < 40) {
+      during.push(predictor.predict(TEXTS));
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const done = (await Promise.all(answers)).filter((a) => a !== null);
-    expect(done).toHaveLength(60);
-    for (const a of done) expect(JSON.stringify(a!.predictions)).toBe(expected.get(a!.model));
-    expect(new Set(done.map((a) => a!.model))).toEqual(new Set([first.id, second.id]));
-    expect((await predictor.predict(TEXTS))!.model).toBe(second.id);
+    await promotion;
+    const after = await Promise.all(Array.from({ length: 20 }, () => predictor.predict(TEXTS)));
+    const all = [before, ...(await Promise.all(during)), ...after];
+    for (const a of all) expect(JSON.stringify(a!.predictions)).toBe(expected.get(a!.model));
+    expect(before!.model).toBe(first.id);
+    // Every request that began after the promotion committed is answered by the new version.
+    expect(new Set(after.map((a) => a!.model))).toEqual(new Set([second.id]));
     predictor.dispose();
   }, 60_000);
 });
