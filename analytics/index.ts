@@ -26,6 +26,8 @@ export * from './column-drift.js';
 export * from './dataset-drift.js';
 export * from './distribution-distances.js';
 export * from './kolmogorov-smirnov.js';
+export * from './mcnemar.js';
+export * from './proportion-drop.js';
 export * from './quantiles.js';
 export * from './retrain-decision.js';
 export * from './special-functions.js';
