@@ -1,20 +1,20 @@
 /**
- * Data preparation for the intent model: time-based splits (never a random split: the
- * model is always judged on data newer than what it learnt from), the frozen golden
- * set, the replay sample's size, and the label index.
+ * Data preparation for the intent model: the splits (a fixed hash partition of events
+ * is the holdout, never trained on; within training, the newest examples validate), the
+ * frozen golden set, the replay sample's size, and the label index.
  */
 import { Random } from '../analytics/seeded-random.js';
 import { encodeTexts, type TokenizerSettings } from './tokenizer.js';
 import type { TrainingData } from './train.js';
 
 export const SPLITS = {
-  /** The newest days before the end of the data, kept out of training to evaluate on. */
+  /** Candidates are judged on the holdout partition's labelled events of the newest days. */
   holdoutDays: 7,
   /** The newest share of the training examples, for early stopping. */
   validationShare: 0.15,
   /** Golden set: at most this many examples per intent, drawn when the first model is trained. */
   goldenPerIntent: 40,
-  /** Fine-tuning reads this many days before the holdout as its recent window… */
+  /** Fine-tuning reads this many newest days (training partition) as its recent window… */
   recentDays: 28,
   /** …and a replay sample of older examples, this share of the recent window's size. */
   replayShare: 0.5,
@@ -31,10 +31,52 @@ export interface Example {
   segment?: string | null;
 }
 
-/** Splits examples sorted by time: the newest `share` validates. */
-export function timeSplit<T extends { ts: Date }>(sorted: readonly T[], share: number = SPLITS.validationShare): { train: T[]; validation: T[] } {
-  const cut = Math.max(1, Math.floor(sorted.length * (1 - share)));
-  return { train: sorted.slice(0, cut), validation: sorted.slice(cut) };
+/**
+ * The validation split for early stopping: a seeded `share` of every intent's examples.
+ * Not the newest ones: the newest are where a change shows first, and a need that
+ * appeared yesterday must be trained on, not only validated on.
+ */
+export function validationSplit<T extends { intent: string }>(rows: readonly T[], seed: number, share: number = SPLITS.validationShare): { train: T[]; validation: T[] } {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.intent, (counts.get(r.intent) ?? 0) + 1);
+  const perIntent = new Map([...counts].map(([intent, n]) => [intent, Math.floor(n * share)]));
+  const rng = new Random(seed);
+  const order = rows.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const chosen = new Set<number>();
+  for (const i of order) {
+    const left = perIntent.get(rows[i].intent)!;
+    if (left > 0) {
+      chosen.add(i);
+      perIntent.set(rows[i].intent, left - 1);
+    }
+  }
+  return { train: rows.filter((_, i) => !chosen.has(i)), validation: rows.filter((_, i) => chosen.has(i)) };
+}
+
+/**
+ * Repeats the training examples of intents the parent model lacks until each has about
+ * as many as a typical (median) intent, at most `maxRepeat` times over: a need that
+ * appeared yesterday has a few dozen corrections among thousands of other examples, and
+ * must still be learnt the night it is seen.
+ */
+export function oversampleNewIntents<T extends { intent: string }>(train: readonly T[], newIntents: readonly string[], maxRepeat = 20): T[] {
+  if (newIntents.length === 0) return [...train];
+  const counts = new Map<string, number>();
+  for (const r of train) counts.set(r.intent, (counts.get(r.intent) ?? 0) + 1);
+  const others = [...counts].filter(([i]) => !newIntents.includes(i)).map(([, n]) => n).sort((a, b) => a - b);
+  const median = others.length === 0 ? 0 : others[Math.floor(others.length / 2)];
+  const out = [...train];
+  for (const intent of newIntents) {
+    const rows = train.filter((r) => r.intent === intent);
+    if (rows.length === 0) continue;
+    const repeat = Math.min(maxRepeat, Math.floor(median / rows.length));
+    for (let k = 1; k < repeat; k++) out.push(...rows);
+  }
+  return out;
 }
 
 /** Up to `perIntent` examples of every intent, chosen with a seed; the rest stay in `rest`. */

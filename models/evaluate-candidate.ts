@@ -7,9 +7,9 @@ import { goldenExamples, labelledExamples } from '../db/queries/labelled-example
 import { findModelVersion, findProductionModel, recordEvaluation, RegistryError } from '../db/queries/model-versions.js';
 import { latestSegmentRun } from '../db/queries/segment-runs.js';
 import type { ModelStatus } from '../db/schema.js';
-import { evaluateModel, measureLatency } from './evaluate.js';
-import { DEFAULT_GATE, gateCandidate, type GateConfig, type ModelEvaluation } from './gate.js';
-import type { LoadedModel } from './predict.js';
+import { measureLatency, scorePredictions, SLICE_DIMENSIONS, sliceValue } from './evaluate.js';
+import { DEFAULT_GATE, gateCandidate, type GateConfig, type GateVerdict, type ModelEvaluation, type PairedExamples } from './gate.js';
+import { predictIntents, type LoadedModel } from './predict.js';
 import type { ModelDeps } from './train-candidate.js';
 
 export interface CandidateEvaluation {
@@ -18,7 +18,10 @@ export interface CandidateEvaluation {
   production_id: string | null;
   status: ModelStatus;
   blessed: boolean;
+  nothing_to_gain: boolean;
   reasons: string[];
+  paired: GateVerdict['paired'];
+  new_needs: string[];
   holdout: { from: Date; to: Date; examples: number };
   golden_examples: number;
   candidate: ModelEvaluation;
@@ -36,24 +39,36 @@ export async function evaluateCandidate(deps: Omit<ModelDeps, 'backend'>, option
   const productionRow = await findProductionModel(db);
   const segmentRunId = (await latestSegmentRun(db))?.run.id ?? null;
   const window = { from: candidateRow.holdout_from, to: candidateRow.holdout_to };
-  const holdout = await labelledExamples(db, { window, segmentRunId });
+  const holdout = await labelledExamples(db, { window, segmentRunId, partition: 'holdout' });
   const golden = await goldenExamples(db);
 
   const models: LoadedModel[] = [await store.load(candidateRow.artifact_sha256)];
   if (productionRow !== null) models.push(await store.load(productionRow.artifact_sha256));
   try {
     const latency = measureLatency(models, holdout.map((e) => e.text), options.latencyRequests);
-    const evaluations: ModelEvaluation[] = models.map((m, i) => ({ holdout: evaluateModel(m, holdout), golden: evaluateModel(m, golden), latency: latency[i] }));
+    // Each model predicts each example once: the reports and the paired tests share them.
+    const predictions = models.map((m) => ({ holdout: predictIntents(m, holdout.map((e) => e.text)), golden: predictIntents(m, golden.map((e) => e.text)) }));
+    const evaluations: ModelEvaluation[] = models.map((_, i) => ({ holdout: scorePredictions(holdout, predictions[i].holdout), golden: scorePredictions(golden, predictions[i].golden), latency: latency[i] }));
     const [candidate, production = null] = evaluations;
-    const verdict = gateCandidate(candidate, production, gate);
+    const paired: PairedExamples | null = productionRow === null ? null : {
+      productionLabels: productionRow.labels,
+      holdout: holdout.map((e, i) => ({
+        intent: e.intent,
+        slices: SLICE_DIMENSIONS.flatMap((d) => { const v = sliceValue(e, d); return v === null ? [] : [`${d}=${v}`]; }),
+        candidate: predictions[0].holdout[i].intent === e.intent,
+        production: predictions[1].holdout[i].intent === e.intent,
+      })),
+      golden: golden.map((e, i) => ({ candidate: predictions[0].golden[i].intent === e.intent, production: predictions[1].golden[i].intent === e.intent })),
+    };
+    const verdict = gateCandidate(candidate, production, paired, gate);
     const headline = (e: ModelEvaluation) => ({
       holdout_accuracy: e.holdout.accuracy, holdout_macro_f1: e.holdout.macro_f1, golden_accuracy: e.golden.accuracy,
       ece: e.holdout.ece, p95_latency_ms: e.latency.p95_ms,
     });
-    const metrics = { ...headline(candidate), examples: holdout.length, blessed: verdict.blessed, production: production === null ? null : { id: productionRow!.id, ...headline(production) } };
+    const metrics = { ...headline(candidate), examples: holdout.length, blessed: verdict.blessed, nothing_to_gain: verdict.nothing_to_gain, paired: verdict.paired, new_needs: verdict.new_needs, production: production === null ? null : { id: productionRow!.id, ...headline(production) } };
     const { evaluationId, status } = await recordEvaluation(db, {
       candidateId: candidateRow.id, productionId: productionRow?.id ?? null, blessed: verdict.blessed, reasons: verdict.reasons, gate,
-      report: { holdout: { ...window, examples: holdout.length }, golden_examples: golden.length, candidate, production }, metrics,
+      report: { holdout: { ...window, examples: holdout.length }, golden_examples: golden.length, candidate, production, paired: verdict.paired, new_needs: verdict.new_needs }, metrics,
     });
     return {
       evaluation_id: evaluationId, candidate_id: candidateRow.id, production_id: productionRow?.id ?? null, status, ...verdict,

@@ -52,7 +52,7 @@ function pairsOf(truth: readonly string[], predicted: readonly string[]): PairCo
   return [...counts.values()];
 }
 
-function sliceValue(e: EvaluationExample, dimension: SliceDimension): string | null {
+export function sliceValue(e: EvaluationExample, dimension: SliceDimension): string | null {
   if (dimension === 'locale') return localeOf(e.text);
   return e[dimension] ?? null;
 }

@@ -1,19 +1,32 @@
 /**
  * The promotion gate ("blessing"): whether a candidate may be offered to an engineer for
  * approval. Every check yields a reason, passed or failed, which is stored with the
- * verdict. Against a production model the candidate must be better on the recent holdout
- * and no worse elsewhere; the first model is judged on absolute thresholds.
+ * verdict.
+ *
+ * Against a production model, both are judged on the same recent holdout, example by
+ * example: the candidate must be better where it matters — significantly better overall
+ * (McNemar's exact test on the examples where they disagree), or knowing needs production
+ * lacks with no significant regression on the needs production knows — and no worse
+ * anywhere: no slice and not the golden set significantly worse by more than a margin.
+ * A candidate that is merely as good is "nothing to gain": production stays, calmly.
+ *
+ * The first model is judged against what guessing would score: significantly more
+ * accurate than always answering the most common need, and a macro-F1 floor.
  */
+import { binomialGreaterP, mcnemar, type McNemar } from '../analytics/index.js';
 import type { Latency, ModelReport } from './evaluate.js';
 
 export interface GateConfig {
-  /** Holdout macro-F1 must reach production's plus this. */
-  minMacroF1Gain: number;
-  /** No slice with at least `minSliceExamples` may lose more accuracy than this. */
+  /** Significance level of every test the gate makes. */
+  alpha: number;
+  /** A slice with at least `minSliceExamples` fails when significantly worse by more than this. */
   maxSliceAccuracyDrop: number;
   minSliceExamples: number;
-  /** Golden-set accuracy may drop by at most this. */
+  /** Golden-set accuracy fails when significantly worse by more than this. */
   maxGoldenAccuracyDrop: number;
+  /** A need production lacks counts as learnt with this many holdout examples and this recall. */
+  minNewNeedExamples: number;
+  minNewNeedRecall: number;
   /** Candidate p95 latency at most this multiple of production's… */
   maxLatencyRatio: number;
   /**
@@ -28,14 +41,16 @@ export interface GateConfig {
 }
 
 export const DEFAULT_GATE: GateConfig = {
-  minMacroF1Gain: 0.01,
+  alpha: 0.05,
   maxSliceAccuracyDrop: 0.03,
   minSliceExamples: 50,
   maxGoldenAccuracyDrop: 0.01,
+  minNewNeedExamples: 5,
+  minNewNeedRecall: 0.5,
   maxLatencyRatio: 1.5,
   latencyToleranceMs: 1,
-  firstModelMinMacroF1: 0.85,
-  firstModelMinGoldenAccuracy: 0.85,
+  firstModelMinMacroF1: 0.6,
+  firstModelMinGoldenAccuracy: 0.6,
 };
 
 export interface ModelEvaluation {
@@ -44,41 +59,114 @@ export interface ModelEvaluation {
   latency: Latency;
 }
 
+/** One holdout example as both models saw it. */
+export interface PairedExample {
+  intent: string;
+  /** `dimension=value` of each slice the example is in. */
+  slices: readonly string[];
+  candidate: boolean;
+  production: boolean;
+}
+
+export interface PairedExamples {
+  /** The needs production knows: its label set in the registry. */
+  productionLabels: readonly string[];
+  holdout: readonly PairedExample[];
+  golden: readonly { candidate: boolean; production: boolean }[];
+}
+
 export interface GateVerdict {
   blessed: boolean;
+  /** Refused only because the candidate is no better than production: a calm outcome. */
+  nothing_to_gain: boolean;
   /** One line per check, starting with PASS or FAIL. */
   reasons: string[];
+  /** The overall paired test; null for a first model. */
+  paired: McNemar | null;
+  /** Needs production lacks that the candidate learnt. */
+  new_needs: string[];
 }
 
 const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+const pv = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
 
-export function gateCandidate(candidate: ModelEvaluation, production: ModelEvaluation | null, config: GateConfig = DEFAULT_GATE): GateVerdict {
+/** The first model against guessing the most common need. */
+function firstModelChecks(candidate: ModelEvaluation, config: GateConfig, check: (passed: boolean, text: string) => void): void {
+  const { holdout } = candidate;
+  const f1 = holdout.macro_f1;
+  if (f1 === null || holdout.accuracy === null) return;
+  const majority = Math.max(...holdout.per_intent.map((p) => p.support)) / holdout.n;
+  const p = binomialGreaterP(Math.round(holdout.accuracy * holdout.n), holdout.n, majority);
+  check(p < config.alpha, `first model: holdout accuracy ${f(holdout.accuracy)} beats always answering the most common need (${f(majority)}), ${pv(p)} < ${config.alpha}`);
+  check(f1 >= config.firstModelMinMacroF1, `first model: holdout macro-F1 ${f(f1)} ≥ ${f(config.firstModelMinMacroF1)}${f1 < config.firstModelMinMacroF1 ? ' (more labelled feedback on the rarer needs would raise it)' : ''}`);
+  const golden = candidate.golden.accuracy;
+  if (golden !== null) check(golden >= config.firstModelMinGoldenAccuracy, `first model: golden-set accuracy ${f(golden)} ≥ ${f(config.firstModelMinGoldenAccuracy)}`);
+}
+
+/** Non-inferiority of a subset: fails only when significantly worse by more than `margin`. */
+function worseBeyond(rows: readonly { candidate: boolean; production: boolean }[], margin: number, alpha: number): { drop: number; test: McNemar; failed: boolean } {
+  const test = mcnemar(rows.map((r) => r.candidate), rows.map((r) => r.production));
+  const drop = (test.c - test.b) / Math.max(rows.length, 1);
+  return { drop, test, failed: drop > margin && test.p_worse < alpha };
+}
+
+export function gateCandidate(candidate: ModelEvaluation, production: ModelEvaluation | null, paired: PairedExamples | null, config: GateConfig = DEFAULT_GATE): GateVerdict {
   const reasons: string[] = [];
   const check = (passed: boolean, text: string) => reasons.push(`${passed ? 'PASS' : 'FAIL'} ${text}`);
-  const f1 = candidate.holdout.macro_f1;
-  const golden = candidate.golden.accuracy;
-  if (f1 === null) check(false, 'the holdout has no labelled examples: nothing to judge the candidate on');
-  if (production === null) {
-    if (f1 !== null) check(f1 >= config.firstModelMinMacroF1, `first model: holdout macro-F1 ${f(f1)} ≥ ${f(config.firstModelMinMacroF1)}`);
-    if (golden !== null) check(golden >= config.firstModelMinGoldenAccuracy, `first model: golden-set accuracy ${f(golden)} ≥ ${f(config.firstModelMinGoldenAccuracy)}`);
-    return { blessed: reasons.every((r) => r.startsWith('PASS')), reasons };
+  const verdict = (extra: Partial<GateVerdict> = {}): GateVerdict => ({
+    blessed: reasons.length > 0 && reasons.every((r) => r.startsWith('PASS')), nothing_to_gain: false, reasons, paired: null, new_needs: [], ...extra,
+  });
+  if (candidate.holdout.n === 0) check(false, 'the holdout has no labelled examples: nothing to judge the candidate on');
+  if (production === null || paired === null) {
+    firstModelChecks(candidate, config, check);
+    return verdict();
   }
-  const prodF1 = production.holdout.macro_f1 ?? 0;
-  if (f1 !== null) check(f1 >= prodF1 + config.minMacroF1Gain, `holdout macro-F1 ${f(f1)} ≥ production ${f(prodF1)} + ${config.minMacroF1Gain}`);
-  const prodSlices = new Map(production.holdout.slices.map((s) => [`${s.dimension}=${s.value}`, s]));
+  const rows = paired.holdout;
+  if (rows.length === 0) return verdict();
+
+  // Better where it matters.
+  const overall = mcnemar(rows.map((r) => r.candidate), rows.map((r) => r.production));
+  const better = overall.b > overall.c && overall.p_better < config.alpha;
+  const productionKnows = new Set(paired.productionLabels);
+  const byNeed = new Map<string, PairedExample[]>();
+  for (const r of rows) byNeed.set(r.intent, [...(byNeed.get(r.intent) ?? []), r]);
+  const newNeeds = [...byNeed].filter(([need, examples]) => {
+    if (productionKnows.has(need) || examples.length < config.minNewNeedExamples) return false;
+    return examples.filter((e) => e.candidate).length / examples.length >= config.minNewNeedRecall;
+  }).map(([need]) => need).sort();
+  const known = worseBeyond(rows.filter((r) => productionKnows.has(r.intent)), 0, config.alpha);
+  const accuracy = (k: 'candidate' | 'production') => rows.filter((r) => r[k]).length / rows.length;
+  const headline = `holdout accuracy ${f(accuracy('candidate'))} against production's ${f(accuracy('production'))} on the same ${rows.length} requests (candidate alone right on ${overall.b}, production alone on ${overall.c}; McNemar ${pv(overall.p_better)})`;
+  let nothingToGain = false;
+  if (better) check(true, `significantly better: ${headline}`);
+  else if (newNeeds.length > 0 && !known.failed) {
+    check(true, `learns ${newNeeds.join(', ')}, which production lacks, with no significant regression on the needs production knows (${known.test.c} worse, ${known.test.b} better there; ${pv(known.test.p_worse)})`);
+  } else if (newNeeds.length > 0) {
+    check(false, `learns ${newNeeds.join(', ')} but is significantly worse on the needs production knows (${known.test.c} worse, ${known.test.b} better; ${pv(known.test.p_worse)})`);
+  } else if (overall.c > overall.b && overall.p_worse < config.alpha) {
+    check(false, `significantly worse than production: ${headline.replace(/McNemar p[^)]*/, `McNemar ${pv(overall.p_worse)}`)}`);
+  } else {
+    nothingToGain = true;
+    check(false, `nothing to gain: not significantly better than production — ${headline}`);
+  }
+
+  // No worse anywhere.
+  const slices = new Map<string, PairedExample[]>();
+  for (const r of rows) for (const s of r.slices) slices.set(s, [...(slices.get(s) ?? []), r]);
   let slicesChecked = 0;
-  for (const s of candidate.holdout.slices) {
-    const p = prodSlices.get(`${s.dimension}=${s.value}`);
-    if (p === undefined || s.n < config.minSliceExamples) continue;
+  for (const [slice, members] of [...slices].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (members.length < config.minSliceExamples) continue;
     slicesChecked++;
-    const drop = p.accuracy - s.accuracy;
-    if (drop > config.maxSliceAccuracyDrop) check(false, `slice ${s.dimension}=${s.value} (${s.n} examples): accuracy ${f(s.accuracy)} is ${f(drop)} below production's ${f(p.accuracy)} (at most ${config.maxSliceAccuracyDrop})`);
+    const w = worseBeyond(members, config.maxSliceAccuracyDrop, config.alpha);
+    if (w.failed) check(false, `slice ${slice} (${members.length} examples): accuracy ${f(w.drop)} below production's, significantly (${pv(w.test.p_worse)}; at most ${config.maxSliceAccuracyDrop})`);
   }
-  if (!reasons.some((r) => r.startsWith('FAIL slice'))) check(true, `no slice with ≥ ${config.minSliceExamples} examples loses more than ${config.maxSliceAccuracyDrop} accuracy (${slicesChecked} slices)`);
-  const prodGolden = production.golden.accuracy;
-  if (golden !== null && prodGolden !== null) check(golden >= prodGolden - config.maxGoldenAccuracyDrop, `golden-set accuracy ${f(golden)} ≥ production ${f(prodGolden)} − ${config.maxGoldenAccuracyDrop}`);
+  if (!reasons.some((r) => r.startsWith('FAIL slice'))) check(true, `no slice with ≥ ${config.minSliceExamples} examples is significantly worse than production's by more than ${config.maxSliceAccuracyDrop} accuracy (${slicesChecked} slices)`);
+  const golden = worseBeyond(paired.golden, config.maxGoldenAccuracyDrop, config.alpha);
+  const [cg, pg] = [candidate.golden.accuracy, production.golden.accuracy];
+  if (paired.golden.length > 0) check(!golden.failed, `golden-set accuracy ${f(cg)} against production's ${f(pg)}: ${golden.failed ? 'significantly' : 'not significantly'} worse by more than ${config.maxGoldenAccuracyDrop} (${pv(golden.test.p_worse)})`);
   const ratio = candidate.latency.p95_ms / Math.max(production.latency.p95_ms, 1e-6);
   const within = candidate.latency.p95_ms - production.latency.p95_ms <= config.latencyToleranceMs;
   check(ratio <= config.maxLatencyRatio || within, `p95 latency ${candidate.latency.p95_ms.toFixed(2)} ms is ${ratio.toFixed(2)}× production's ${production.latency.p95_ms.toFixed(2)} ms (at most ${config.maxLatencyRatio}×, or within ${config.latencyToleranceMs} ms)`);
-  return { blessed: reasons.every((r) => r.startsWith('PASS')), reasons };
+  // "Nothing to gain" only when that was the one failed check: anything else is a real refusal.
+  return verdict({ nothing_to_gain: nothingToGain && reasons.filter((r) => r.startsWith('FAIL')).length === 1, paired: overall, new_needs: newNeeds });
 }

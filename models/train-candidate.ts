@@ -2,10 +2,12 @@
  * One training run of the registry: read labelled feedback from Postgres, train the first
  * model or fine-tune production, store the artifact and register the candidate.
  *
- * Windows, newest last: [… replay …][ recent window ][ holdout ]. The holdout (the last
- * 7 days) is never trained on: evaluation compares candidate and production there. The
- * first model learns from everything before the holdout; a fine-tune from the 28 days
- * before it plus a replay sample of older examples, so that old intents are not forgotten.
+ * Events are split for good by a hash of their id (labelled-examples.ts): the holdout
+ * partition is never trained on, and evaluation compares candidate and production on its
+ * newest 7 days. The first model learns from the whole training partition; a fine-tune
+ * from its newest 28 days — the night's new requests included, so that a change is learnt
+ * the night it is seen — plus a replay sample of older examples, so that old intents are
+ * not forgotten.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Kysely } from 'kysely';
@@ -16,7 +18,7 @@ import { latestTime, type TimeWindow } from '../db/queries/time-window.js';
 import type { Database, ModelVersion } from '../db/schema.js';
 import type { SelectedBackend } from './backend.js';
 import { buildModel, MODEL_DEFAULTS } from './build-model.js';
-import { labelList, SPLITS, stratifiedSample, timeSplit, toTrainingData } from './dataset.js';
+import { labelList, oversampleNewIntents, SPLITS, stratifiedSample, toTrainingData, validationSplit } from './dataset.js';
 import { growModel, modelShape } from './grow-model.js';
 import type { ModelStore } from './model-store.js';
 import { DEFAULT_TOKENIZER } from './tokenizer.js';
@@ -31,9 +33,9 @@ export interface ModelDeps {
 }
 
 export interface TrainCandidateOptions {
-  /** Start of the training window (the first model: all data; a fine-tune: 28 days before the holdout). */
+  /** Start of the training window (the first model: all data; a fine-tune: the newest 28 days). */
   from?: Date;
-  /** End of the data: the holdout is the 7 days before it. Default: after the last event. */
+  /** End of the data: the holdout is the 7 days before it. Default: the last event's time. */
   to?: Date;
   seed?: number;
   epochs?: number;
@@ -72,16 +74,16 @@ export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOpt
   let replay: LabelledExample[] = [];
   let examples: LabelledExample[];
   if (production === null) {
-    window = { from: options.from ?? (await firstLabelledTime(db)) ?? holdout.from, to: holdout.from };
-    examples = window.from < window.to ? await labelledExamples(db, { window, segmentRunId, limit: SPLITS.maxExamples }) : [];
+    window = { from: options.from ?? (await firstLabelledTime(db)) ?? end, to: end };
+    examples = window.from < window.to ? await labelledExamples(db, { window, segmentRunId, limit: SPLITS.maxExamples, partition: 'train' }) : [];
   } else {
-    window = { from: options.from ?? new Date(holdout.from.getTime() - SPLITS.recentDays * DAY_MS), to: holdout.from };
-    const recent = window.from < window.to ? await labelledExamples(db, { window, segmentRunId, limit: SPLITS.maxExamples }) : [];
-    replay = await labelledExamples(db, { window: { from: new Date(0), to: window.from }, segmentRunId, limit: Math.ceil(recent.length * SPLITS.replayShare), sampleSeed: String(seed) });
+    window = { from: options.from ?? new Date(end.getTime() - SPLITS.recentDays * DAY_MS), to: end };
+    const recent = window.from < window.to ? await labelledExamples(db, { window, segmentRunId, limit: SPLITS.maxExamples, partition: 'train' }) : [];
+    replay = await labelledExamples(db, { window: { from: new Date(0), to: window.from }, segmentRunId, limit: Math.ceil(recent.length * SPLITS.replayShare), sampleSeed: String(seed), partition: 'train' });
     examples = [...replay, ...recent];
   }
   if (examples.length < TRAINING_DEFAULTS.minExamples) {
-    throw new TrainingDataError(`only ${examples.length} labelled requests from ${window.from.toISOString()} to ${window.to.toISOString()} (before the ${SPLITS.holdoutDays}-day holdout): at least ${TRAINING_DEFAULTS.minExamples} are needed. Labels come from usage feedback (confirmed or corrected).`);
+    throw new TrainingDataError(`only ${examples.length} labelled requests from ${window.from.toISOString()} to ${window.to.toISOString()} (training partition): at least ${TRAINING_DEFAULTS.minExamples} are needed. Labels come from usage feedback (confirmed or corrected).`);
   }
 
   // The golden set is drawn once, from the first model's data, and never trained on.
@@ -94,7 +96,9 @@ export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOpt
   const parentLabels = production?.labels ?? [];
   const labels = labelList(parentLabels, examples);
   if (labels.length < 2) throw new TrainingDataError(`the labelled requests name only ${labels.length} intent(s): a classifier needs at least 2`);
-  const { train, validation } = timeSplit(examples);
+  const split = validationSplit(examples, seed);
+  const validation = split.validation;
+  const train = oversampleNewIntents(split.train, labels.slice(parentLabels.length));
 
   const tokenizer = DEFAULT_TOKENIZER;
   const learningRate = production === null ? MODEL_DEFAULTS.learningRate : TRAINING_DEFAULTS.fineTuneLearningRate;

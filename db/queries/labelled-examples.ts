@@ -2,6 +2,11 @@
  * Training and evaluation examples for the intent model, from usage feedback: a
  * confirmed prediction labels its request with the predicted intent, a correction with
  * the corrected one. The frozen golden set is kept apart and never trained on.
+ *
+ * Every event belongs for good to one of two partitions, by a hash of its id: the
+ * holdout partition (30 %) is never trained on by any model, so any model can be judged
+ * on it, old or new; the training partition is what models learn from. A change in what
+ * users ask can then be learnt the night it is seen, while the judges stay unseen data.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
@@ -17,6 +22,17 @@ export interface LabelledExample {
   segment: string | null;
 }
 
+/** Share of events in the holdout partition (a byte of md5(event_id) below 77 of 256). */
+export const HOLDOUT_SHARE = 0.3;
+const HOLDOUT_BYTE = Math.round(HOLDOUT_SHARE * 256);
+
+/** Whether the usage event aliased `e` is in the holdout partition (SQL). */
+export function inHoldout(alias = 'e') {
+  return sql`(get_byte(decode(md5(${sql.ref(`${alias}.event_id`)}), 'hex'), 0) < ${sql.lit(HOLDOUT_BYTE)})`;
+}
+
+export type Partition = 'train' | 'holdout' | 'all';
+
 export interface ExampleQuery {
   window: TimeWindow;
   /** Segmentation whose persona names label the examples. */
@@ -24,11 +40,14 @@ export interface ExampleQuery {
   /** At most this many: the most recent, or a deterministic sample when `sampleSeed` is set. */
   limit?: number;
   sampleSeed?: string;
+  /** Which partition (default: all). */
+  partition?: Partition;
 }
 
 export async function labelledExamples(db: Kysely<Database>, q: ExampleQuery): Promise<LabelledExample[]> {
   const order = q.sampleSeed === undefined ? sql`e.ts desc, e.event_id` : sql`md5(e.event_id || ${q.sampleSeed})`;
   const limit = q.limit === undefined ? sql`` : sql`limit ${q.limit}`;
+  const partition = q.partition === 'train' ? sql`and not ${inHoldout()}` : q.partition === 'holdout' ? sql`and ${inHoldout()}` : sql``;
   const { rows } = await sql<LabelledExample>`
     select e.event_id, e.ts, e.request_text as text,
            case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end as intent,
@@ -41,6 +60,7 @@ export async function labelledExamples(db: Kysely<Database>, q: ExampleQuery): P
        and e.feedback is not null and e.request_text is not null
        and case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end is not null
        and not exists (select 1 from golden_examples g where g.event_id = e.event_id)
+       ${partition}
      order by ${order} ${limit}`.execute(db);
   // Oldest first, whichever rows the order above chose.
   return rows.sort((a, b) => a.ts.getTime() - b.ts.getTime() || (a.event_id < b.event_id ? -1 : 1));

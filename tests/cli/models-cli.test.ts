@@ -59,7 +59,8 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     const models = json((await runCli(['models', '--json'], env)).stdout);
     expect(models.models).toHaveLength(1);
     expect(models.models[0]).toMatchObject({ id: '1', status: 'production', parent: null, approved_by: 'alice' });
-    expect(models.models[0].metrics.holdout_macro_f1).toBeGreaterThan(0.8);
+    expect(models.models[0].metrics.holdout_accuracy).toBeGreaterThan(0.85);
+    expect(models.models[0].metrics.holdout_macro_f1).toBeGreaterThan(0.6);
     expect(typeof models.models[0].created_at).toBe('string');
 
     const rollback = await runCli(['rollback', '--by', 'bob'], env);

@@ -40,7 +40,8 @@ describe('the first model, on the stable scenario', () => {
     expect(v).toMatchObject({ status: 'candidate', parent_id: null, backend: 'cpu', device: 'CPU, pure JavaScript' });
     expect(v.hyperparameters).toMatchObject({ dimensions: 64, hidden: 64, seed: 7 });
     expect(v.holdout_to.getTime() - v.holdout_from.getTime()).toBe(SPLITS.holdoutDays * 86_400_000);
-    expect(v.data_to).toEqual(v.holdout_from);
+    // Trained up to the end of the data: the holdout is a hash partition no model trains on.
+    expect(v.data_to).toEqual(v.holdout_to);
     expect(v.artifact_path).toBe(join(files.dir, 'models', 'sha256', v.artifact_sha256));
     expect(first.curve.length).toBeGreaterThan(0);
   });
@@ -57,14 +58,15 @@ describe('the first model, on the stable scenario', () => {
     expect(golden.some((g) => trainable.has(g.event_id))).toBe(false);
   });
 
-  it('reaches macro-F1 ≥ 0.9 on the holdout and is blessed on absolute thresholds', async () => {
+  it('reaches a realistic holdout accuracy ≥ 0.88 (macro-F1 ≥ 0.7) and is blessed against guessing and the floors', async () => {
     const evaluation = await evaluateCandidate(deps, { candidateId: first.version.id });
     expect(evaluation.production).toBeNull();
-    expect(evaluation.candidate.holdout.macro_f1).toBeGreaterThanOrEqual(0.9);
+    expect(evaluation.candidate.holdout.accuracy).toBeGreaterThanOrEqual(0.88);
+    expect(evaluation.candidate.holdout.macro_f1).toBeGreaterThanOrEqual(0.7);
     expect(evaluation.candidate.holdout.ece).toBeLessThan(0.1);
     expect(evaluation.candidate.holdout.confusion.matrix.flat().reduce((a, b) => a + b, 0)).toBe(evaluation.holdout.examples);
     expect(evaluation.candidate.holdout.slices.map((s) => s.dimension)).toEqual(expect.arrayContaining(['plan', 'locale']));
-    expect(evaluation.reasons.map((r) => r.split(':')[0])).toEqual(['PASS first model', 'PASS first model']);
+    expect(evaluation.reasons.map((r) => r.split(':')[0])).toEqual(['PASS first model', 'PASS first model', 'PASS first model']);
     expect(evaluation).toMatchObject({ blessed: true, status: 'awaiting_approval' });
   });
 
@@ -121,10 +123,11 @@ describe('promotion, the gate and rollback', () => {
     }, []);
     const evaluation = await evaluateCandidate(deps, { candidateId: shuffled.id });
     expect(evaluation).toMatchObject({ blessed: false, status: 'rejected' });
-    expect(evaluation.reasons.find((r) => r.startsWith('FAIL holdout macro-F1'))).toMatch(/^FAIL holdout macro-F1 0\.\d{3} ≥ production 0\.9\d{2} \+ 0\.01$/);
+    expect(evaluation.nothing_to_gain).toBe(false);
+    expect(evaluation.reasons[0]).toMatch(/^FAIL significantly worse than production: holdout accuracy 0\.\d{3} against production's 0\.9\d{2} on the same \d+ requests .*McNemar p < 0\.001\)$/);
     expect(evaluation.reasons.some((r) => r.startsWith('FAIL golden-set accuracy'))).toBe(true);
     const stored = (await findModelVersion(db.handle.db, shuffled.id))!;
-    expect(stored.status_reason).toMatch(/^refused by the gate: FAIL holdout macro-F1/);
+    expect(stored.status_reason).toMatch(/^refused by the gate: FAIL significantly worse than production/);
     await expect(promoteModel(db.handle.db, shuffled.id, { by: 'alice' })).rejects.toThrow(RegistryError);
     expect((await findProductionModel(db.handle.db))!.id).toBe(production.id);
   });
