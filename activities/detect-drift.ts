@@ -14,28 +14,35 @@ import {
   NONE,
   numericColumnDrift,
   numericWindows,
-  performanceDrift,
+  proportionDrop,
   retrainDecision,
   textDrift,
   type ColumnDrift,
   type DatasetDrift,
   type DriftRule,
   type EmergingNeed,
-  type PerformanceDrift,
   type RetrainDecision,
   type RetrainThresholds,
+  type ServingPerformance,
   type TextDrift,
 } from '../analytics/index.js';
 import type { DatabaseHandle } from '../db/connection.js';
 import { binCountsOf, categoryCountsOf, numericSamples, referenceStats, textSample, type DriftTable, type Population } from '../db/queries/drift-windows.js';
 import { driftHistory, storeDriftRun } from '../db/queries/drift-runs.js';
-import { confidenceBins, correctedExamples, correctionsByIntent, labelledPairs, predictedIntents } from '../db/queries/feedback.js';
+import { correctedExamples, correctionsByIntent, loggedIntents, loggedServing, servedVersions } from '../db/queries/feedback.js';
+import { findProductionModel, modelTag } from '../db/queries/model-versions.js';
 import { latestSegmentRun } from '../db/queries/segment-runs.js';
 import { surveyColumns } from '../db/queries/survey-values.js';
 import { latestTime, type TimeWindow } from '../db/queries/time-window.js';
+import type { ModelStore } from '../models/model-store.js';
 import { AnalysisError } from './analyze-needs.js';
+import { judgeServingModel } from './serving-model.js';
 
-/** The usage columns checked for drift (request_text is judged as text). */
+/**
+ * The usage columns checked for drift (request_text is judged as text). What users do;
+ * the model's own outputs are MODEL_DRIFT_TABLE's, and which version served a request is
+ * no drift of users at all.
+ */
 export const USAGE_DRIFT_TABLE: DriftTable = {
   table: 'usage_events',
   time: 'ts',
@@ -43,9 +50,6 @@ export const USAGE_DRIFT_TABLE: DriftTable = {
   user: 'user_id',
   columns: [
     { name: 'feature', type: 'categorical', expression: 't.feature' },
-    { name: 'predicted_intent', type: 'categorical', expression: 't.predicted_intent' },
-    { name: 'confidence', type: 'numeric', expression: 't.confidence' },
-    { name: 'model_version', type: 'categorical', expression: 't.model_version' },
     { name: 'outcome', type: 'categorical', expression: 't.outcome' },
     { name: 'latency_ms', type: 'numeric', expression: 't.latency_ms' },
     { name: 'rating', type: 'numeric', expression: 't.rating' },
@@ -54,10 +58,20 @@ export const USAGE_DRIFT_TABLE: DriftTable = {
     { name: 'request_length', type: 'numeric', expression: 'char_length(t.request_text)' },
   ],
 };
+/** The model's outputs: compared only between windows served by one model version. */
+export const MODEL_DRIFT_TABLE: DriftTable = {
+  ...USAGE_DRIFT_TABLE,
+  columns: [
+    { name: 'predicted_intent', type: 'categorical', expression: 't.predicted_intent' },
+    { name: 'confidence', type: 'numeric', expression: 't.confidence' },
+  ],
+};
 export const PREDICTION_COLUMNS = ['predicted_intent', 'confidence'];
 export const DEFAULT_CURRENT_DAYS = 7;
 export const DEFAULT_REFERENCE_DAYS = 28;
 const DAY_MS = 86_400_000;
+/** Requests a version must have served in each window for its predictions to be compared. */
+const MIN_SERVED = 100;
 
 export interface DriftWindowsInput {
   referenceFrom?: Date;
@@ -85,11 +99,15 @@ export type DriftSource = { from: string; to: string } | { file: string };
 export interface DriftResult extends DatasetDrift {
   reference: DriftSource;
   current: DriftSource;
+  /** Request texts of the window against the production model's training period (or the reference window without one). */
   text: TextDrift | null;
-  performance: PerformanceDrift | null;
+  /** The production model re-scoring what it never trained on; null without one. */
+  performance: ServingPerformance | null;
+  /** The model version whose predictions the prediction columns compare; null when no version served both windows. */
+  predictions_of: string | null;
   emerging_needs: EmergingNeed[];
   retrain: RetrainDecision;
-  segments: ({ segment: number; name: string; text: TextDrift | null; performance: PerformanceDrift } & DatasetDrift)[];
+  segments: ({ segment: number; name: string; text: TextDrift | null } & DatasetDrift)[];
   segment_run_id: string | null;
   drift_run_id: string | null;
 }
@@ -135,16 +153,22 @@ export async function tableColumnDrift(handle: DatabaseHandle, spec: DriftTable,
   });
 }
 
-/** Column drift of one population (all users or one segment): usage columns, then survey answers. */
-async function populationColumns(handle: DatabaseHandle, ref: Population, cur: Population, rules: Readonly<Record<string, DriftRule>>): Promise<ColumnDrift[]> {
-  const [usage, refSurvey, curSurvey] = await Promise.all([
+/**
+ * Column drift of one population (all users or one segment): usage columns, the model's
+ * predictions among requests served by `version` in both windows, then survey answers.
+ */
+async function populationColumns(handle: DatabaseHandle, ref: Population, cur: Population, rules: Readonly<Record<string, DriftRule>>, version: string | null): Promise<ColumnDrift[]> {
+  const served = (p: Population): Population => ({ ...p, modelVersion: version ?? undefined });
+  const [usage, predictions, refSurvey, curSurvey] = await Promise.all([
     tableColumnDrift(handle, USAGE_DRIFT_TABLE, ref, cur, rules),
+    version === null ? Promise.resolve([]) : tableColumnDrift(handle, MODEL_DRIFT_TABLE, served(ref), served(cur), rules),
     surveyColumns(handle.db, ref),
     surveyColumns(handle.db, cur),
   ]);
   const surveyNames = [...new Set([...refSurvey.keys(), ...curSurvey.keys()])].filter((n) => (refSurvey.get(n)?.length ?? 0) + (curSurvey.get(n)?.length ?? 0) > 0);
   return [
     ...usage,
+    ...predictions,
     ...surveyNames.map((name) => {
       const w = numericWindows(refSurvey.get(name) ?? [], curSurvey.get(name) ?? []);
       return numericColumnDrift(name, w.reference, w.current, rules[name] ?? {});
@@ -171,12 +195,27 @@ async function requestTextDrift(handle: DatabaseHandle, ref: Population, cur: Po
   return textDrift(a, b);
 }
 
-async function modelPerformance(handle: DatabaseHandle, ref: Population, cur: Population): Promise<PerformanceDrift> {
-  const [refPairs, curPairs, refConf, curConf] = await Promise.all([labelledPairs(handle.db, ref), labelledPairs(handle.db, cur), confidenceBins(handle.db, ref), confidenceBins(handle.db, cur)]);
-  return performanceDrift({ pairs: refPairs, bins: refConf }, { pairs: curPairs, bins: curConf });
+/**
+ * Without a production model to re-score, what the logs say of the model that served
+ * both windows: its own predictions against the feedback on them, and its confidence.
+ */
+async function loggedPerformance(db: DatabaseHandle['db'], version: string, reference: TimeWindow, current: TimeWindow): Promise<ServingPerformance> {
+  const [a, b] = await Promise.all([loggedServing(db, reference, version), loggedServing(db, current, version)]);
+  return {
+    model: '',
+    judged_on: version,
+    accuracy: { n_reference: a.labelled, n_current: b.labelled, ...proportionDrop({ hits: a.right, n: a.labelled }, { hits: b.right, n: b.labelled }) },
+    needs: [],
+    confidence: { reference: a.confidence, current: b.confidence, n_reference: a.predictions, n_current: b.predictions },
+  };
 }
 
-export async function detectDrift(deps: { handle: DatabaseHandle }, input: DriftInput = {}): Promise<DriftResult> {
+/**
+ * Drift and the retraining decision. With `store`, the decision is about the production
+ * model itself (see judgeServingModel); without one (or without a production model) it
+ * rests on what the logs say.
+ */
+export async function detectDrift(deps: { handle: DatabaseHandle; store?: ModelStore }, input: DriftInput = {}): Promise<DriftResult> {
   const { handle } = deps;
   const { db } = handle;
   const { reference, current } = await resolveDriftWindows(handle, input);
@@ -185,7 +224,12 @@ export async function detectDrift(deps: { handle: DatabaseHandle }, input: Drift
   const ref: Population = { window: reference };
   const cur: Population = { window: current };
 
-  const all = await populationColumns(handle, ref, cur, rules);
+  const production = await findProductionModel(db);
+  // Predictions compare between windows served by one version: production's when it served both.
+  const versions = await servedVersions(db, reference, current);
+  const tag = production === null ? null : modelTag(production.id);
+  const version = versions.find((v) => v.version === tag && v.both >= MIN_SERVED)?.version ?? versions.find((v) => v.both >= MIN_SERVED)?.version ?? null;
+  const all = await populationColumns(handle, ref, cur, rules, version);
   if (input.columns !== undefined) {
     const unknown = input.columns.filter((c) => !all.some((a) => a.column === c) && c !== 'request_text');
     if (unknown.length > 0) throw new AnalysisError(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid: ${[...all.map((a) => a.column), 'request_text'].join(', ')}`);
@@ -196,13 +240,19 @@ export async function detectDrift(deps: { handle: DatabaseHandle }, input: Drift
 
   const wantText = input.columns === undefined || input.columns.includes('request_text');
   const rows = eventCounts(all);
-  const text = wantText ? await requestTextDrift(handle, ref, cur, rows) : null;
-  const performance = await modelPerformance(handle, ref, cur);
-  const [known, refCorrections, curCorrections] = await Promise.all([predictedIntents(db, ref), correctionsByIntent(db, ref), correctionsByIntent(db, cur)]);
+  const serving = production !== null && deps.store !== undefined ? await judgeServingModel({ handle, store: deps.store }, production, { reference, current }) : null;
+  const text = serving?.text ?? (wantText ? await requestTextDrift(handle, ref, cur, rows) : null);
+  const performance = serving?.performance ?? (version === null ? null : await loggedPerformance(db, version, reference, current));
+  // The needs the model knows are its labels in the registry; without a model, what the logs predicted.
+  const known = production !== null ? new Set(production.labels) : new Set(versions.length > 0 ? await loggedIntents(db, reference) : []);
+  const [refCorrections, curCorrections] = await Promise.all([correctionsByIntent(db, ref), correctionsByIntent(db, cur)]);
   const corrections = [...curCorrections].map(([intent, n]) => ({ intent, current: n, reference: refCorrections.get(intent) ?? 0 }));
   const emerging: EmergingNeed[] = [];
   for (const e of emergingNeeds(corrections, known, rows, thresholds.minEmerging)) emerging.push({ ...e, examples: await correctedExamples(db, cur, e.need) });
-  const retrain = retrainDecision({ performance, predictionColumns: all.filter((c) => PREDICTION_COLUMNS.includes(c.column)), text, emerging }, thresholds);
+  const predictionDrift = all.filter((c) => PREDICTION_COLUMNS.includes(c.column) && c.drifted === true).map((c) => c.column);
+  const retrain = retrainDecision({ model: production?.id ?? null, performance, text, emerging, predictionDrift }, thresholds);
+  if (version === null) retrain.notes.push('predictions are not compared: no model version served both windows');
+  else if (version !== tag && production !== null) retrain.notes.push(`predictions are compared among requests served by ${version}, the version that served both windows`);
 
   const segments: DriftResult['segments'] = [];
   let segmentRunId: string | null = null;
@@ -215,13 +265,12 @@ export async function detectDrift(deps: { handle: DatabaseHandle }, input: Drift
         latest.segments.map(async (s) => {
           const segment = { runId: latest.run.id, segmentId: s.segment_id };
           const [segRef, segCur] = [{ window: reference, segment }, { window: current, segment }];
-          const columns = await populationColumns(handle, segRef, segCur, rules);
+          const columns = await populationColumns(handle, segRef, segCur, rules, version);
           return {
             segment: s.segment_id,
             name: s.name,
             ...datasetDrift(pick(columns, input.columns), input.driftShare ?? DEFAULT_DRIFT_SHARE),
             text: wantText ? await requestTextDrift(handle, segRef, segCur, eventCounts(columns)) : null,
-            performance: await modelPerformance(handle, segRef, segCur),
           };
         }),
       )),
@@ -234,6 +283,7 @@ export async function detectDrift(deps: { handle: DatabaseHandle }, input: Drift
     ...overall,
     text,
     performance,
+    predictions_of: version,
     emerging_needs: emerging,
     retrain,
     segments,

@@ -8,21 +8,19 @@ import { readFile } from 'node:fs/promises';
 import {
   categoricalColumnDrift,
   categoryCounts,
-  CONFIDENCE_BINS,
   datasetDrift,
   DEFAULT_DRIFT_SHARE,
   DEFAULT_RETRAIN_THRESHOLDS,
   emergingNeeds,
   numericColumnDrift,
   numericWindows,
-  performanceDrift,
+  proportionDrop,
   retrainDecision,
   textDrift,
   type ColumnDrift,
-  type ConfidenceBin,
   type DriftRule,
   type EmergingNeed,
-  type PairCount,
+  type ServingPerformance,
   type RetrainThresholds,
 } from '../analytics/index.js';
 import { sniffFormat } from '../db/ingest/layout.js';
@@ -77,30 +75,38 @@ async function readRows(file: string): Promise<{ columns: string[]; rows: Row[] 
 const blank = (v: Value | undefined) => v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
 const isNumber = (v: Value | undefined) => typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)));
 
-function labelled(rows: readonly Row[]): PairCount[] {
-  const counts = new Map<string, PairCount>();
-  for (const r of rows) {
-    if (blank(r.feedback) || blank(r.predicted_intent)) continue;
-    const actual = r.feedback === 'confirmed' ? String(r.predicted_intent) : blank(r.corrected_intent) ? null : String(r.corrected_intent);
-    if (actual === null) continue;
-    const key = `${r.predicted_intent}\u0000${actual}`;
-    const entry = counts.get(key) ?? { predicted: String(r.predicted_intent), actual, count: 0 };
-    entry.count++;
-    counts.set(key, entry);
-  }
-  return [...counts.values()];
-}
-
-function confidence(rows: readonly Row[]): ConfidenceBin[] {
-  const bins = Array.from({ length: CONFIDENCE_BINS }, (_, bin) => ({ bin, n: 0, labelled: 0, correct: 0 }));
-  for (const r of rows) {
-    if (!isNumber(r.confidence) || blank(r.predicted_intent)) continue;
-    const b = bins[Math.min(CONFIDENCE_BINS - 1, Math.max(0, Math.floor(Number(r.confidence) * CONFIDENCE_BINS)))];
-    b.n++;
-    if (!blank(r.feedback)) b.labelled++;
-    if (r.feedback === 'confirmed') b.correct++;
-  }
-  return bins;
+/**
+ * The serving model's performance as the logs record it: its own predictions against
+ * the feedback on them, in both files, and its mean logged confidence. Files carry no
+ * registry, so the model judged is the one that served them.
+ */
+function loggedPerformance(reference: readonly Row[], current: readonly Row[]): ServingPerformance {
+  const side = (rows: readonly Row[]) => {
+    let n = 0;
+    let hits = 0;
+    let confidence = 0;
+    let confident = 0;
+    for (const r of rows) {
+      if (isNumber(r.confidence) && !blank(r.predicted_intent)) {
+        confidence += Number(r.confidence);
+        confident++;
+      }
+      if (blank(r.feedback) || blank(r.predicted_intent)) continue;
+      const actual = r.feedback === 'confirmed' ? String(r.predicted_intent) : blank(r.corrected_intent) ? null : String(r.corrected_intent);
+      if (actual === null) continue;
+      n++;
+      if (actual === String(r.predicted_intent)) hits++;
+    }
+    return { n, hits, confidence: confident === 0 ? null : confidence / confident, confident };
+  };
+  const [a, b] = [side(reference), side(current)];
+  return {
+    model: '',
+    judged_on: null,
+    accuracy: { n_reference: a.n, n_current: b.n, ...proportionDrop(a, b) },
+    needs: [],
+    confidence: { reference: a.confidence, current: b.confidence, n_reference: a.confident, n_current: b.confident },
+  };
 }
 
 export async function driftBetweenFiles(input: {
@@ -137,7 +143,7 @@ export async function driftBetweenFiles(input: {
   const text = textColumn === undefined ? null : textDrift(texts(ref.rows), texts(cur.rows));
 
   const hasPredictions = ref.columns.includes('predicted_intent') && ref.columns.includes('feedback');
-  const performance = hasPredictions ? performanceDrift({ pairs: labelled(ref.rows), bins: confidence(ref.rows) }, { pairs: labelled(cur.rows), bins: confidence(cur.rows) }) : null;
+  const performance = hasPredictions ? loggedPerformance(ref.rows, cur.rows) : null;
   const thresholds = { ...DEFAULT_RETRAIN_THRESHOLDS, ...input.thresholds };
   const emerging: EmergingNeed[] = [];
   if (hasPredictions && ref.columns.includes('corrected_intent')) {
@@ -153,13 +159,15 @@ export async function driftBetweenFiles(input: {
       emerging.push({ ...e, examples });
     }
   }
-  const retrain = retrainDecision({ performance, predictionColumns: columns.filter((c) => PREDICTION_COLUMNS.includes(c.column)), text, emerging }, thresholds);
+  const predictionDrift = columns.filter((c) => PREDICTION_COLUMNS.includes(c.column) && c.drifted === true).map((c) => c.column);
+  const retrain = retrainDecision({ model: null, performance, text, emerging, predictionDrift }, thresholds);
   return {
     reference: { file: input.reference },
     current: { file: input.current },
     ...overall,
     text,
     performance,
+    predictions_of: null,
     emerging_needs: emerging,
     retrain,
     segments: [],

@@ -165,12 +165,16 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async detectDrift(input: { run_id: string }) {
-      const r = await detectDriftInDb({ handle }, { pipelineRunId: input.run_id }).catch((e: unknown) => (e instanceof AnalysisError ? null : nonRetryable(e)));
+      backend ??= selectBackend(config.tfjsBackend);
+      await backend;
+      const r = await detectDriftInDb({ handle, store }, { pipelineRunId: input.run_id }).catch((e: unknown) => (e instanceof AnalysisError ? null : nonRetryable(e)));
       if (r === null) return null;
       return {
         drift_run_id: r.drift_run_id, dataset_drift: r.dataset_drift, drift_share: r.drift_share,
         drifted_columns: r.columns.filter((c) => c.drifted === true).map((c) => c.column),
-        emerging_needs: r.emerging_needs.map((e) => e.need), retrain: r.retrain.retrain, reasons: r.retrain.reasons.map((x) => x.message),
+        emerging_needs: r.emerging_needs.map((e) => e.need), retrain: r.retrain.retrain, model: r.retrain.model,
+        reasons: r.retrain.reasons.map((x) => x.message), notes: r.retrain.notes,
+        accuracy: r.performance === null ? null : { model: r.performance.model, judged_on: r.performance.judged_on, reference: r.performance.accuracy.reference, current: r.performance.accuracy.current, n_current: r.performance.accuracy.n_current },
       };
     },
 
@@ -218,7 +222,7 @@ export function createActivities(deps: ActivityDeps) {
     async evaluateCandidate(input: { candidate_id: string }) {
       const r = await evaluateModel({ db, store }, { candidateId: input.candidate_id }).catch(nonRetryable);
       const headline = (e: typeof r.candidate | null) => (e === null ? null : { holdout_accuracy: e.holdout.accuracy, holdout_macro_f1: e.holdout.macro_f1, golden_accuracy: e.golden.accuracy, p95_latency_ms: e.latency.p95_ms });
-      return { evaluation_id: r.evaluation_id, candidate_id: r.candidate_id, production_id: r.production_id, blessed: r.blessed, status: r.status, reasons: r.reasons, candidate: headline(r.candidate), production: headline(r.production) };
+      return { evaluation_id: r.evaluation_id, candidate_id: r.candidate_id, production_id: r.production_id, blessed: r.blessed, nothing_to_gain: r.nothing_to_gain, new_needs: r.new_needs, status: r.status, reasons: r.reasons, candidate: headline(r.candidate), production: headline(r.production) };
     },
 
     async listApprovers(): Promise<string[]> {

@@ -19,10 +19,10 @@ interface RunResults {
   ingested?: { file: string; status: string; accepted: number; rejected: number }[];
   segments?: { k: number; segments: { name: string; size: number }[] } | null;
   needs?: { top_needs: { need: string; opportunity: number | null }[]; nps: number | null } | null;
-  drift?: { dataset_drift: boolean; drifted_columns: string[]; emerging_needs: string[] } | null;
-  decision?: { retrain: boolean; reasons: string[] };
+  drift?: { dataset_drift: boolean; drifted_columns: string[]; emerging_needs: string[]; model?: string | null; notes?: string[] } | null;
+  decision?: { retrain: boolean; first_model?: boolean; reasons: string[] };
   training?: { candidate_id: string; fine_tuned: boolean; new_intents: string[] };
-  evaluation?: { blessed: boolean; reasons: string[] };
+  evaluation?: { blessed: boolean; nothing_to_gain?: boolean; reasons: string[] };
   approval?: { kind: string; by?: string; comment?: string | null };
   error?: string;
 }
@@ -36,13 +36,23 @@ export function summarize(results: RunResults): string[] {
   const top = results.needs?.top_needs ?? [];
   if (top.length > 0) out.push(`Top unmet needs by opportunity: ${top.map((n) => `${n.need} (${n.opportunity?.toFixed(1)})`).join(', ')}.`);
   if (results.segments) out.push(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${s.size})`).join(', ')}.`);
+  // Users' behaviour and the model's fitness are two questions: each sentence answers one.
   if (results.drift) {
-    out.push(results.drift.dataset_drift ? `Usage drifted: ${results.drift.drifted_columns.join(', ')}.` : 'Usage has not drifted.');
+    const columns = results.drift.drifted_columns;
+    out.push(columns.length === 0 ? 'No usage or survey column drifted for all users.' : `Columns that drifted for all users: ${columns.join(', ')}${results.drift.dataset_drift ? '' : ' (too few for dataset drift)'}.`);
     if (results.drift.emerging_needs.length > 0) out.push(`Emerging needs: ${results.drift.emerging_needs.join(', ')}.`);
   }
-  if (results.decision !== undefined) out.push(results.decision.retrain ? `Retrained: ${results.decision.reasons.join('; ')}.` : 'The model was not retrained: nothing calls for it.');
+  if (results.decision !== undefined) {
+    const about = results.drift?.model ? `production model ${results.drift.model}` : 'the model';
+    if (results.decision.retrain) out.push(`Retrained: ${results.decision.reasons.join('; ')}.`);
+    else out.push(`The model was not retrained: nothing calls for it${results.decision.reasons.length > 0 ? ` (${results.decision.reasons.join('; ')})` : ` — ${about} holds up`}.`);
+  }
   if (results.training !== undefined) out.push(`Candidate model ${results.training.candidate_id} was ${results.training.fine_tuned ? 'fine-tuned from production' : 'trained as the first model'}${results.training.new_intents.length > 0 ? `, learning ${results.training.new_intents.join(', ')}` : ''}.`);
-  if (results.evaluation !== undefined) out.push(results.evaluation.blessed ? 'The gate blessed it.' : `The gate refused it: ${results.evaluation.reasons.filter((r) => r.startsWith('FAIL')).join('; ')}.`);
+  if (results.evaluation !== undefined) {
+    const e = results.evaluation;
+    const failed = e.reasons.filter((r) => r.startsWith('FAIL')).map((r) => r.slice(5));
+    out.push(e.blessed ? 'The gate blessed it.' : e.nothing_to_gain ? `Production stays: the candidate has nothing to gain over it (${failed.join('; ')}).` : `The gate refused it: ${failed.join('; ')}.`);
+  }
   const a = results.approval;
   if (a !== undefined) {
     if (a.kind === 'approve') out.push(`${a.by} approved it: it is the production model now.`);

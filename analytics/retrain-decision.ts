@@ -1,10 +1,21 @@
 /**
- * Whether users have moved on far enough to fine-tune the production model, and why:
- * a drop in performance, significant drift in predictions or request texts, or a need
- * the model does not know growing among corrected requests.
+ * Whether users have moved on far enough to fine-tune the production model, and why.
+ * Every signal is about the model that serves, re-scoring requests it never trained on:
+ *
+ * - performance: its accuracy on the window's labelled requests against the weeks
+ *   before, both re-scored by it and both among requests served by the same model
+ *   version (feedback is given far more often on wrong answers, so a labelled set is
+ *   richer in the serving model's mistakes: only windows served alike compare fairly);
+ *   a drop must be large and significant, so a small sample cannot trigger;
+ * - a need it does not know that users correct requests to, or a need whose recall
+ *   fell significantly;
+ * - request texts that moved away from what it was trained on *and* that it is less
+ *   sure of: a shift it has already learnt is not news.
+ * Drift in its predictions is reported as a note, never a reason: users asking for
+ * other things in other proportions (a fading need, a quiet weekend) is no fault of the
+ * model's.
  */
-import { classificationMetrics, estimateAccuracy, type ClassificationMetrics, type ConfidenceBin, type PairCount } from './classification-metrics.js';
-import type { ColumnDrift } from './column-drift.js';
+import type { ProportionDrop } from './proportion-drop.js';
 import type { TextDrift } from './text-drift.js';
 
 export interface EmergingNeed {
@@ -15,44 +26,65 @@ export interface EmergingNeed {
   examples: string[];
 }
 
-export interface PerformanceDrift {
-  reference: ClassificationMetrics;
-  current: ClassificationMetrics;
-  /** current − reference, on labelled feedback; null without enough labels on either side. */
-  accuracy_change: number | null;
-  macro_f1_change: number | null;
-  /** Accuracy estimated from calibrated confidence alone (CBPE), labels or not. */
-  estimated_reference_accuracy: number | null;
-  estimated_current_accuracy: number | null;
+/** The production model's recall on one need it knows, in both windows. */
+export interface NeedRecall extends ProportionDrop {
+  need: string;
+  n_reference: number;
+  n_current: number;
+}
+
+/** The production model, re-scoring the requests it never trained on. */
+export interface ServingPerformance {
+  /** The production model (registry id). */
+  model: string;
+  /** The model version whose served requests are compared (the same in both windows). */
+  judged_on: string | null;
+  accuracy: ProportionDrop & { n_reference: number; n_current: number };
+  needs: NeedRecall[];
+  /** Mean top probability on its unseen training-period texts and on the window's. */
+  confidence: { reference: number | null; current: number | null; n_reference: number; n_current: number };
 }
 
 export interface RetrainThresholds {
-  /** Retrain when accuracy (or, without labels, estimated accuracy) drops this much. */
+  /** Retrain when accuracy drops at least this much, significantly. */
   performanceDrop: number;
-  /** Retrain when request texts drift at least this much (Jensen–Shannon, base 2). */
-  textJs: number;
-  /** Labelled predictions needed on each side before their accuracy is trusted. */
+  /** Significance level of the drops. */
+  alpha: number;
+  /** Labelled requests needed on each side before accuracy is compared. */
   minLabels: number;
+  /** A need's recall must fall at least this much, significantly, on this many requests per side. */
+  recallDrop: number;
+  minNeedLabels: number;
+  /** Request texts count as moved at this Jensen–Shannon distance (base 2) from the training texts… */
+  textJs: number;
+  /** …and as news when the model's mean confidence on them fell at least this much. */
+  confidenceDrop: number;
   /** Corrections to one unknown intent that make it an emerging need. */
   minEmerging: number;
 }
 
-export const DEFAULT_RETRAIN_THRESHOLDS: RetrainThresholds = { performanceDrop: 0.03, textJs: 0.1, minLabels: 50, minEmerging: 20 };
+export const DEFAULT_RETRAIN_THRESHOLDS: RetrainThresholds = {
+  performanceDrop: 0.03, alpha: 0.01, minLabels: 50, recallDrop: 0.2, minNeedLabels: 20, textJs: 0.1, confidenceDrop: 0.05, minEmerging: 20,
+};
 
 export interface RetrainReason {
-  kind: 'performance' | 'prediction_drift' | 'text_drift' | 'emerging_need';
+  kind: 'performance' | 'need_recall' | 'text_drift' | 'emerging_need';
   message: string;
 }
 
 export interface RetrainDecision {
   retrain: boolean;
+  /** The production model the decision is about; null when there is none. */
+  model: string | null;
   reasons: RetrainReason[];
+  /** What was looked at and did not call for retraining, in words. */
+  notes: string[];
 }
 
 /**
- * Corrected intents that the model never predicted in the reference window (so it does
- * not know them), that users corrected to at least `minEmerging` times now, and whose
- * share of all events grew (`rows`: events in each window, as windows differ in length).
+ * Corrected intents that the model does not know, that users corrected to at least
+ * `minEmerging` times now, and whose share of all events grew (`rows`: events in each
+ * window, as windows differ in length).
  */
 export function emergingNeeds(
   corrections: readonly { intent: string; reference: number; current: number }[],
@@ -67,49 +99,53 @@ export function emergingNeeds(
     .map((c) => ({ need: c.intent, current: c.current, reference: c.reference }));
 }
 
+const f3 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+const pv = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
+
 export function retrainDecision(
-  input: { performance: PerformanceDrift | null; predictionColumns: readonly ColumnDrift[]; text: TextDrift | null; emerging: readonly EmergingNeed[] },
+  input: { model: string | null; performance: ServingPerformance | null; text: TextDrift | null; emerging: readonly EmergingNeed[]; predictionDrift: readonly string[] },
   thresholds: RetrainThresholds = DEFAULT_RETRAIN_THRESHOLDS,
 ): RetrainDecision {
   const reasons: RetrainReason[] = [];
+  const notes: string[] = [];
+  const model = input.model;
+  const name = model === null ? 'the model that served the logs' : `model ${model}`;
   const p = input.performance;
   if (p !== null) {
-    const labelled = p.reference.n >= thresholds.minLabels && p.current.n >= thresholds.minLabels;
-    if (labelled && p.accuracy_change !== null && -p.accuracy_change >= thresholds.performanceDrop) {
-      reasons.push({ kind: 'performance', message: `accuracy on labelled feedback fell from ${p.reference.accuracy!.toFixed(3)} to ${p.current.accuracy!.toFixed(3)} (drop ${(-p.accuracy_change).toFixed(3)} ≥ ${thresholds.performanceDrop})` });
-    } else if (!labelled && p.estimated_reference_accuracy !== null && p.estimated_current_accuracy !== null && p.estimated_reference_accuracy - p.estimated_current_accuracy >= thresholds.performanceDrop) {
-      reasons.push({ kind: 'performance', message: `estimated accuracy (from confidence; too few labels) fell from ${p.estimated_reference_accuracy.toFixed(3)} to ${p.estimated_current_accuracy.toFixed(3)}` });
+    const a = p.accuracy;
+    const served = p.judged_on === null ? 'unversioned requests' : `requests served by ${p.judged_on}`;
+    if (a.n_reference < thresholds.minLabels || a.n_current < thresholds.minLabels) {
+      notes.push(`${name}'s accuracy is not judged: ${a.n_current} labelled ${served} it never trained on this week and ${a.n_reference} before (${thresholds.minLabels} needed on each side)`);
+    } else if (a.drop !== null && a.drop >= thresholds.performanceDrop && a.p < thresholds.alpha) {
+      reasons.push({ kind: 'performance', message: `${name}'s accuracy on labelled ${served} fell from ${f3(a.reference)} (${a.n_reference}) to ${f3(a.current)} (${a.n_current}): a drop of ${f3(a.drop)} ≥ ${thresholds.performanceDrop}, ${pv(a.p)}` });
+    } else {
+      notes.push(`${name}'s accuracy on labelled ${served}: ${f3(a.current)} (${a.n_current}) against ${f3(a.reference)} (${a.n_reference}) before — no significant drop of ${thresholds.performanceDrop} or more`);
+    }
+    for (const r of p.needs) {
+      if (r.n_reference < thresholds.minNeedLabels || r.n_current < thresholds.minNeedLabels || r.drop === null) continue;
+      if (r.drop >= thresholds.recallDrop && r.p < thresholds.alpha) {
+        reasons.push({ kind: 'need_recall', message: `${name}'s recall on "${r.need}" fell from ${f3(r.reference)} (${r.n_reference}) to ${f3(r.current)} (${r.n_current}), ${pv(r.p)}: users ask for it in ways it has not learnt` });
+      }
     }
   }
-  for (const c of input.predictionColumns) {
-    if (c.drifted) reasons.push({ kind: 'prediction_drift', message: `${c.column} drifted: ${c.reason}` });
-  }
-  if (input.text !== null && input.text.js >= thresholds.textJs) {
-    const terms = input.text.new_terms.slice(0, 5).map((t) => t.term);
-    reasons.push({
-      kind: 'text_drift',
-      message: `request texts drifted: Jensen–Shannon ${input.text.js.toFixed(3)} ≥ ${thresholds.textJs}, ${(100 * input.text.unseen_share).toFixed(1)}% of current words unseen before${terms.length > 0 ? ` (new: ${terms.join(', ')})` : ''}`,
-    });
-  }
   for (const e of input.emerging) {
-    reasons.push({ kind: 'emerging_need', message: `emerging need "${e.need}": ${e.current} requests corrected to it now (${e.reference} before), an intent the model does not know${e.examples.length > 0 ? `; e.g. "${e.examples[0]}"` : ''}` });
+    reasons.push({ kind: 'emerging_need', message: `emerging need "${e.need}": ${e.current} requests corrected to it this week (${e.reference} in the weeks before), a need ${name} does not know${e.examples.length > 0 ? `; e.g. "${e.examples[0]}"` : ''}` });
   }
-  return { retrain: reasons.length > 0, reasons };
-}
-
-/** Performance in both windows from labelled pairs and confidence bins. */
-export function performanceDrift(
-  reference: { pairs: readonly PairCount[]; bins: readonly ConfidenceBin[] },
-  current: { pairs: readonly PairCount[]; bins: readonly ConfidenceBin[] },
-): PerformanceDrift {
-  const r = classificationMetrics(reference.pairs);
-  const c = classificationMetrics(current.pairs);
-  return {
-    reference: r,
-    current: c,
-    accuracy_change: r.accuracy === null || c.accuracy === null ? null : c.accuracy - r.accuracy,
-    macro_f1_change: r.macro_f1 === null || c.macro_f1 === null ? null : c.macro_f1 - r.macro_f1,
-    estimated_reference_accuracy: estimateAccuracy(reference.bins, reference.bins),
-    estimated_current_accuracy: estimateAccuracy(reference.bins, current.bins),
-  };
+  const t = input.text;
+  if (t !== null && p !== null) {
+    const c = p.confidence;
+    const fell = c.reference !== null && c.current !== null ? c.reference - c.current : null;
+    const moved = t.js >= thresholds.textJs;
+    if (moved && fell !== null && fell >= thresholds.confidenceDrop) {
+      const terms = t.new_terms.slice(0, 5).map((x) => x.term);
+      reasons.push({
+        kind: 'text_drift',
+        message: `request texts moved away from ${model === null ? 'the reference window' : `what ${name} was trained on`} (Jensen–Shannon ${t.js.toFixed(3)} ≥ ${thresholds.textJs}${terms.length > 0 ? `; new: ${terms.join(', ')}` : ''}) and ${name} is less sure of them: mean confidence ${f3(c.current)} against ${f3(c.reference)} ${model === null ? 'before' : 'on its training period'}`,
+      });
+    } else if (moved) {
+      notes.push(`request texts moved from ${name}'s training data (Jensen–Shannon ${t.js.toFixed(3)}) but it is as sure of them (mean confidence ${f3(c.current)} against ${f3(c.reference)}): not news`);
+    }
+  }
+  for (const column of input.predictionDrift) notes.push(`${column} drifted among the predictions of ${name}: users ask for other things, no fault of the model's`);
+  return { retrain: reasons.length > 0, model, reasons, notes };
 }

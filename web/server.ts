@@ -16,6 +16,7 @@ import type { ModelStore } from '../models/model-store.js';
 import { approvalsPage, indexPage, loginPage } from './pages.js';
 import { escapeHtml } from './report.js';
 import { Predictor } from './predictor.js';
+import { modelTag } from '../db/queries/model-versions.js';
 import { Sessions } from './sessions.js';
 
 export interface DecisionRequest {
@@ -133,7 +134,7 @@ export function createNeedloopServer(deps: ServerDeps): { server: Server; close(
       const texts = predictRequest(await body(req));
       const result = await predictor.predict(texts);
       if (result === null) throw new HttpError(503, 'there is no production model yet');
-      return sendJson(res, 200, { model: result.model, predictions: result.predictions.map((p, i) => ({ text: texts[i], ...p })) });
+      return sendJson(res, 200, { model: result.model, model_version: modelTag(result.model), predictions: result.predictions.map((p, i) => ({ text: texts[i], ...p })) });
     }
     if (path === '/login') {
       if (method === 'GET') return sendHtml(res, 200, loginPage(null));

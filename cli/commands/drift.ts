@@ -7,6 +7,8 @@ import type { Config } from '../../config.js';
 import { printJson, say, UserError } from '../output.js';
 import { windowFlags } from './window-flags.js';
 import { withDatabase } from './with-database.js';
+import { selectBackend } from '../../models/backend.js';
+import { ModelStore } from '../../models/model-store.js';
 
 interface DriftFlags {
   referenceFrom?: string;
@@ -53,10 +55,14 @@ function printDrift(r: DriftResult): void {
   for (const c of r.columns) say(`  ${c.drifted === null ? '?' : c.drifted ? '✗' : '✓'} ${c.column.padEnd(30)} ${c.reason}`);
   if (r.text !== null) say(`Request texts: Jensen–Shannon ${r.text.js.toFixed(3)}, ${(100 * r.text.unseen_share).toFixed(1)}% unseen words; new: ${r.text.new_terms.slice(0, 6).map((t) => t.term).join(', ') || '–'}`);
   const p = r.performance;
-  if (p !== null) say(`Model on labelled feedback: accuracy ${p.reference.accuracy?.toFixed(3) ?? '–'} → ${p.current.accuracy?.toFixed(3) ?? '–'}, macro-F1 ${p.reference.macro_f1?.toFixed(3) ?? '–'} → ${p.current.macro_f1?.toFixed(3) ?? '–'}; estimated from confidence ${p.estimated_reference_accuracy?.toFixed(3) ?? '–'} → ${p.estimated_current_accuracy?.toFixed(3) ?? '–'}`);
+  if (p !== null) {
+    const a = p.accuracy;
+    say(`${p.model === '' ? 'The serving model' : `Production model ${p.model}`} on labelled requests it never trained on${p.judged_on === null ? '' : ` (served by ${p.judged_on})`}: accuracy ${a.reference?.toFixed(3) ?? '–'} (${a.n_reference}) → ${a.current?.toFixed(3) ?? '–'} (${a.n_current}); mean confidence ${p.confidence.reference?.toFixed(3) ?? '–'} → ${p.confidence.current?.toFixed(3) ?? '–'}`);
+  }
   for (const s of r.segments) if (s.dataset_drift || s.columns.some((c) => c.drifted)) say(`Segment ${s.segment} (${s.name}): ${s.columns.filter((c) => c.drifted).map((c) => c.column).join(', ')}`);
   say(r.retrain.retrain ? 'Retrain: yes' : 'Retrain: no');
   for (const reason of r.retrain.reasons) say(`  - ${reason.message}`);
+  for (const note of r.retrain.notes) say(`  · ${note}`);
 }
 
 export function registerDrift(program: Command, config: () => Config): void {
@@ -94,8 +100,10 @@ export function registerDrift(program: Command, config: () => Config): void {
         } else {
           const r = windowFlags({ from: flags.referenceFrom, to: flags.referenceTo }, { from: '--reference-from', to: '--reference-to' });
           const c = windowFlags({ from: flags.currentFrom, to: flags.currentTo }, { from: '--current-from', to: '--current-to' });
-          result = await withDatabase(config(), (handle) =>
-            detectDrift({ handle }, { referenceFrom: r.from, referenceTo: r.to, currentFrom: c.from, currentTo: c.to, persistence, bySegment: flags.bySegment, ...common }),
+          const cfg = config();
+          await selectBackend(cfg.tfjsBackend);
+          result = await withDatabase(cfg, (handle) =>
+            detectDrift({ handle, store: new ModelStore(cfg.modelsDir) }, { referenceFrom: r.from, referenceTo: r.to, currentFrom: c.from, currentTo: c.to, persistence, bySegment: flags.bySegment, ...common }),
           );
         }
         if (flags.json) printJson(result);

@@ -31,10 +31,10 @@ export function describeResults(results: PipelineResults): string[] {
   for (const f of results.ingested ?? []) lines.push(`  ingested ${f.file}: ${f.status}, ${f.accepted} accepted, ${f.rejected} rejected${f.error ? ` — ${f.error}` : ''}`);
   if (results.segments) lines.push(`  segments: ${results.segments.k} (${results.segments.segments.map((s) => s.name).join(', ')})`);
   if (results.needs) lines.push(`  top needs: ${results.needs.top_needs.map((n) => n.need).join(', ')}`);
-  if (results.drift) lines.push(`  drift: ${results.drift.dataset_drift ? `yes (${results.drift.drifted_columns.join(', ')})` : 'none'}${results.drift.emerging_needs.length > 0 ? `; emerging: ${results.drift.emerging_needs.join(', ')}` : ''}`);
-  if (results.decision) lines.push(`  retrain: ${results.decision.retrain ? `yes — ${results.decision.reasons.join('; ')}` : 'no'}`);
+  if (results.drift) lines.push(`  columns drifted for all users: ${results.drift.drifted_columns.length === 0 ? 'none' : results.drift.drifted_columns.join(', ')}${results.drift.emerging_needs.length > 0 ? `; emerging needs: ${results.drift.emerging_needs.join(', ')}` : ''}`);
+  if (results.decision) lines.push(`  retrain: ${results.decision.retrain ? `yes — ${results.decision.reasons.join('; ')}` : `no${results.decision.reasons.length > 0 ? ` — ${results.decision.reasons.join('; ')}` : results.drift?.model ? ` — production model ${results.drift.model} holds up` : ''}`}`);
   if (results.training) lines.push(`  candidate: model ${results.training.candidate_id} (${results.training.fine_tuned ? `fine-tuned from ${results.training.parent_id}` : 'first model'}, on ${results.training.device})`);
-  if (results.evaluation) lines.push(`  gate: ${results.evaluation.blessed ? 'blessed' : `refused — ${results.evaluation.reasons.filter((r) => r.startsWith('FAIL')).join('; ')}`}`);
+  if (results.evaluation) lines.push(`  gate: ${results.evaluation.blessed ? 'blessed' : `${results.evaluation.nothing_to_gain ? 'production stays, nothing to gain' : 'refused'} — ${results.evaluation.reasons.filter((r) => r.startsWith('FAIL')).join('; ')}`}`);
   if (results.approval && results.approval.kind !== 'pending') lines.push(`  decision: ${results.approval.kind}${results.approval.by ? ` by ${results.approval.by}` : ''}`);
   if (results.report) lines.push(`  report: ${results.report.path} (also ${results.report.latest})`);
   if (results.error) lines.push(`  error: ${results.error}`);

@@ -28,6 +28,8 @@ export interface Population {
   window: TimeWindow;
   /** Only the users of one segment of a segment run. */
   segment?: { runId: string; segmentId: number };
+  /** Only rows served by this model version (usage events). */
+  modelVersion?: string;
 }
 
 export const DEFAULT_SAMPLE_ROWS = 20_000;
@@ -37,7 +39,8 @@ function from(spec: DriftTable, p: Population): RawBuilder<unknown> {
   const segment = p.segment === undefined
     ? sql``
     : sql`join user_segments s on s.user_id = t.${sql.ref(spec.user)} and s.segment_run_id = ${p.segment.runId} and s.segment_id = ${p.segment.segmentId}`;
-  return sql`from ${sql.table(spec.table)} t ${segment} where t.${sql.ref(spec.time)} >= ${p.window.from} and t.${sql.ref(spec.time)} < ${p.window.to}`;
+  const version = p.modelVersion === undefined ? sql`` : sql`and t.model_version = ${p.modelVersion}`;
+  return sql`from ${sql.table(spec.table)} t ${segment} where t.${sql.ref(spec.time)} >= ${p.window.from} and t.${sql.ref(spec.time)} < ${p.window.to} ${version}`;
 }
 
 const numeric = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'numeric');

@@ -1,42 +1,37 @@
 /**
- * What users' feedback says about the production model's predictions in a window, counted
- * in Postgres: (predicted, actual) pairs — confirmed means the prediction was right,
- * corrected gives the right intent — confidence bins, and corrections per intent.
+ * What the logs say about models and feedback in a window, counted in Postgres: which
+ * versions served, what they predicted, and corrections per intent.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import type { Population } from './drift-windows.js';
+import type { TimeWindow } from './time-window.js';
 
 function population(p: Population) {
   const segment = p.segment === undefined ? sql`` : sql`join user_segments s on s.user_id = e.user_id and s.segment_run_id = ${p.segment.runId} and s.segment_id = ${p.segment.segmentId}`;
   return sql`from usage_events e ${segment} where e.ts >= ${p.window.from} and e.ts < ${p.window.to}`;
 }
 
-export async function labelledPairs(db: Kysely<Database>, p: Population): Promise<{ predicted: string; actual: string; count: number }[]> {
-  const { rows } = await sql<{ predicted: string; actual: string; count: string }>`
-    select e.predicted_intent as predicted,
-           case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end as actual,
-           count(*) as count
-      ${population(p)} and e.feedback is not null and e.predicted_intent is not null
-     group by 1, 2`.execute(db);
-  return rows.map((r) => ({ ...r, count: Number(r.count) }));
+/** Intents the logged predictions of a window name: what the model that served it knew. */
+export async function loggedIntents(db: Kysely<Database>, window: TimeWindow): Promise<string[]> {
+  const { rows } = await sql<{ intent: string }>`
+    select distinct e.predicted_intent as intent from usage_events e
+     where e.ts >= ${window.from} and e.ts < ${window.to} and e.predicted_intent is not null`.execute(db);
+  return rows.map((r) => r.intent);
 }
 
-/** Predictions per confidence tenth, with how many were labelled and how many of those right. */
-export async function confidenceBins(db: Kysely<Database>, p: Population): Promise<{ bin: number; n: number; labelled: number; correct: number }[]> {
-  const { rows } = await sql<{ bin: number; n: string; labelled: string; correct: string }>`
-    select least(floor(e.confidence * 10), 9)::int as bin, count(*) as n,
-           count(*) filter (where e.feedback is not null) as labelled,
-           count(*) filter (where e.feedback = 'confirmed') as correct
-      ${population(p)} and e.confidence is not null and e.predicted_intent is not null
+/** Requests each model version served in both windows, most served in both first. */
+export async function servedVersions(db: Kysely<Database>, reference: TimeWindow, current: TimeWindow): Promise<{ version: string; reference: number; current: number; both: number }[]> {
+  const { rows } = await sql<{ version: string; reference: string; current: string }>`
+    select e.model_version as version,
+           count(*) filter (where e.ts >= ${reference.from} and e.ts < ${reference.to}) as reference,
+           count(*) filter (where e.ts >= ${current.from} and e.ts < ${current.to}) as current
+      from usage_events e
+     where e.model_version is not null and ((e.ts >= ${reference.from} and e.ts < ${reference.to}) or (e.ts >= ${current.from} and e.ts < ${current.to}))
      group by 1`.execute(db);
-  return rows.map((r) => ({ bin: r.bin, n: Number(r.n), labelled: Number(r.labelled), correct: Number(r.correct) }));
-}
-
-/** Intents the model predicted in a window: what it knows. */
-export async function predictedIntents(db: Kysely<Database>, p: Population): Promise<Set<string>> {
-  const { rows } = await sql<{ intent: string }>`select distinct e.predicted_intent as intent ${population(p)} and e.predicted_intent is not null`.execute(db);
-  return new Set(rows.map((r) => r.intent));
+  return rows
+    .map((r) => ({ version: r.version, reference: Number(r.reference), current: Number(r.current), both: Math.min(Number(r.reference), Number(r.current)) }))
+    .sort((a, b) => b.both - a.both || (a.version < b.version ? -1 : 1));
 }
 
 export async function correctionsByIntent(db: Kysely<Database>, p: Population): Promise<Map<string, number>> {
@@ -50,4 +45,19 @@ export async function correctedExamples(db: Kysely<Database>, p: Population, int
     select e.request_text as text ${population(p)} and e.corrected_intent = ${intent} and e.request_text is not null
      order by e.ts desc limit ${limit}`.execute(db);
   return rows.map((r) => r.text);
+}
+
+/**
+ * What the logs say of the model that served a window: accuracy of its logged predictions
+ * on the labelled ones and its mean logged confidence, among requests served by `version`.
+ */
+export async function loggedServing(db: Kysely<Database>, window: TimeWindow, version: string): Promise<{ labelled: number; right: number; confidence: number | null; predictions: number }> {
+  const { rows } = await sql<{ labelled: string; right: string; confidence: number | null; predictions: string }>`
+    select count(*) filter (where e.feedback is not null and (e.feedback = 'confirmed' or e.corrected_intent is not null)) as labelled,
+           count(*) filter (where e.feedback = 'confirmed' or (e.feedback = 'corrected' and e.corrected_intent = e.predicted_intent)) as right,
+           avg(e.confidence) as confidence, count(e.confidence) as predictions
+      from usage_events e
+     where e.ts >= ${window.from} and e.ts < ${window.to} and e.model_version = ${version} and e.predicted_intent is not null`.execute(db);
+  const r = rows[0];
+  return { labelled: Number(r.labelled), right: Number(r.right), confidence: r.confidence === null ? null : Number(r.confidence), predictions: Number(r.predictions) };
 }

@@ -10,6 +10,11 @@ export class RegistryError extends Error {
   override name = 'RegistryError';
 }
 
+/** How a registry version is named in usage logs (`model_version`) and in /api/predict's answers. */
+export function modelTag(id: string): string {
+  return `needloop-${id}`;
+}
+
 const REGISTRY_LOCK = sql`select pg_advisory_xact_lock(hashtext('needloop:model-registry'))`;
 
 export async function findModelVersion(db: Kysely<Database>, id: string): Promise<ModelVersion | null> {

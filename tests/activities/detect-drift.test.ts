@@ -46,7 +46,7 @@ describe('detectDrift on generated scenarios', () => {
     try {
       expect(result.dataset_drift).toBe(false);
       expectDriftMatchesTruth(result, truth);
-      expect(result.retrain).toEqual({ retrain: false, reasons: [] });
+      expect(result.retrain).toMatchObject({ retrain: false, model: null, reasons: [] });
       expect(result.text!.js).toBeLessThan(0.1);
       expect(result.emerging_needs).toEqual([]);
     } finally {
@@ -62,8 +62,10 @@ describe('detectDrift on generated scenarios', () => {
       expect(result.emerging_needs[0].examples.length).toBeGreaterThan(0);
       expect(result.retrain.retrain).toBe(true);
       expect(result.retrain.reasons.map((r) => r.kind)).toContain('emerging_need');
-      expect(result.performance!.current.accuracy!).toBeLessThan(result.performance!.reference.accuracy! - 0.03);
-      expect(result.performance!.estimated_current_accuracy!).toBeLessThan(result.performance!.estimated_reference_accuracy!);
+      // Without a production model, the logs speak for the legacy model that served both windows.
+      expect(result.performance!.judged_on).toBe('legacy-2026.1');
+      expect(result.performance!.accuracy.current!).toBeLessThan(result.performance!.accuracy.reference! - 0.03);
+      expect(result.performance!.confidence.current!).toBeLessThan(result.performance!.confidence.reference!);
       // Narrowing the reported columns keeps the text check and the emerging need.
       const narrowed = await detectDrift({ handle }, { referenceFrom: START, referenceTo: new Date('2026-09-29T00:00:00Z'), currentFrom: new Date('2026-09-29T00:00:00Z'), currentTo: END, columns: ['request_text', 'confidence'], bySegment: false });
       expect(narrowed.columns.map((c) => c.column)).toEqual(['confidence']);
@@ -86,17 +88,17 @@ describe('detectDrift on generated scenarios', () => {
     }
   });
 
-  it('segment-shift: the persona mix moves predictions, retrain on prediction drift; drift is reported per segment', async () => {
+  it('segment-shift: the persona mix moves predictions — a note, not a reason to retrain a model that holds up; drift is reported per segment', async () => {
     const { result, truth, handle } = await driftOf('segment-shift', { segment: true });
     try {
       expectDriftMatchesTruth(result, truth);
-      expect(result.retrain.reasons.map((r) => r.kind)).toContain('prediction_drift');
-      expect(result.retrain.reasons.find((r) => r.kind === 'prediction_drift')!.message).toMatch(/^predicted_intent drifted/);
+      expect(result.predictions_of).toBe('legacy-2026.1');
+      expect(result.retrain.reasons.map((r) => r.kind)).not.toContain('performance');
+      expect(result.retrain.notes).toContain("predicted_intent drifted among the predictions of the model that served the logs: users ask for other things, no fault of the model's");
       expect(result.segments.length).toBeGreaterThanOrEqual(4);
       for (const s of result.segments) {
         expect(s.columns.map((c) => c.column)).toContain('predicted_intent');
         expect(s.text!.n_current).toBeGreaterThan(0);
-        expect(s.performance.current.n).toBeGreaterThan(0);
       }
       const stored = await handle.db.selectFrom('drift_results').select(['segment_id']).where('drift_run_id', '=', result.drift_run_id!).distinct().execute();
       expect(stored.length).toBe(result.segments.length + 1);

@@ -9,6 +9,8 @@ import {
   datasetDrift,
   decileEdges,
   emergingNeeds,
+  mcnemar,
+  proportionDrop,
   estimateAccuracy,
   jensenShannon,
   ksTwoSample,
@@ -200,19 +202,48 @@ describe('text, performance and the retrain decision', () => {
     expect(found).toEqual([{ need: 'automate', current: 40, reference: 60 }]);
   });
 
-  it('retrainDecision gives every reason that applies, and none for an unchanged model', () => {
-    const perf = (a: number, b: number) => ({
-      reference: { n: 100, accuracy: a, macro_f1: a },
-      current: { n: 100, accuracy: b, macro_f1: b },
-      accuracy_change: b - a,
-      macro_f1_change: b - a,
-      estimated_reference_accuracy: a,
-      estimated_current_accuracy: b,
+  it('proportionDrop and mcnemar agree with scipy (two-proportion z, exact binomial on discordant pairs)', () => {
+    // scipy: 1 - norm.cdf((0.9 - 0.8) / se) with the pooled se; binomtest(3, 20, alternative='less').
+    expect(proportionDrop({ hits: 90, n: 100 }, { hits: 80, n: 100 }).p).toBeCloseTo(0.02383519032808068, 10);
+    const m = mcnemar([...Array(3).fill(true), ...Array(17).fill(false), true], [...Array(3).fill(false), ...Array(17).fill(true), true]);
+    expect([m.b, m.c]).toEqual([3, 17]);
+    expect(m.p_better).toBeCloseTo(0.9997987747192383, 12);
+    expect(m.p_worse).toBeCloseTo(0.0012884140014648438, 12);
+  });
+
+  it('retrainDecision(model) gives every reason that applies, names the model, and none for a model that holds up', () => {
+    const serving = (a: number, b: number, n = 400, conf: [number, number] = [0.9, 0.9]) => ({
+      model: '3', judged_on: 'needloop-3',
+      accuracy: { n_reference: n, n_current: n, ...proportionDrop({ hits: Math.round(a * n), n }, { hits: Math.round(b * n), n }) },
+      needs: [],
+      confidence: { reference: conf[0], current: conf[1], n_reference: n, n_current: n },
     });
-    expect(retrainDecision({ performance: perf(0.9, 0.89), predictionColumns: [], text: null, emerging: [] })).toEqual({ retrain: false, reasons: [] });
-    const d = retrainDecision({ performance: perf(0.9, 0.85), predictionColumns: [], text: null, emerging: [{ need: 'automate', current: 40, reference: 0, examples: ['set up an agent'] }] });
+    const calm = retrainDecision({ model: '3', performance: serving(0.9, 0.89), text: null, emerging: [], predictionDrift: ['predicted_intent'] });
+    expect(calm.retrain).toBe(false);
+    expect(calm.reasons).toEqual([]);
+    expect(calm.notes[1]).toBe("predicted_intent drifted among the predictions of model 3: users ask for other things, no fault of the model's");
+    // A tie at the ceiling: nothing to retrain for.
+    expect(retrainDecision({ model: '3', performance: serving(1, 1), text: null, emerging: [], predictionDrift: [] }).retrain).toBe(false);
+    // The same 5-point drop is not judged on 40 labels, not significant on 400, significant on 800.
+    expect(retrainDecision({ model: '3', performance: serving(0.9, 0.85, 400), text: null, emerging: [], predictionDrift: [] }).retrain).toBe(false);
+    expect(retrainDecision({ model: '3', performance: serving(0.9, 0.85, 40), text: null, emerging: [], predictionDrift: [] }).retrain).toBe(false);
+    const d = retrainDecision({ model: '3', performance: serving(0.9, 0.85, 800), text: null, emerging: [{ need: 'automate', current: 40, reference: 0, examples: ['set up an agent'] }], predictionDrift: [] });
     expect(d.retrain).toBe(true);
+    expect(d.model).toBe('3');
     expect(d.reasons.map((r) => r.kind)).toEqual(['performance', 'emerging_need']);
-    expect(d.reasons[1].message).toBe('emerging need "automate": 40 requests corrected to it now (0 before), an intent the model does not know; e.g. "set up an agent"');
+    expect(d.reasons[0].message).toBe("model 3's accuracy on labelled requests served by needloop-3 fell from 0.900 (800) to 0.850 (800): a drop of 0.050 ≥ 0.03, p = 0.001");
+    expect(d.reasons[1].message).toBe('emerging need "automate": 40 requests corrected to it this week (0 in the weeks before), a need model 3 does not know; e.g. "set up an agent"');
+  });
+
+  it('retrainDecision: texts that moved are news only when the model is less sure of them', () => {
+    const text = textDrift(['summarize this report', 'summarize the contract'], ['tl;dr this report', 'boil the contract down']);
+    const serving = (current: number) => ({
+      model: '3', judged_on: null, accuracy: { n_reference: 0, n_current: 0, reference: null, current: null, drop: null, p: 1 }, needs: [],
+      confidence: { reference: 0.92, current, n_reference: 500, n_current: 500 },
+    });
+    expect(retrainDecision({ model: '3', performance: serving(0.9), text, emerging: [], predictionDrift: [] }).retrain).toBe(false);
+    const d = retrainDecision({ model: '3', performance: serving(0.8), text, emerging: [], predictionDrift: [] });
+    expect(d.reasons.map((r) => r.kind)).toEqual(['text_drift']);
+    expect(d.reasons[0].message).toMatch(/^request texts moved away from what model 3 was trained on .* model 3 is less sure of them: mean confidence 0\.800 against 0\.920/);
   });
 });

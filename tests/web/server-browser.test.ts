@@ -82,7 +82,7 @@ describe('needloop serve', () => {
     expect(await page.textContent('#production')).toBe('none yet');
     const section = page.locator(`section.pending[data-run="${runId}"]`);
     expect(await section.locator('h2').textContent()).toBe(`Run ${runId}: candidate model ${candidate}`);
-    expect(await section.locator('li.pass').count()).toBe(2);
+    expect(await section.locator('li.pass').count()).toBe(3);
     const csrf = await section.locator('input[name=csrf]').first().inputValue();
     await section.locator('textarea[name=comment]').first().fill('looks good');
     await section.locator('button[value=approve]').click();
@@ -129,8 +129,9 @@ describe('needloop serve', () => {
   it('/api/predict answers with the new production model, swapped in without a restart', async () => {
     const res = await fetch(`${base}/api/predict`, { method: 'POST', body: JSON.stringify({ texts: ['summarize this contract', '把这段话翻译成日语'] }) });
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
-    const out = await res.json() as { model: string; predictions: { text: string; intent: string; confidence: number }[] };
+    const out = await res.json() as { model: string; model_version: string; predictions: { text: string; intent: string; confidence: number }[] };
     expect(out.model).toBe(candidate);
+    expect(out.model_version).toBe(`needloop-${candidate}`);
     expect(out.predictions.map((p) => p.intent)).toEqual(['summarize_documents', 'translate_text']);
   });
 

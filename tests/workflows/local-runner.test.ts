@@ -83,7 +83,7 @@ describe('the pipeline through the local runner, on the stable scenario', () => 
     const report = outcome.results.report!;
     expect(report.path).toBe(join(ctx.dir, 'reports', `run-${outcome.run_id}.html`));
     expect(await readFile(report.latest, 'utf8')).toBe(await readFile(report.path, 'utf8'));
-    expect(await readFile(report.path, 'utf8')).toContain('The model was not retrained: nothing calls for it.');
+    expect(await readFile(report.path, 'utf8')).toContain('The model was not retrained: nothing calls for it — production model 1 holds up.');
     const stored = await ctx.handle.db.selectFrom('reports').selectAll().where('pipeline_run_id', '=', outcome.run_id).execute();
     expect(stored).toHaveLength(1);
     expect((await findPipelineRun(ctx.handle.db, outcome.run_id))!).toMatchObject({ status: 'completed', step: 'done', error: null });
