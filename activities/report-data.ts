@@ -32,7 +32,7 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
   const data: ReportData = {
     run_id: run.id, generated_at: new Date().toISOString(), summary: run.summary,
     labels: Object.fromEntries(catalogue.map((n) => [n.id, { en: n.label.en, zh: n.label.zh }])),
-    needs: null, segments: null, drift: null, model: null,
+    needs: null, segments: null, drift: null, model: null, timeline: [],
   };
   if (ids.needs?.analysis_id) {
     const row = await db.selectFrom('need_analyses').select('result').where('id', '=', ids.needs.analysis_id).executeTakeFirst();
@@ -78,6 +78,13 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
         curve: ((candidate.training as { curve?: NonNullable<ReportData['model']>['curve'] }).curve ?? []),
       };
     }
+  }
+  if (/^\d{1,18}$/.test(run.id)) {
+    const nights = await db.selectFrom('simulation_nights').selectAll().where('pipeline_run_id', '<=', run.id).orderBy('night').execute();
+    data.timeline = nights.map((n) => ({
+      night: n.night, date: n.date, production_model: n.production_model, accuracy: n.accuracy, changed_need: n.changed_need, changed_need_recall: n.changed_need_recall,
+      retrain: n.retrain, candidate: n.candidate, promoted: n.promoted, reasons: n.reasons,
+    }));
   }
   data.summary = withForWhom(data);
   return data;

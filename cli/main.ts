@@ -23,6 +23,7 @@ import { registerPipeline } from './commands/pipeline.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerServe } from './commands/serve.js';
 import { registerSegment } from './commands/segment.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
 import { registerWorker } from './commands/worker.js';
 import { UserError } from './output.js';
@@ -47,6 +48,7 @@ registerApprover(program, getConfig);
 registerWorker(program, getConfig);
 registerSchedule(program, getConfig);
 registerServe(program, getConfig);
+registerSimulate(program, getConfig);
 
 try {
   await program.parseAsync(process.argv);

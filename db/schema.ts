@@ -275,6 +275,23 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+export interface SimulationNightsTable {
+  night: number;
+  date: ColumnType<string, string, string>;
+  scenario: string;
+  pipeline_run_id: string | null;
+  production_model: string | null;
+  requests: number;
+  accuracy: number | null;
+  changed_need: string | null;
+  changed_need_recall: number | null;
+  retrain: boolean;
+  reasons: Json<string[]>;
+  candidate: string | null;
+  promoted: string | null;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   needs: NeedsTable;
   ingest_batches: IngestBatchesTable;
@@ -299,6 +316,7 @@ export interface Database {
   reports: ReportsTable;
   approvers: ApproversTable;
   audit_log: AuditLogTable;
+  simulation_nights: SimulationNightsTable;
 }
 
 export type IngestBatch = Selectable<IngestBatchesTable>;

@@ -253,6 +253,36 @@
     legend(tsvg, 680 - 130, 30, [['training loss', '#0969da'], ['validation loss', '#bf8700']]);
   }
 
+  // ---- the loop, night by night ------------------------------------------------------
+  function drawTimeline() {
+    const nights = data.timeline;
+    if (nights.length === 0) {
+      empty('timeline-chart', 'No simulated nights: this run was not part of needloop simulate.');
+      clear('timeline-events');
+      return;
+    }
+    const x = d3.scaleLinear().domain([Math.min(...nights.map((n) => n.night)) - 0.5, Math.max(...nights.map((n) => n.night)) + 0.5]);
+    const y = d3.scaleLinear().domain([0, 1]);
+    const width = 680;
+    const svg = frame('timeline-chart', { width, title: 'What users got each day, and what the loop did each night', x, y, xTitle: 'Night', yTitle: 'Share right', right: 170 });
+    const yr = d3.scaleLinear().domain([0, 1]).range([256, 24]);
+    const series = [['accuracy', '#0969da', 'accuracy on all requests'], ['changed_need_recall', '#bf8700', `recall on ${nights[0].changed_need ?? 'the changed need'}`]];
+    series.forEach(([key, col]) => {
+      const pts = nights.filter((n) => n[key] !== null);
+      svg.append('path').datum(pts).attr('fill', 'none').attr('stroke', col).attr('d', d3.line().x((n) => x(n.night)).y((n) => yr(n[key])));
+      svg.append('g').selectAll('circle').data(pts).join('circle').attr('class', 'mark-timeline').attr('cx', (n) => x(n.night)).attr('cy', (n) => yr(n[key])).attr('r', 3.5).attr('fill', col)
+        .append('title').text((n) => `night ${n.night} (${n.date}), served by model ${n.production_model ?? '–'}: ${key.replace(/_/g, ' ')} ${fmt(n[key], 3)}`);
+    });
+    const events = nights.filter((n) => n.retrain || n.promoted !== null);
+    svg.append('g').selectAll('path').data(events).join('path').attr('class', 'mark-event')
+      .attr('d', (n) => d3.symbol(n.promoted !== null ? d3.symbolStar : d3.symbolTriangle, 60)())
+      .attr('transform', (n) => `translate(${x(n.night)},${yr(0.05)})`).attr('fill', (n) => (n.promoted !== null ? '#1a7f37' : '#cf222e'))
+      .append('title').text((n) => `night ${n.night}: ${n.promoted !== null ? `model ${n.promoted} promoted` : 'retrained'} — ${n.reasons[0] ?? ''}`);
+    legend(svg, width - 160, 30, [...series.map(([, col, name]) => [name, col]), ['retrained (▲)', '#cf222e'], ['promoted (★)', '#1a7f37']]);
+    const list = clear('timeline-events');
+    events.forEach((n) => el(list, 'li', `Night ${n.night} (${n.date}): ${n.promoted !== null ? `model ${n.promoted} promoted` : n.candidate !== null ? `model ${n.candidate} trained, not promoted` : 'retraining due'} — ${n.reasons.join('; ')}`));
+  }
+
   // ---- controls ----------------------------------------------------------------------
   const select = document.getElementById('segment-select');
   const addOption = (value, text) => { const o = el(select, 'option', text); o.value = value; };
@@ -264,5 +294,6 @@
   drawSegments();
   drawDrift();
   drawModel();
+  drawTimeline();
   document.body.dataset.rendered = 'true';
 })();

@@ -68,6 +68,8 @@ export interface ReportData {
     production: EvaluationView | null;
     curve: { epoch: number; loss: number; validation_loss: number | null; validation_accuracy: number | null }[];
   } | null;
+  /** The nights of `needloop simulate` up to this run: what users got, what the loop did. */
+  timeline: { night: number; date: string; production_model: string | null; accuracy: number | null; changed_need: string | null; changed_need_recall: number | null; retrain: boolean; candidate: string | null; promoted: string | null; reasons: string[] }[];
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -124,6 +126,7 @@ ${items}
 <div id="comment-terms"></div></section>
 <section id="segments-section"><h2>Segments</h2><figure id="segments-chart"></figure><ul id="segment-features"></ul></section>
 <section id="drift-section"><h2>Drift</h2><figure id="drift-heatmap"></figure><figure id="drift-histogram"></figure><div id="text-drift"></div></section>
+<section id="timeline-section"><h2>The loop, night by night</h2><figure id="timeline-chart"></figure><ol id="timeline-events"></ol></section>
 <section id="model-section"><h2>Model</h2><div id="gate"></div>
 <div class="row"><figure id="slice-chart"></figure><figure id="confusion-matrix"></figure></div>
 <figure id="training-curve"></figure></section>

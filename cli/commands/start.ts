@@ -1,7 +1,10 @@
 /**
- * `needloop start` — the main job on one machine: demo data when the database and the
- * inbox are empty, then one pipeline run through the local runner; prints where the
- * report is and, when a candidate awaits approval, how to decide.
+ * `needloop start` — the main job on one machine. On an empty database and inbox it tells
+ * the loop's story: a simulation of a few weeks (a new need emerges, needloop detects it,
+ * retrains, a simulated engineer approves, the model recovers, the loop goes quiet; then
+ * users' words shift and the last candidate is left for you to approve). Otherwise one
+ * pipeline run through the local runner. Prints where the report is and, when a
+ * candidate awaits approval, how to decide.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,12 +14,16 @@ import type { Config } from '../../config.js';
 import { withPipelineLock } from '../../db/queries/pipeline-runs.js';
 import { runLocally } from '../../workflows/local-runner.js';
 import { printJson, say } from '../output.js';
-import { runGenerate } from './generate.js';
 import { describeResults, pipelineActivities } from './pipeline.js';
+import { describeNight, runSimulation, simulationJson } from './simulate.js';
 import { withDatabase } from './with-database.js';
 
-/** The demo: an AI assistant's users, with a new need emerging two thirds in. */
-export const DEMO = { users: 2000, days: 60, seed: '42', scenario: 'emerging-need' } as const;
+/**
+ * The demo: an AI assistant's users over two weeks after four weeks of history. A new
+ * need emerges on night 4 (approved by the simulated engineer); users' words shift from
+ * night 10, and that candidate awaits a person.
+ */
+export const DEMO = { users: 500, nights: 13, seed: 42, scenario: 'emerging-need', changeNight: 4, secondChange: { kind: 'vocabulary-shift', night: 10 }, approveUntilNight: 9 } as const;
 
 async function hasDataFiles(dir: string): Promise<boolean> {
   const names = await readdir(dir).catch(() => [] as string[]);
@@ -27,30 +34,42 @@ export function registerStart(program: Command, config: () => Config): void {
   program
     .command('start')
     .description('the main job: demo data if there is nothing to analyse, then the whole pipeline through the local runner')
-    .option('--json', 'print {database, demo_dir, run} as JSON')
+    .option('--json', 'print {database, demo, run, pending} as JSON')
     .action(async (flags: { json?: boolean }) => {
       const json = flags.json === true;
       const cfg = config();
-      const summary = await withDatabase(cfg, async (handle) => {
-        const { rows } = await sql<{ n: string }>`select count(*) as n from ingest_batches`.execute(handle.db);
-        let inbox = cfg.inbox;
-        let demoDir: string | null = null;
-        if (Number(rows[0].n) === 0 && !(await hasDataFiles(inbox))) {
-          demoDir = join(cfg.home, 'demo');
-          if (!json) say(`Nothing to analyse yet: generating demo data (${DEMO.users} users, ${DEMO.days} days, scenario ${DEMO.scenario}) in ${demoDir}`);
-          await runGenerate(cfg, { out: demoDir, ...DEMO, locale: 'mixed', personas: 5, start: '2026-09-01', usageFormat: 'jsonl', json });
-          inbox = demoDir;
+      const empty = await withDatabase(cfg, async (handle) => {
+        const { rows } = await sql<{ n: string }>`select (select count(*) from ingest_batches) + (select count(*) from model_versions) as n`.execute(handle.db);
+        return Number(rows[0].n) === 0 && !(await hasDataFiles(cfg.inbox));
+      });
+      if (empty) {
+        if (!json) say(`Nothing to analyse yet: simulating ${DEMO.nights} nights of ${DEMO.users} users after four weeks of history (a new need emerges on night ${DEMO.changeNight}; users' words shift from night ${DEMO.secondChange.night})`);
+        const demo = await runSimulation(cfg, { ...DEMO, approve: 'auto', onNight: (n) => { if (!json) say(describeNight(n)); } }, json);
+        const last = demo.nights[demo.nights.length - 1];
+        const report = join(cfg.reportsDir, `run-${last.run_id}.html`);
+        if (json) {
+          printJson({ database: cfg.databaseUrl === null ? `embedded Postgres in ${join(cfg.home, 'pg')}` : 'DATABASE_URL', demo: simulationJson(demo), run: { run_id: last.run_id, status: last.status, report }, pending: demo.pending });
+          return;
         }
-        const run = await withPipelineLock(handle.pool, () => runLocally(pipelineActivities(handle, cfg), { inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1 }, {
+        say(`Report of the last night: ${report}`);
+        if (demo.pending !== null) {
+          say(`Model ${demo.pending.candidate_id} awaits your approval (users' words shifted; the simulated engineer has gone home):`);
+          say('  needloop approver add NAME                       (once: registers who may decide)');
+          say(`  needloop approve ${demo.pending.run_id} --by NAME [--comment TEXT]   or   needloop reject ${demo.pending.run_id} --by NAME --reason TEXT`);
+        }
+        return;
+      }
+      const summary = await withDatabase(cfg, async (handle) => {
+        const run = await withPipelineLock(handle.pool, () => runLocally(pipelineActivities(handle, cfg), { inbox: cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1 }, {
           onStep: (step) => {
             if (!json) process.stderr.write(`… ${step}\n`);
           },
         }));
-        return { database: handle.location, demo_dir: demoDir, run };
+        return { database: handle.location, run };
       });
       const { run } = summary;
       if (json) {
-        printJson({ database: summary.database, demo_dir: summary.demo_dir, run: { run_id: run.run_id, status: run.status, candidate: run.pending?.candidate_id ?? null, approval_deadline: run.pending?.deadline ?? null, report: run.results.report?.path ?? null, results: run.results } });
+        printJson({ database: summary.database, demo: null, run: { run_id: run.run_id, status: run.status, candidate: run.pending?.candidate_id ?? null, approval_deadline: run.pending?.deadline ?? null, report: run.results.report?.path ?? null, results: run.results }, pending: run.pending === null ? null : { run_id: run.run_id, candidate_id: run.pending.candidate_id } });
       } else {
         say(`Database: ${summary.database}`);
         say(`Pipeline run ${run.run_id}: ${run.status.replace('_', ' ')}`);

@@ -6,6 +6,7 @@ import * as ingest from './2026-11-23T20-00-ingest.js';
 import * as models from './2026-11-24T00-00-models.js';
 import * as pipeline from './2026-11-24T01-00-pipeline.js';
 import * as audit from './2026-11-24T02-00-audit.js';
+import * as simulation from './2026-12-02T00-00-simulation.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24T00-00-models': models,
   '2026-11-24T01-00-pipeline': pipeline,
   '2026-11-24T02-00-audit': audit,
+  '2026-12-02T00-00-simulation': simulation,
 };

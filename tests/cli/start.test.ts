@@ -16,48 +16,52 @@ beforeAll(async () => {
 afterAll(() => files.cleanup());
 
 describe('needloop start (npm start)', () => {
-  it('on an empty embedded database: demo data, then the whole pipeline; the first model awaits approval', async () => {
+  let pending: { run_id: string; candidate_id: string };
+
+  it('on an empty embedded database: the loop\'s story over simulated nights, ending with a candidate for you to approve', async () => {
     const run = await runCli(['start', '--json'], env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.database).toBe(`embedded Postgres in ${files.dir}/home/pg`);
-    expect(out.demo_dir).toBe(`${files.dir}/home/demo`);
-    const results = out.run.results;
-    expect(results.ingested.map((r: { status: string; rejected: number }) => [r.status, r.rejected])).toEqual([
-      ['loaded', 0],
-      ['loaded', 0],
-      ['loaded', 0],
-    ]);
-    expect(results.segments.k).toBeGreaterThanOrEqual(4);
-    expect(results.needs.top_needs).toHaveLength(3);
-    // The demo's new need emerged two thirds in: the last week shows it.
-    expect(results.drift.emerging_needs).toEqual(['automate_workflows']);
-    expect(results.decision).toMatchObject({ retrain: true, first_model: true });
-    expect(results.evaluation.blessed).toBe(true);
-    expect(out.run).toMatchObject({ run_id: '1', status: 'awaiting_approval', candidate: '1', report: `${files.dir}/reports/run-1.html` });
-    expect(await readFile(out.run.report, 'utf8')).toContain('It awaits an engineer&#39;s approval.');
+    const nights = out.demo.nights as { night: number; retrain: boolean; promoted: string | null; reasons: string[]; changed_need_recall: number | null; accuracy: number }[];
+    expect(nights).toHaveLength(13);
+    const story = JSON.stringify(nights.map((n) => [n.night, n.retrain, n.promoted, n.changed_need_recall, n.reasons[0]?.slice(0, 60)]));
+    // Detect: the new need (night 4) is the reason to retrain that night or the next…
+    const detected = nights.find((n) => n.retrain)!;
+    expect(detected.night, story).toBeLessThanOrEqual(5);
+    expect(detected.reasons[0]).toMatch(/^emerging need "automate_workflows"/);
+    // …retrain and approve: the simulated engineer promotes the candidate; recover: users get the new need right…
+    const promoted = nights.find((n) => n.promoted !== null)!;
+    expect(promoted.night, story).toBeLessThanOrEqual(5);
+    expect(nights.find((n) => n.night === promoted.night + 1)!.changed_need_recall, story).toBeGreaterThanOrEqual(0.8);
+    // …quiet: nights without retraining follow…
+    expect(nights.filter((n) => n.night > promoted.night && n.night < 9 && !n.retrain).length, story).toBeGreaterThanOrEqual(2);
+    // …and users' words shift: the last candidate awaits a person.
+    expect(out.pending, story).not.toBeNull();
+    pending = out.pending;
+    expect(await readFile(out.run.report, 'utf8')).toContain('The loop, night by night');
   });
 
-  it('run again: loads nothing new and asks for no second candidate while the first awaits', async () => {
+  it('run again: loads nothing new and asks for no second candidate while one awaits', async () => {
     const run = await runCli(['start', '--json'], env);
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
-    expect(out.demo_dir).toBeNull();
+    expect(out.demo).toBeNull();
     expect(out.run.results.ingested).toEqual([]);
-    expect(out.run.results.decision).toEqual({ retrain: false, first_model: false, reasons: ['model 1 already awaits approval: no new candidate until it is decided'] });
-    expect(out.run).toMatchObject({ run_id: '2', status: 'completed', candidate: null });
+    expect(out.run.results.decision).toEqual({ retrain: false, first_model: false, reasons: [`model ${pending.candidate_id} already awaits approval: no new candidate until it is decided`] });
+    expect(out.run).toMatchObject({ status: 'completed', candidate: null });
   });
 
-  it('the README\'s next step: an approver approves run 1, and model 1 serves predictions', async () => {
-    const refused = await runCli(['approve', '1', '--by', 'alice'], env);
+  it('the README\'s next step: an approver approves the waiting run, and its model serves predictions', async () => {
+    const refused = await runCli(['approve', pending.run_id, '--by', 'alice'], env);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe('needloop: refused: alice is not an authorised approver (none is registered: needloop approver add NAME)\n');
+    expect(refused.stderr).toBe('needloop: refused: alice is not an authorised approver\n');
     expect((await runCli(['approver', 'add', 'alice'], env)).stdout).toMatch(/^Approver alice added\. Token \(shown once, for the approval page\): [\w-]{32}\n$/);
-    const approved = await runCli(['approve', '1', '--by', 'alice', '--comment', 'demo', '--json'], env);
+    const approved = await runCli(['approve', pending.run_id, '--by', 'alice', '--comment', 'demo', '--json'], env);
     expect(approved.code).toBe(0);
-    expect(JSON.parse(approved.stdout)).toMatchObject({ run_id: '1', status: 'completed', results: { approval: { kind: 'approve', by: 'alice' }, promotion: { production_id: '1' } } });
+    expect(JSON.parse(approved.stdout)).toMatchObject({ run_id: pending.run_id, status: 'completed', results: { approval: { kind: 'approve', by: 'alice' }, promotion: { production_id: pending.candidate_id } } });
     const predicted = JSON.parse((await runCli(['predict', 'automate the weekly report every monday', '--json'], env)).stdout);
-    expect(predicted).toMatchObject({ model: '1', predictions: [{ intent: 'automate_workflows' }] });
+    expect(predicted).toMatchObject({ model: pending.candidate_id, predictions: [{ intent: 'automate_workflows' }] });
   });
 });
