@@ -15,6 +15,7 @@
  * other things in other proportions (a fading need, a quiet weekend) is no fault of the
  * model's.
  */
+import { benjaminiHochberg } from './benjamini-hochberg.js';
 import type { ProportionDrop } from './proportion-drop.js';
 import type { TextDrift } from './text-drift.js';
 
@@ -121,12 +122,16 @@ export function retrainDecision(
     } else {
       notes.push(`${name}'s accuracy on labelled ${served}: ${f3(a.current)} (${a.n_current}) against ${f3(a.reference)} (${a.n_reference}) before — no significant drop of ${thresholds.performanceDrop} or more`);
     }
-    for (const r of p.needs) {
-      if (r.n_reference < thresholds.minNeedLabels || r.n_current < thresholds.minNeedLabels || r.drop === null) continue;
-      if (r.drop >= thresholds.recallDrop && r.p < thresholds.alpha) {
-        reasons.push({ kind: 'need_recall', message: `${name}'s recall on "${r.need}" fell from ${f3(r.reference)} (${r.n_reference}) to ${f3(r.current)} (${r.n_current}), ${pv(r.p)}: users ask for it in ways it has not learnt` });
+    // One test per need, every night: adjusted across the needs (Benjamini–Hochberg), or a
+    // dozen needs would raise a false alarm every few nights.
+    const judged = p.needs.filter((r) => r.n_reference >= thresholds.minNeedLabels && r.n_current >= thresholds.minNeedLabels && r.drop !== null);
+    const adjusted = benjaminiHochberg(judged.map((r) => r.p));
+    judged.forEach((r, i) => {
+      const q = adjusted[i]!;
+      if (r.drop! >= thresholds.recallDrop && q < thresholds.alpha) {
+        reasons.push({ kind: 'need_recall', message: `${name}'s recall on "${r.need}" fell from ${f3(r.reference)} (${r.n_reference}) to ${f3(r.current)} (${r.n_current}), ${pv(q)} adjusted for ${judged.length} needs: users ask for it in ways it has not learnt` });
       }
-    }
+    });
   }
   for (const e of input.emerging) {
     reasons.push({ kind: 'emerging_need', message: `emerging need "${e.need}": ${e.current} requests corrected to it this week (${e.reference} in the weeks before), a need ${name} does not know${e.examples.length > 0 ? `; e.g. "${e.examples[0]}"` : ''}` });

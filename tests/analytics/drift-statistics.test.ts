@@ -235,6 +235,19 @@ describe('text, performance and the retrain decision', () => {
     expect(d.reasons[1].message).toBe('emerging need "automate": 40 requests corrected to it this week (0 in the weeks before), a need model 3 does not know; e.g. "set up an agent"');
   });
 
+  it('retrainDecision: a need\'s recall drop counts only when significant after adjusting for every need tested', () => {
+    const need = (name: string, p: number) => ({ need: name, reference: 0.8, current: 0.55, drop: 0.25, p, n_reference: 150, n_current: 40 });
+    const serving = (needs: ReturnType<typeof need>[]) => ({
+      model: '3', judged_on: null, accuracy: { n_reference: 0, n_current: 0, reference: null, current: null, drop: null, p: 1 }, needs,
+      confidence: { reference: null, current: null, n_reference: 0, n_current: 0 },
+    });
+    const quiet = Array.from({ length: 11 }, (_, i) => need(`n${i}`, 0.5));
+    // p = 0.002 alone among 12 needs is 0.024 adjusted: chance, at α = 0.01.
+    expect(retrainDecision({ model: '3', performance: serving([...quiet, need('meeting_notes', 0.002)]), text: null, emerging: [], predictionDrift: [] }).retrain).toBe(false);
+    const d = retrainDecision({ model: '3', performance: serving([...quiet, need('meeting_notes', 0.00001)]), text: null, emerging: [], predictionDrift: [] });
+    expect(d.reasons).toEqual([{ kind: 'need_recall', message: 'model 3\'s recall on "meeting_notes" fell from 0.800 (150) to 0.550 (40), p < 0.001 adjusted for 12 needs: users ask for it in ways it has not learnt' }]);
+  });
+
   it('retrainDecision: texts that moved are news only when the model is less sure of them', () => {
     const text = textDrift(['summarize this report', 'summarize the contract'], ['tl;dr this report', 'boil the contract down']);
     const serving = (current: number) => ({
