@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../analytics/seeded-random.js';
 import { MODEL_DEFAULTS } from './build-model.js';
-import { argmax, forEachRowProbabilities } from './predict.js';
+import { argmax, forEachRowProbabilities, forgetTable } from './predict.js';
 
 export interface TrainingData {
   /** [n × maxTokens] token ids and bag weights, from encodeTexts. */
@@ -32,6 +32,12 @@ export interface TrainOptions {
   patience?: number;
   /** A validation loss must fall by more than this to count as an improvement. */
   minDelta?: number;
+  /**
+   * Each token of a training request is left out with this probability (the rest
+   * re-weighted to a mean): a bag of words and subwords otherwise learns a few telling
+   * tokens by heart within two epochs and stops generalising.
+   */
+  tokenDropout?: number;
 }
 
 export interface TrainProgress {
@@ -97,6 +103,7 @@ export async function trainClassifier(model: tf.LayersModel, data: TrainingData,
   const n = data.labels.length;
   const batchSize = options.batchSize ?? 64;
   const rng = new Random(options.seed ?? 1);
+  const dropout = options.tokenDropout ?? 0;
   const order = Int32Array.from({ length: n }, (_, i) => i);
   const batches = Math.ceil(n / batchSize);
   const losses: number[] = [];
@@ -104,6 +111,7 @@ export async function trainClassifier(model: tf.LayersModel, data: TrainingData,
   const setTable = () => {
     const t = tf.tensor2d(table, [vocabulary, dims]);
     bagLayer.setWeights([t]);
+    forgetTable(model);
     t.dispose();
   };
   let best: { epoch: number; loss: number; table: Float32Array; head: tf.Tensor[] } | null = null;
@@ -120,44 +128,63 @@ export async function trainClassifier(model: tf.LayersModel, data: TrainingData,
       if (options.signal?.aborted) throw new TrainingCancelled('training was cancelled');
       const rows = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
       const size = rows.length;
-      // The batch's bag as a [size × unique-tokens] weight matrix over the rows it uses:
-      // pooled = W · rows, a matrix product with no broadcasting (slow on the CPU backend).
-      const local = new Map<number, number>();
+      // The bag is pooled here, sparsely: pooled[r] = Σ w · table[id] over the row's tokens.
+      // Only the head runs in tfjs; the gradient reaching the bag, dL/dpooled, is spread
+      // back onto the rows the batch used, and lazy Adam updates those rows alone. A dense
+      // [batch × unique tokens] product would cost O(batch × unique × dims): with subwords a
+      // batch touches thousands of rows, and that product dominated training.
       const labels = new Int32Array(size);
-      const entries: number[] = [];
+      const pooled = new Float32Array(size * dims);
+      const touched = new Map<number, number>();
+      // This batch's token weights, after dropout: kept tokens share the row's weight.
+      const bagWeights = new Float32Array(size * L);
       rows.forEach((row, r) => {
         labels[r] = data.labels[row];
+        let kept = 0;
         for (let t = 0; t < L; t++) {
-          const w = data.weights[row * L + t];
-          if (w === 0) continue;
+          if (data.weights[row * L + t] === 0) continue;
+          if (dropout === 0 || rng.next() >= dropout) {
+            bagWeights[r * L + t] = 1;
+            kept++;
+          }
+        }
+        if (kept === 0) {
+          // Never an empty bag: keep the row's tokens as they are.
+          for (let t = 0; t < L; t++) if (data.weights[row * L + t] > 0) (bagWeights[r * L + t] = 1), kept++;
+        }
+        for (let t = 0; t < L; t++) {
+          if (bagWeights[r * L + t] === 0) continue;
+          const w = (bagWeights[r * L + t] = 1 / kept);
           const id = data.ids[row * L + t];
-          let k = local.get(id);
-          if (k === undefined) local.set(id, (k = local.size));
-          entries.push(r, k, w);
+          if (!touched.has(id)) touched.set(id, touched.size);
+          const base = id * dims;
+          for (let d = 0; d < dims; d++) pooled[r * dims + d] += w * table[base + d];
         }
       });
-      const unique = [...local.keys()];
-      const bagWeights = new Float32Array(size * unique.length);
-      for (let e = 0; e < entries.length; e += 3) bagWeights[entries[e] * unique.length + entries[e + 1]] += entries[e + 2];
-      const sub = new Float32Array(unique.length * dims);
-      unique.forEach((id, k) => sub.set(table.subarray(id * dims, (id + 1) * dims), k * dims));
-      const initial = tf.tensor2d(sub, [unique.length, dims]);
-      const subVar = tf.variable(initial, true, `bag_rows_${step}`);
-      initial.dispose();
-      const W = tf.tensor2d(bagWeights, [size, unique.length]);
+      const pooledInitial = tf.tensor2d(pooled, [size, dims]);
+      const pooledVar = tf.variable(pooledInitial, true, `bag_pooled_${step}`);
+      pooledInitial.dispose();
       const target = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classes));
       const { value, grads } = tf.variableGrads(() =>
         tf.tidy(() => {
-          const probs = output.apply(hidden.apply(tf.matMul(W, subVar))) as tf.Tensor2D;
+          const probs = output.apply(hidden.apply(pooledVar)) as tf.Tensor2D;
           return probs.mul(target).sum(1).clipByValue(1e-7, 1).log().neg().mean() as tf.Scalar;
         }),
-      [subVar, ...headVars]);
+      [pooledVar, ...headVars]);
       optimizer.applyGradients(headVars.map((w) => ({ name: w.name, tensor: grads[w.name] })));
-      // Lazy Adam on the embedding rows the batch used.
       step++;
-      const g = grads[subVar.name].dataSync();
+      const dPooled = grads[pooledVar.name].dataSync();
+      const g = new Float32Array(touched.size * dims);
+      rows.forEach((row, r) => {
+        for (let t = 0; t < L; t++) {
+          const w = bagWeights[r * L + t];
+          if (w === 0) continue;
+          const k = touched.get(data.ids[row * L + t])! * dims;
+          for (let d = 0; d < dims; d++) g[k + d] += w * dPooled[r * dims + d];
+        }
+      });
       const correction = Math.sqrt(1 - BETA2 ** step) / (1 - BETA1 ** step);
-      unique.forEach((id, k) => {
+      for (const [id, k] of touched) {
         const base = id * dims;
         for (let d = 0; d < dims; d++) {
           const grad = g[k * dims + d];
@@ -166,10 +193,10 @@ export async function trainClassifier(model: tf.LayersModel, data: TrainingData,
           v[i] = BETA2 * v[i] + (1 - BETA2) * grad * grad;
           table[i] -= (lr * correction * m[i]) / (Math.sqrt(v[i]) + EPSILON);
         }
-      });
+      }
       const loss = value.dataSync()[0];
       epochLoss += loss * size;
-      tf.dispose([value, subVar, W, target, ...Object.values(grads)]);
+      tf.dispose([value, pooledVar, target, ...Object.values(grads)]);
       options.onProgress?.({ epoch, epochs: options.epochs, batch: b + 1, batches, loss });
       // Let a cancellation or a heartbeat through between steps.
       if (b % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
