@@ -8,12 +8,15 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import './embedding-bag.js';
+import type { ModelCalibration } from './calibration.js';
 import type { TokenizerSettings } from './tokenizer.js';
 
 export interface ModelManifest {
   format: 'needloop-intent-1';
   labels: string[];
   tokenizer: TokenizerSettings;
+  /** Temperature and out-of-scope threshold (absent in models made before calibration). */
+  calibration?: ModelCalibration;
   files: Record<'model.json' | 'weights.bin', string>;
 }
 
@@ -24,7 +27,7 @@ export class ArtifactError extends Error {
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** Writes the artifacts into `dir` (atomically: a half-written model never has a manifest). */
-export async function saveModelArtifacts(model: tf.LayersModel, dir: string, meta: { labels: string[]; tokenizer: TokenizerSettings }): Promise<ModelManifest> {
+export async function saveModelArtifacts(model: tf.LayersModel, dir: string, meta: { labels: string[]; tokenizer: TokenizerSettings; calibration?: ModelCalibration }): Promise<ModelManifest> {
   let artifacts: tf.io.ModelArtifacts | null = null;
   await model.save(tf.io.withSaveHandler(async (a) => {
     artifacts = a;
@@ -33,7 +36,7 @@ export async function saveModelArtifacts(model: tf.LayersModel, dir: string, met
   const saved = artifacts as unknown as tf.io.ModelArtifacts;
   const weights = new Uint8Array(saved.weightData as ArrayBuffer);
   const modelJson = JSON.stringify({ modelTopology: saved.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: saved.weightSpecs }] });
-  const manifest: ModelManifest = { format: 'needloop-intent-1', labels: meta.labels, tokenizer: meta.tokenizer, files: { 'model.json': sha256(modelJson), 'weights.bin': sha256(weights) } };
+  const manifest: ModelManifest = { format: 'needloop-intent-1', labels: meta.labels, tokenizer: meta.tokenizer, ...(meta.calibration === undefined ? {} : { calibration: meta.calibration }), files: { 'model.json': sha256(modelJson), 'weights.bin': sha256(weights) } };
   const partial = `${dir}.partial`;
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });

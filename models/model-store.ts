@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { ArtifactError, loadModelArtifacts, saveModelArtifacts } from './artifacts.js';
 import type { LoadedModel } from './predict.js';
+import type { ModelCalibration } from './calibration.js';
 import type { TokenizerSettings } from './tokenizer.js';
 
 export interface StoredArtifact {
@@ -26,7 +27,7 @@ export class ModelStore {
     return join(this.root, 'sha256', hash);
   }
 
-  async save(model: tf.LayersModel, meta: { labels: string[]; tokenizer: TokenizerSettings }): Promise<StoredArtifact> {
+  async save(model: tf.LayersModel, meta: { labels: string[]; tokenizer: TokenizerSettings; calibration?: ModelCalibration }): Promise<StoredArtifact> {
     const staging = join(this.root, 'staging', randomUUID());
     await saveModelArtifacts(model, staging, meta);
     const hash = sha256(await readFile(join(staging, 'manifest.json')));
@@ -48,6 +49,6 @@ export class ModelStore {
     const actual = sha256(manifestBytes);
     if (actual !== hash) throw new ArtifactError(`${join(path, 'manifest.json')} is corrupted: its sha256 is ${actual}, the registry says ${hash}; refusing to load it`);
     const { model, manifest } = await loadModelArtifacts(path);
-    return { model, labels: manifest.labels, tokenizer: manifest.tokenizer };
+    return { model, labels: manifest.labels, tokenizer: manifest.tokenizer, calibration: manifest.calibration };
   }
 }

@@ -22,9 +22,17 @@ import { labelList, oversampleNewIntents, SPLITS, stratifiedSample, toTrainingDa
 import { growModel, modelShape } from './grow-model.js';
 import type { ModelStore } from './model-store.js';
 import { DEFAULT_TOKENIZER } from './tokenizer.js';
-import { trainClassifier, type EpochRecord, type TrainProgress } from './train.js';
+import { calibrate, type ModelCalibration } from './calibration.js';
+import { forEachRowProbabilities } from './predict.js';
+import { trainClassifier, type EpochRecord, type TrainingData, type TrainProgress } from './train.js';
 
-export const TRAINING_DEFAULTS = { epochs: 12, patience: 2, minDelta: 0.001, batchSize: 64, seed: 1, fineTuneLearningRate: 0.003, minExamples: 100 } as const;
+/**
+ * Training settings, chosen on BANKING77's validation split (bench/banking77): with half of
+ * each request's tokens dropped per step the model keeps improving for 6–10 epochs instead of
+ * learning a few tokens by heart in 2 (test accuracy 0.846 → 0.878 there). A fine-tune
+ * starts from weights that already fit most of its data: 8 epochs at most.
+ */
+export const TRAINING_DEFAULTS = { epochs: 16, fineTuneEpochs: 8, patience: 3, minDelta: 0.001, batchSize: 64, seed: 1, fineTuneLearningRate: 0.003, minExamples: 100, tokenDropout: 0.5 } as const;
 
 export interface ModelDeps {
   db: Kysely<Database>;
@@ -52,6 +60,13 @@ export interface TrainedCandidate {
   best_epoch: number;
   stopped_early: boolean;
   seconds: number;
+}
+
+/** Temperature and out-of-scope threshold, fitted on the validation split's probabilities. */
+export function calibrationOn(model: tf.LayersModel, validation: TrainingData, maxTokens: number): ModelCalibration {
+  const rows: Float32Array[] = [];
+  forEachRowProbabilities(model, validation, maxTokens, (_, p) => rows.push(Float32Array.from(p)));
+  return calibrate(rows, validation.labels);
 }
 
 export class TrainingDataError extends Error {
@@ -110,13 +125,15 @@ export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOpt
     model = growModel(parent.model, { parentLabels, labels, tokenizer, seed, learningRate });
     parent.model.dispose();
   }
-  const epochs = options.epochs ?? TRAINING_DEFAULTS.epochs;
+  const epochs = options.epochs ?? (production === null ? TRAINING_DEFAULTS.epochs : TRAINING_DEFAULTS.fineTuneEpochs);
   try {
+    const validationData = toTrainingData(validation, labels, tokenizer);
     const result = await trainClassifier(model, toTrainingData(train, labels, tokenizer), {
-      epochs, batchSize: TRAINING_DEFAULTS.batchSize, learningRate, seed, patience: TRAINING_DEFAULTS.patience, minDelta: TRAINING_DEFAULTS.minDelta,
-      validation: toTrainingData(validation, labels, tokenizer), onProgress: options.onProgress, signal: options.signal,
+      epochs, batchSize: TRAINING_DEFAULTS.batchSize, learningRate, seed, patience: TRAINING_DEFAULTS.patience, minDelta: TRAINING_DEFAULTS.minDelta, tokenDropout: TRAINING_DEFAULTS.tokenDropout,
+      validation: validationData, onProgress: options.onProgress, signal: options.signal,
     });
-    const artifact = await store.save(model, { labels, tokenizer });
+    const calibration = calibrationOn(model, validationData, tokenizer.maxTokens);
+    const artifact = await store.save(model, { labels, tokenizer, calibration });
     const shape = modelShape(model);
     const seconds = (Date.now() - started) / 1000;
     const newIntents = production === null ? [] : labels.slice(parentLabels.length);
@@ -125,10 +142,10 @@ export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOpt
       parent_id: production?.id ?? null,
       data_from: window.from, data_to: window.to, holdout_from: holdout.from, holdout_to: holdout.to,
       labels: JSON.stringify(labels),
-      hyperparameters: JSON.stringify({ ...shape, learning_rate: learningRate, batch_size: TRAINING_DEFAULTS.batchSize, max_epochs: epochs, patience: TRAINING_DEFAULTS.patience, min_delta: TRAINING_DEFAULTS.minDelta, seed, tokenizer, splits: SPLITS }),
+      hyperparameters: JSON.stringify({ ...shape, learning_rate: learningRate, batch_size: TRAINING_DEFAULTS.batchSize, max_epochs: epochs, patience: TRAINING_DEFAULTS.patience, min_delta: TRAINING_DEFAULTS.minDelta, token_dropout: TRAINING_DEFAULTS.tokenDropout, seed, tokenizer, splits: SPLITS }),
       backend: deps.backend.backend, device: deps.backend.device,
       artifact_sha256: artifact.sha256, artifact_path: artifact.path,
-      training: JSON.stringify({ examples: counts, new_intents: newIntents, curve: result.curve, best_epoch: result.best_epoch, stopped_early: result.stopped_early, samples_per_second: result.samples / seconds, seconds }),
+      training: JSON.stringify({ calibration, examples: counts, new_intents: newIntents, curve: result.curve, best_epoch: result.best_epoch, stopped_early: result.stopped_early, samples_per_second: result.samples / seconds, seconds }),
     }, golden.map((g) => ({ event_id: g.event_id, text: g.text, intent: g.intent })));
     return { version, fine_tuned: production !== null, examples: counts, new_intents: newIntents, curve: result.curve, best_epoch: result.best_epoch, stopped_early: result.stopped_early, seconds };
   } finally {

@@ -41,7 +41,7 @@ describe('needloop start (npm start)', () => {
     expect(out.pending, story).not.toBeNull();
     pending = out.pending;
     expect(await readFile(out.run.report, 'utf8')).toContain('The loop, night by night');
-  });
+  }, 300_000);
 
   it('run again: loads nothing new and asks for no second candidate while one awaits', async () => {
     const run = await runCli(['start', '--json'], env);

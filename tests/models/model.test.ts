@@ -6,7 +6,7 @@ import { classificationMetrics } from '../../analytics/index.js';
 import { ArtifactError, loadModelArtifacts, saveModelArtifacts } from '../../models/artifacts.js';
 import { BackendError, selectBackend } from '../../models/backend.js';
 import { buildModel, ModelError } from '../../models/build-model.js';
-import { DEFAULT_TOKENIZER, encodeTexts, tokenIds, tokenWords } from '../../models/tokenizer.js';
+import { DEFAULT_TOKENIZER, subwordsOf, WORD_TOKENIZER, encodeTexts, tokenIds, tokenWords } from '../../models/tokenizer.js';
 import { trainClassifier, TrainingCancelled } from '../../models/train.js';
 import { generateScenario } from '../../scenarios/generate.js';
 import { useTempFiles } from '../helpers/fixtures.js';
@@ -26,12 +26,20 @@ const predict = (model: tf.LayersModel, texts: string[]) => {
 };
 
 describe('tokenizer', () => {
-  it('tokenIds(text) hashes words and word bigrams into the vocabulary, Chinese included', () => {
+  it('tokenIds(text) hashes words, word bigrams and subwords into the vocabulary, Chinese included', () => {
     expect(tokenWords('把这段话翻译成日语')).toContain('翻译');
+    expect(tokenIds('Summarize THIS report', WORD_TOKENIZER)).toHaveLength(3 + 2);
+    // "<this>" gives <th thi his is> <thi this his> <this this>: 9 n-grams of 3 to 5 characters.
+    expect(subwordsOf('this', 3, 5)).toEqual(['<th', 'thi', 'his', 'is>', '<thi', 'this', 'his>', '<this', 'this>']);
+    expect(subwordsOf('翻译', 3, 5)).toEqual(['<翻>', '<译>']);
     const ids = tokenIds('Summarize THIS report');
-    expect(ids).toHaveLength(3 + 2);
+    const subwords = ['summarize', 'this', 'report'].reduce((n, w) => n + subwordsOf(w, 3, 5).length, 0);
+    expect(ids).toHaveLength(3 + 2 + subwords);
     expect(ids).toEqual(tokenIds('summarize this report!'));
     expect(ids.every((id) => id >= 1 && id < DEFAULT_TOKENIZER.vocabularySize)).toBe(true);
+    // A typo changes one word but keeps most of its pieces.
+    const typo = new Set(tokenIds('sumarize this report'));
+    expect(ids.filter((id) => typo.has(id)).length / ids.length).toBeGreaterThan(0.6);
   });
 
   it('encodeTexts pads with id 0 and weights that average the real tokens', () => {

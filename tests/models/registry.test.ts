@@ -139,10 +139,22 @@ describe('promotion, the gate and rollback', () => {
     await db.handle.db.updateTable('model_versions').set({ status: 'awaiting_approval' }).where('id', '=', next.version.id).execute();
     await promoteModel(db.handle.db, next.version.id, { by: 'carol' });
     expect((await findModelVersion(db.handle.db, first.version.id))!.status).toBe('archived');
+    // Each version carries its own temperature and out-of-scope threshold, fitted on its validation split.
+    const calibrationOf = async () => {
+      const loaded = await deps.store.load((await findProductionModel(db.handle.db))!.artifact_sha256);
+      loaded.model.dispose();
+      return loaded.calibration!;
+    };
+    const nextCalibration = await calibrationOf();
+    expect(nextCalibration.temperature).toBeGreaterThan(0);
+    expect(nextCalibration.out_of_scope_below).toBeGreaterThan(0);
     const { restored, retired } = await rollbackModel(db.handle.db, { by: 'bob', comment: 'complaints' });
     expect(restored.id).toBe(first.version.id);
     expect(retired).toBe(next.version.id);
     expect((await findProductionModel(db.handle.db))!.id).toBe(first.version.id);
+    const restoredCalibration = await calibrationOf();
+    expect(restoredCalibration).toEqual((first.version.training as { calibration: object }).calibration);
+    expect(restoredCalibration).not.toEqual(nextCalibration);
     const statuses = await db.handle.db.selectFrom('model_versions').select(['status']).where('status', '=', 'production').execute();
     expect(statuses).toHaveLength(1);
   });
