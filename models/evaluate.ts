@@ -84,10 +84,6 @@ export function scorePredictions(examples: readonly EvaluationExample[], predict
   };
 }
 
-export function evaluateModel(loaded: LoadedModel, examples: readonly EvaluationExample[]): ModelReport {
-  return scorePredictions(examples, predictIntents(loaded, examples.map((e) => e.text)));
-}
-
 export interface Latency {
   p50_ms: number;
   p95_ms: number;
