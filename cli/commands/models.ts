@@ -10,6 +10,7 @@ import { evaluateCandidate, type CandidateEvaluation } from '../../models/evalua
 import type { ModelEvaluation } from '../../models/gate.js';
 import { ModelStore } from '../../models/model-store.js';
 import { predictIntents } from '../../models/predict.js';
+import { predictFile, PredictFileError } from '../../models/predict-file.js';
 import { trainCandidate } from '../../models/train-candidate.js';
 import { printJson, say, UserError } from '../output.js';
 import { progressFor } from '../progress.js';
@@ -157,23 +158,35 @@ export function registerModels(program: Command, config: () => Config): void {
 
   program
     .command('predict')
-    .description('classify requests with the production model')
-    .argument('<text...>', 'one or more requests')
-    .option('--json', 'print {model, predictions: [{text, intent, confidence}]} as JSON')
-    .action(async (texts: string[], flags: { json?: boolean }) => {
+    .description('classify requests with the production model: TEXT... or, for machines, --input FILE (one prediction per line, streaming)')
+    .argument('[text...]', 'one or more requests')
+    .option('--input <file>', 'a .jsonl/.ndjson ({"text", "id"?} per line) or .csv (text and id columns) file of requests')
+    .option('--json', 'print {model, predictions: [{text, intent, confidence, out_of_scope, top}]} as JSON')
+    .action(async (texts: string[], flags: { input?: string; json?: boolean }) => {
+      if (flags.input !== undefined && texts.length > 0) throw new UserError('give requests as arguments or --input FILE, not both');
+      if (flags.input === undefined && texts.length === 0) throw new UserError('give one or more requests, or --input FILE');
       const cfg = config();
       await backendFor(cfg, true);
-      const { id, predictions } = await withDatabase(cfg, async (handle) => {
+      const result = await withDatabase(cfg, async (handle) => {
         const production = await findProductionModel(handle.db);
         if (production === null) throw new UserError('there is no production model yet: needloop train, evaluate, then promote one', 1);
         const loaded = await new ModelStore(cfg.modelsDir).load(production.artifact_sha256);
         try {
+          if (flags.input !== undefined) {
+            return { id: production.id, file: await predictFile(loaded, flags.input, process.stdout).catch((error: unknown) => {
+              throw error instanceof PredictFileError ? new UserError(error.message, 1) : error;
+            }) };
+          }
           return { id: production.id, predictions: predictIntents(loaded, texts).map((p, i) => ({ text: texts[i], ...p })) };
         } finally {
           loaded.model.dispose();
         }
       });
-      if (flags.json) printJson({ model: id, predictions });
-      else for (const p of predictions) say(`${p.intent.padEnd(22)} ${p.confidence.toFixed(3)}  ${p.text}`);
+      if (result.file !== undefined) {
+        const f = result.file;
+        process.stderr.write(`needloop: model ${result.id} predicted ${f.predicted} of ${f.lines} requests in ${f.seconds.toFixed(2)} s (${Math.round(f.predicted / Math.max(f.seconds, 1e-9))}/s)${f.errors > 0 ? `; ${f.errors} lines could not be read (their error lines say why)` : ''}\n`);
+        if (f.errors > 0) process.exitCode = 1;
+      } else if (flags.json) printJson({ model: result.id, predictions: result.predictions });
+      else for (const p of result.predictions!) say(`${p.intent.padEnd(22)} ${p.confidence.toFixed(3)}${p.out_of_scope ? ' (out of scope)' : ''}  ${p.text}`);
     });
 }

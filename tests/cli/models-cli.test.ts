@@ -68,6 +68,29 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     expect(rollback.stderr).toBe('needloop: model 1 is the first production model: there is nothing earlier to roll back to\n');
   });
 
+  it('predict --input FILE: one prediction per line, streaming, whole through a pipe past 1 MiB; bad lines answered with their reason', async () => {
+    const lines = Array.from({ length: 6000 }, (_, i) => JSON.stringify({ id: `r${i}`, text: i % 2 ? 'translate this paragraph into German' : 'summarize this contract for me' }));
+    lines.splice(10, 0, '{"id": "broken"', JSON.stringify({ id: 'no-text' }));
+    const jsonl = await files.file('requests.jsonl', `${lines.join('\n')}\n`);
+    const run = await runCli(['predict', '--input', jsonl], env);
+    expect(run.code).toBe(1);
+    expect(run.stdout.length).toBeGreaterThan(1 << 20);
+    const out = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    expect(out).toHaveLength(6002);
+    expect(out[0]).toMatchObject({ line: 1, id: 'r0', intent: 'summarize_documents', out_of_scope: false });
+    expect(out[0].top).toHaveLength(3);
+    expect(out[10]).toEqual({ line: 11, id: null, error: expect.stringMatching(/requests\.jsonl, line 11: not JSON/) });
+    expect(out[11]).toEqual({ line: 12, id: 'no-text', error: `${jsonl}, line 12: "text" must be a non-empty string` });
+    expect(out[6001]).toMatchObject({ line: 6002, id: 'r5999', intent: 'translate_text' });
+    expect(run.stderr).toMatch(/^needloop: model 1 predicted 6000 of 6002 requests in [\d.]+ s \(\d+\/s\); 2 lines could not be read/);
+    const csv = await files.file('requests.csv', 'id,text\n1,"summarize this contract, please"\n2,translate this paragraph into German\n');
+    const fromCsv = await runCli(['predict', '--input', csv], env);
+    expect(fromCsv.code).toBe(0);
+    expect(fromCsv.stdout.trim().split('\n').map((l) => JSON.parse(l).intent)).toEqual(['summarize_documents', 'translate_text']);
+    const headerless = await files.file('bad.csv', 'words\nhello\n');
+    expect((await runCli(['predict', '--input', headerless], env)).stderr).toBe(`needloop: ${headerless}, line 1: the CSV header must name a text column (and may name id); it is "words"\n`);
+  });
+
   it('refuses bad arguments and a corrupted artifact with clear errors', async () => {
     const bad = await runCli(['evaluate', '--candidate', "1'; drop table model_versions; --"], env);
     expect(bad.code).toBe(2);
