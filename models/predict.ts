@@ -64,7 +64,7 @@ export function forEachRowProbabilities(
   visit: (row: number, probabilities: Float32Array) => void,
 ): void {
   const n = encoded.ids.length / maxTokens;
-  const bag = model.layers.some((l) => l.name === 'bag') ? tableOf(model) : null;
+  const bag = model.layers.some((l) => l.name === 'bag') ? { ...tableOf(model), hidden: model.getLayer('hidden'), output: model.getLayer('intent') } : null;
   for (let start = 0; start < n; start += BATCH) {
     const count = Math.min(BATCH, n - start);
     const slice = (a: Int32Array | Float32Array) => a.subarray(start * maxTokens, (start + count) * maxTokens);
@@ -72,7 +72,7 @@ export function forEachRowProbabilities(
     if (bag === null) {
       probs = tf.tidy(() => model.predict([tf.tensor2d(slice(encoded.ids), [count, maxTokens], 'int32'), tf.tensor2d(slice(encoded.weights), [count, maxTokens])]) as tf.Tensor2D);
     } else {
-      const { table, dims } = bag;
+      const { table, dims, hidden, output } = bag;
       const pooled = new Float32Array(count * dims);
       for (let r = 0; r < count; r++) {
         const row = (start + r) * maxTokens;
@@ -83,8 +83,6 @@ export function forEachRowProbabilities(
           for (let d = 0; d < dims; d++) pooled[r * dims + d] += w * table[base + d];
         }
       }
-      const hidden = model.getLayer('hidden');
-      const output = model.getLayer('intent');
       probs = tf.tidy(() => output.apply(hidden.apply(tf.tensor2d(pooled, [count, dims]))) as tf.Tensor2D);
     }
     const values = probs.dataSync() as Float32Array;

@@ -131,10 +131,7 @@ export async function generateScenario(options: GenerateOptions): Promise<Genera
   if (usageFormat === 'csv') await usageOut.line(USAGE_COLUMNS.join(','));
   let events = 0;
   for (let day = 0; day < days; day++) {
-    for (const request of world.requestsOfDay(day)) {
-      const served = world.serveLegacy(request, world.intentMix(request.user.persona, day)[0]);
-      const reaction = world.react(request, served);
-      const event = usageEvent(world, request, { model: GENERATED_MODEL_VERSION, predicted: served.predicted, confidence: served.confidence }, reaction);
+    for (const event of legacyEvents(world, day)) {
       await usageOut.line(usageFormat === 'csv' ? usageCsvLine(event) : JSON.stringify(event));
       events++;
     }
@@ -196,6 +193,15 @@ export function usageEvent(
     feedback: reaction.feedback,
     corrected_intent: reaction.corrected_intent,
   };
+}
+
+/** One day's usage events as the legacy model served them and the users reacted. */
+export function legacyEvents(world: ScenarioWorld, day: number): UsageEventRecord[] {
+  return world.requestsOfDay(day).map((request) => {
+    const served = world.serveLegacy(request, world.intentMix(request.user.persona, day)[0]);
+    const reaction = world.react(request, served);
+    return usageEvent(world, request, { model: GENERATED_MODEL_VERSION, predicted: served.predicted, confidence: served.confidence }, reaction);
+  });
 }
 
 export function usageCsvLine(event: UsageEventRecord): string {

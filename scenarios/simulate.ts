@@ -22,7 +22,7 @@ import { ModelStore } from '../models/model-store.js';
 import { Predictor } from '../web/predictor.js';
 import { decideLocally, runLocally, type LocalRunOutcome } from '../workflows/local-runner.js';
 import { FileWriter } from './file-writer.js';
-import { GENERATED_MODEL_VERSION, usageEvent } from './generate.js';
+import { legacyEvents, usageEvent } from './generate.js';
 import { DAY_MS, EMERGING_NEED, FADING_NEED, ScenarioWorld, type ChangeKind, type DayRequest, type ScenarioName } from './world.js';
 
 /** Days of legacy-served history before the first simulated night. */
@@ -97,6 +97,12 @@ function changedNeed(kind: ChangeKind | null): { name: string | null; matches: (
   }
 }
 
+/** Whether the database holds no loaded file and no model version: a simulation's, or the demo's, to fill. */
+export async function storesNothing(db: DatabaseHandle['db']): Promise<boolean> {
+  const { rows } = await sql<{ n: string }>`select (select count(*) from ingest_batches) + (select count(*) from model_versions) as n`.execute(db);
+  return Number(rows[0].n) === 0;
+}
+
 export async function simulate(deps: { handle: DatabaseHandle; config: Config; catalogue: NeedCatalogue }, options: SimulateOptions): Promise<SimulationResult> {
   const { handle, config, catalogue } = deps;
   const { db } = handle;
@@ -108,8 +114,7 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
   if (changeNight !== null && (!Number.isInteger(changeNight) || changeNight < 1 || changeNight > nights)) {
     throw new SimulationError(`--change-night must be from 1 to ${nights} (got ${changeNight})`);
   }
-  const { rows } = await sql<{ n: string }>`select (select count(*) from ingest_batches) + (select count(*) from model_versions) as n`.execute(db);
-  if (Number(rows[0].n) > 0) {
+  if (!(await storesNothing(db))) {
     throw new SimulationError('simulate needs an empty database: its users and nights would mix with the data already stored. Point NEEDLOOP_HOME (and NEEDLOOP_PG_PORT) or DATABASE_URL at a new one');
   }
   const startMs = Date.parse(`${options.start ?? '2026-09-01'}T00:00:00Z`);
@@ -150,10 +155,7 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
     await surveys.line(world.surveyHeader());
     for (let day = 0; day < HISTORY_DAYS; day++) {
       for (const r of world.surveysOfDay(day, totalDays)) await surveys.line(r.line);
-      for (const request of world.requestsOfDay(day)) {
-        const served = world.serveLegacy(request, world.intentMix(request.user.persona, day)[0]);
-        await usage.line(JSON.stringify(usageEvent(world, request, { model: GENERATED_MODEL_VERSION, predicted: served.predicted, confidence: served.confidence }, world.react(request, served))));
-      }
+      for (const event of legacyEvents(world, day)) await usage.line(JSON.stringify(event));
     }
     await surveys.close();
     await usage.close();

@@ -9,13 +9,13 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { sql } from 'kysely';
 import type { Config } from '../../config.js';
 import { withPipelineLock } from '../../db/queries/pipeline-runs.js';
 import { runLocally } from '../../workflows/local-runner.js';
 import { printJson, say } from '../output.js';
 import { describeResults, pipelineActivities } from './pipeline.js';
 import { describeNight, runSimulation, simulationJson } from './simulate.js';
+import { storesNothing } from '../../scenarios/simulate.js';
 import { withDatabase } from './with-database.js';
 
 /**
@@ -39,8 +39,7 @@ export function registerStart(program: Command, config: () => Config): void {
       const json = flags.json === true;
       const cfg = config();
       const empty = await withDatabase(cfg, async (handle) => {
-        const { rows } = await sql<{ n: string }>`select (select count(*) from ingest_batches) + (select count(*) from model_versions) as n`.execute(handle.db);
-        return Number(rows[0].n) === 0 && !(await hasDataFiles(cfg.inbox));
+        return (await storesNothing(handle.db)) && !(await hasDataFiles(cfg.inbox));
       });
       if (empty) {
         if (!json) say(`Nothing to analyse yet: simulating ${DEMO.nights} nights of ${DEMO.users} users after four weeks of history (a new need emerges on night ${DEMO.changeNight}; users' words shift from night ${DEMO.secondChange.night})`);
