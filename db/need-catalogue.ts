@@ -17,6 +17,13 @@ export interface Need {
 
 export type NeedCatalogue = readonly Need[];
 
+/**
+ * Reserved: feedback marks a request that is none of the catalogue's needs with
+ * `corrected_intent` = `out_of_scope`; the model learns it as a class of its own. No need
+ * may have this id.
+ */
+export const OUT_OF_SCOPE = 'out_of_scope';
+
 /** A need id must be usable inside survey column names such as `imp_<id>`. */
 const NEED_ID = /^[a-z][a-z0-9_]{0,62}$/;
 
@@ -37,6 +44,7 @@ export function parseCatalogue(value: unknown, source: string): NeedCatalogue {
     if (typeof id !== 'string' || !NEED_ID.test(id)) {
       throw new CatalogueError(`${where}: id ${JSON.stringify(id)} must be lower-case letters, digits and _ (starting with a letter, at most 63 characters)`);
     }
+    if (id === OUT_OF_SCOPE) throw new CatalogueError(`${where}: id "${OUT_OF_SCOPE}" is reserved for feedback on requests of no known need`);
     if (seen.has(id)) throw new CatalogueError(`${where}: id "${id}" appears twice`);
     seen.add(id);
     const labels = label as Record<string, unknown> | null;

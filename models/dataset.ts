@@ -12,7 +12,12 @@ export const SPLITS = {
   holdoutDays: 7,
   /** The newest share of the training examples, for early stopping. */
   validationShare: 0.15,
-  /** Golden set: at most this many examples per intent, drawn when the first model is trained. */
+  /**
+   * Golden set, drawn when the first model is trained (unless supplied as a file): this
+   * share of each intent's examples, at most `goldenPerIntent` of them — enough to see a
+   * regression per need, without withholding 40 % of a small data set from training.
+   */
+  goldenShare: 0.1,
   goldenPerIntent: 40,
   /** Fine-tuning reads this many newest days (training partition) as its recent window… */
   recentDays: 28,
@@ -79,16 +84,18 @@ export function oversampleNewIntents<T extends { intent: string }>(train: readon
   return out;
 }
 
-/** Up to `perIntent` examples of every intent, chosen with a seed; the rest stay in `rest`. */
-export function stratifiedSample<T extends { intent: string }>(rows: readonly T[], perIntent: number, seed: number): { sample: T[]; rest: T[] } {
+/**
+ * A seeded `share` of every intent's examples (rounded, at least one of an intent with 10 or
+ * more), at most `perIntent` of them; the rest stay in `rest`.
+ */
+export function stratifiedSample<T extends { intent: string }>(rows: readonly T[], limits: { share: number; perIntent: number }, seed: number): { sample: T[]; rest: T[] } {
   const rng = new Random(seed);
   const byIntent = new Map<string, number[]>();
   rows.forEach((r, i) => byIntent.set(r.intent, [...(byIntent.get(r.intent) ?? []), i]));
   const chosen = new Set<number>();
   for (const intent of [...byIntent.keys()].sort()) {
     const indices = byIntent.get(intent)!;
-    // Keep at least half of a rare intent's examples for training.
-    const take = Math.min(perIntent, Math.floor(indices.length / 2));
+    const take = Math.min(limits.perIntent, Math.max(indices.length >= 10 ? 1 : 0, Math.round(indices.length * limits.share)));
     for (let i = 0; i < take; i++) {
       const j = i + rng.int(indices.length - i);
       [indices[i], indices[j]] = [indices[j], indices[i]];

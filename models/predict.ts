@@ -3,6 +3,7 @@
  * probabilities, and whether the request is none of the model's needs, in batches.
  */
 import * as tf from '@tensorflow/tfjs';
+import { OUT_OF_SCOPE } from '../db/need-catalogue.js';
 import { temperatureScale, UNCALIBRATED, type ModelCalibration } from './calibration.js';
 import { encodeTexts, type TokenizerSettings } from './tokenizer.js';
 
@@ -18,9 +19,13 @@ export interface Prediction {
   intent: string;
   /** The calibrated probability of `intent`. */
   confidence: number;
-  /** The request is none of the model's needs: its top probability is below the model's threshold. */
+  /**
+   * The request is none of the model's needs: the probability of its most likely need is
+   * below the model's threshold, or the model learnt "none of these" from feedback and
+   * finds that likelier than any need.
+   */
   out_of_scope: boolean;
-  /** The 3 most likely needs, most likely first. */
+  /** The 3 most likely needs, most likely first (the learnt out-of-scope class is not a need, and not listed). */
   top: { intent: string; probability: number }[];
 }
 
@@ -103,17 +108,20 @@ export function predictIntents(loaded: LoadedModel, texts: readonly string[]): P
   const out: Prediction[] = [];
   const calibration = loaded.calibration ?? UNCALIBRATED;
   const scaled = new Float64Array(loaded.labels.length);
+  const outOfScope = loaded.labels.indexOf(OUT_OF_SCOPE);
   forEachRowProbabilities(loaded.model, encodeTexts(texts, loaded.tokenizer), loaded.tokenizer.maxTokens, (_, probabilities) => {
     const p = calibration.temperature === 1 ? probabilities : temperatureScale(probabilities, calibration.temperature, scaled);
     const top: { intent: string; probability: number }[] = [];
     for (let c = 0; c < p.length; c++) {
+      if (c === outOfScope) continue;
       if (top.length < TOP || p[c] > top[top.length - 1].probability) {
         top.push({ intent: loaded.labels[c], probability: p[c] });
         top.sort((a, b) => b.probability - a.probability);
         if (top.length > TOP) top.pop();
       }
     }
-    out.push({ intent: top[0].intent, confidence: top[0].probability, out_of_scope: top[0].probability < calibration.out_of_scope_below, top });
+    const best = top[0].probability;
+    out.push({ intent: top[0].intent, confidence: best, out_of_scope: best < calibration.out_of_scope_below || (outOfScope >= 0 && p[outOfScope] > best), top });
   });
   return out;
 }

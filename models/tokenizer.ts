@@ -17,6 +17,12 @@ export interface TokenizerSettings {
   bigrams: boolean;
   /** Character n-grams of each word, from `min` to `max` characters; absent in models made before subwords. */
   subwords?: { min: number; max: number };
+  /**
+   * The share of a request's bag weight given to its words and bigrams, the rest to its
+   * subwords (absent: every token weighs the same, and subwords — a dozen per word —
+   * outweigh the words they come from).
+   */
+  wordShare?: number;
 }
 
 export const DEFAULT_TOKENIZER: TokenizerSettings = { vocabularySize: 1 << 16, maxTokens: 128, bigrams: true, subwords: { min: 3, max: 5 } };
@@ -27,7 +33,23 @@ const HAN = /\p{Script=Han}/u;
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 const segmenters = { en: new Intl.Segmenter('en', { granularity: 'word' }), zh: new Intl.Segmenter('zh', { granularity: 'word' }) };
 
+/**
+ * Plain ASCII with no punctuation inside a word (the apostrophe of "can't", the point of
+ * "3.5" or "e.g", "a:b", "a_b", "1,000"): there, Unicode's word boundaries (UAX #29, what
+ * Intl.Segmenter follows) are exactly the runs of letters and digits, found four times
+ * faster by a regular expression. tests/models/model.test.ts checks both paths agree.
+ */
+const PLAIN_ASCII = /^[\x20-\x7e\t\n\r]*$/;
+const JOINED = /[a-z0-9][.:'_,;][a-z0-9]|_/i;
+const ASCII_WORD = /[a-z0-9]+/g;
+
 export function tokenWords(text: string): string[] {
+  if (PLAIN_ASCII.test(text) && !JOINED.test(text)) return text.toLowerCase().match(ASCII_WORD) ?? [];
+  return segmentedWords(text);
+}
+
+/** Words as Intl.Segmenter splits them (the reference; tokenWords' slow path). */
+export function segmentedWords(text: string): string[] {
   const out: string[] = [];
   for (const part of segmenters[HAN.test(text) ? 'zh' : 'en'].segment(text.toLowerCase())) {
     if (part.isWordLike && LETTER_OR_DIGIT.test(part.segment)) out.push(part.segment);
@@ -42,6 +64,11 @@ function fnv1a(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/** The id a token hashes to (1 … vocabularySize − 1). */
+export function bucketOf(token: string, vocabularySize: number): number {
+  return 1 + (fnv1a(token) % (vocabularySize - 1));
 }
 
 /** The character n-grams of a word (its Han characters, for Chinese), whole word excluded. */
@@ -61,15 +88,58 @@ export function subwordsOf(word: string, min: number, max: number): string[] {
 
 /** Token ids of a text (1 … vocabularySize − 1), at most maxTokens of them: words, bigrams, then subwords. */
 export function tokenIds(text: string, settings: TokenizerSettings = DEFAULT_TOKENIZER): number[] {
+  return tokenize(text, settings).ids;
+}
+
+/** Token ids, and how many of them (the first) are words and bigrams. */
+function tokenize(text: string, settings: TokenizerSettings): { ids: number[]; wordTokens: number } {
   const words = tokenWords(text);
-  const tokens = settings.bigrams ? [...words, ...words.slice(1).map((w, i) => `${words[i]} ${w}`)] : [...words];
+  const buckets = settings.vocabularySize - 1;
+  const ids = words.map((w) => 1 + (fnv1a(w) % buckets));
+  if (settings.bigrams) for (let i = 1; i < words.length; i++) ids.push(1 + (fnv1a(`${words[i - 1]} ${words[i]}`) % buckets));
+  const wordTokens = Math.min(ids.length, settings.maxTokens);
   if (settings.subwords !== undefined) {
     for (const w of words) {
-      if (tokens.length >= settings.maxTokens) break;
-      tokens.push(...subwordsOf(w, settings.subwords.min, settings.subwords.max));
+      if (ids.length >= settings.maxTokens) break;
+      subwordIds(w, settings.subwords.min, settings.subwords.max, buckets, ids);
     }
   }
-  return tokens.slice(0, settings.maxTokens).map((t) => 1 + (fnv1a(t) % (settings.vocabularySize - 1)));
+  if (ids.length > settings.maxTokens) ids.length = settings.maxTokens;
+  return { ids, wordTokens };
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * The ids of `subwordsOf(word, min, max)`, in the same order, hashed as each n-gram is
+ * extended one character at a time instead of building every n-gram's string: tokenizing
+ * is most of what prediction costs. tests/models/model.test.ts checks the ids against
+ * hashing `subwordsOf`'s strings.
+ */
+function subwordIds(word: string, min: number, max: number, buckets: number, out: number[]): void {
+  if (HAN.test(word)) {
+    const chars = [...word];
+    if (chars.length > 1) for (const c of chars) out.push(1 + (fnv1a(`<${c}>`) % buckets));
+    return;
+  }
+  const chars = [...`<${word}>`];
+  const length = chars.length;
+  // byN[n - min][i]: the hash of the n characters from i.
+  const byN: number[][] = [];
+  for (let n = min; n <= max; n++) byN.push([]);
+  for (let i = 0; i < length; i++) {
+    let h = FNV_OFFSET;
+    for (let n = 1; n <= max && i + n <= length; n++) {
+      const c = chars[i + n - 1];
+      for (let k = 0; k < c.length; k++) {
+        h ^= c.charCodeAt(k);
+        h = Math.imul(h, FNV_PRIME);
+      }
+      if (n >= min && n !== length) byN[n - min].push(1 + ((h >>> 0) % buckets));
+    }
+  }
+  for (const row of byN) for (const id of row) out.push(id);
 }
 
 /**
@@ -81,10 +151,12 @@ export function encodeTexts(texts: readonly string[], settings: TokenizerSetting
   const ids = new Int32Array(texts.length * L);
   const weights = new Float32Array(texts.length * L);
   texts.forEach((text, i) => {
-    const t = tokenIds(text, settings);
+    const { ids: t, wordTokens } = tokenize(text, settings);
+    const subwords = t.length - wordTokens;
+    const share = settings.wordShare === undefined || subwords === 0 || wordTokens === 0 ? null : settings.wordShare;
     for (let j = 0; j < t.length; j++) {
       ids[i * L + j] = t[j];
-      weights[i * L + j] = 1 / t.length;
+      weights[i * L + j] = share === null ? 1 / t.length : j < wordTokens ? share / wordTokens : (1 - share) / subwords;
     }
   });
   return { ids, weights };

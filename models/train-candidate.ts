@@ -17,22 +17,18 @@ import { latestSegmentRun } from '../db/queries/segment-runs.js';
 import { latestTime, type TimeWindow } from '../db/queries/time-window.js';
 import type { Database, ModelVersion } from '../db/schema.js';
 import type { SelectedBackend } from './backend.js';
-import { buildModel, MODEL_DEFAULTS } from './build-model.js';
+import { OUT_OF_SCOPE } from '../db/need-catalogue.js';
+import { buildModel } from './build-model.js';
+import { COMMON, FINE_TUNE, FIRST_MODEL, fitModel, type FitResult } from './fit.js';
 import { labelList, oversampleNewIntents, SPLITS, stratifiedSample, toTrainingData, validationSplit } from './dataset.js';
 import { growModel, modelShape } from './grow-model.js';
 import type { ModelStore } from './model-store.js';
 import { DEFAULT_TOKENIZER } from './tokenizer.js';
-import { calibrate, type ModelCalibration } from './calibration.js';
-import { forEachRowProbabilities } from './predict.js';
-import { trainClassifier, type EpochRecord, type TrainingData, type TrainProgress } from './train.js';
+import type { EpochRecord, TrainProgress } from './train.js';
+import type { GoldenRow } from './golden-file.js';
 
-/**
- * Training settings, chosen on BANKING77's validation split (bench/banking77): with half of
- * each request's tokens dropped per step the model keeps improving for 6–10 epochs instead of
- * learning a few tokens by heart in 2 (test accuracy 0.846 → 0.878 there). A fine-tune
- * starts from weights that already fit most of its data: 8 epochs at most.
- */
-export const TRAINING_DEFAULTS = { epochs: 16, fineTuneEpochs: 8, patience: 3, minDelta: 0.001, batchSize: 64, seed: 1, fineTuneLearningRate: 0.003, minExamples: 100, tokenDropout: 0.5 } as const;
+/** What a training run needs besides the fit's settings (models/fit.ts). */
+export const TRAINING_DEFAULTS = { minExamples: 100, seed: COMMON.seed } as const;
 
 export interface ModelDeps {
   db: Kysely<Database>;
@@ -49,6 +45,8 @@ export interface TrainCandidateOptions {
   epochs?: number;
   onProgress?: (progress: TrainProgress) => void;
   signal?: AbortSignal;
+  /** The golden set, supplied (models/golden-file.ts) instead of drawn; only before the first model. */
+  golden?: GoldenRow[];
 }
 
 export interface TrainedCandidate {
@@ -60,13 +58,6 @@ export interface TrainedCandidate {
   best_epoch: number;
   stopped_early: boolean;
   seconds: number;
-}
-
-/** Temperature and out-of-scope threshold, fitted on the validation split's probabilities. */
-export function calibrationOn(model: tf.LayersModel, validation: TrainingData, maxTokens: number): ModelCalibration {
-  const rows: Float32Array[] = [];
-  forEachRowProbabilities(model, validation, maxTokens, (_, p) => rows.push(Float32Array.from(p)));
-  return calibrate(rows, validation.labels);
 }
 
 export class TrainingDataError extends Error {
@@ -101,10 +92,20 @@ export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOpt
     throw new TrainingDataError(`only ${examples.length} labelled requests from ${window.from.toISOString()} to ${window.to.toISOString()} (training partition): at least ${TRAINING_DEFAULTS.minExamples} are needed. Labels come from usage feedback (confirmed or corrected).`);
   }
 
-  // The golden set is drawn once, from the first model's data, and never trained on.
-  let golden: LabelledExample[] = [];
-  if ((await goldenExamples(db)).length === 0) {
-    const split = stratifiedSample(examples, SPLITS.goldenPerIntent, seed);
+  // The golden set is frozen once, with the first model, and never trained on: supplied
+  // as a file, or drawn as a bounded share of the first model's examples.
+  let golden: GoldenRow[] = [];
+  const frozen = (await goldenExamples(db)).length > 0;
+  if (options.golden !== undefined && frozen) {
+    throw new TrainingDataError('the golden set was frozen with the first model and cannot be replaced: train without --golden');
+  }
+  if (!frozen && options.golden !== undefined) {
+    golden = options.golden;
+    // A request of the golden set is not trained on, wherever else it appears.
+    const questions = new Set(golden.map((g) => g.text.trim().toLowerCase()));
+    examples = examples.filter((e) => !questions.has(e.text.trim().toLowerCase()));
+  } else if (!frozen) {
+    const split = stratifiedSample(examples, { share: SPLITS.goldenShare, perIntent: SPLITS.goldenPerIntent }, seed);
     golden = split.sample;
     examples = split.rest;
   }
@@ -116,23 +117,22 @@ export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOpt
   const train = oversampleNewIntents(split.train, labels.slice(parentLabels.length));
 
   const tokenizer = DEFAULT_TOKENIZER;
-  const learningRate = production === null ? MODEL_DEFAULTS.learningRate : TRAINING_DEFAULTS.fineTuneLearningRate;
+  const settings = { ...(production === null ? FIRST_MODEL : FINE_TUNE), ...(options.epochs === undefined ? {} : { epochs: options.epochs }) };
   let model: tf.LayersModel;
   if (production === null) {
     model = buildModel({ classes: labels.length, tokenizer, seed });
   } else {
     const parent = await store.load(production.artifact_sha256);
-    model = growModel(parent.model, { parentLabels, labels, tokenizer, seed, learningRate });
+    model = growModel(parent.model, { parentLabels, labels, tokenizer, seed });
     parent.model.dispose();
   }
-  const epochs = options.epochs ?? (production === null ? TRAINING_DEFAULTS.epochs : TRAINING_DEFAULTS.fineTuneEpochs);
+  let fit: FitResult | null = null;
   try {
-    const validationData = toTrainingData(validation, labels, tokenizer);
-    const result = await trainClassifier(model, toTrainingData(train, labels, tokenizer), {
-      epochs, batchSize: TRAINING_DEFAULTS.batchSize, learningRate, seed, patience: TRAINING_DEFAULTS.patience, minDelta: TRAINING_DEFAULTS.minDelta, tokenDropout: TRAINING_DEFAULTS.tokenDropout,
-      validation: validationData, onProgress: options.onProgress, signal: options.signal,
+    fit = await fitModel(model, { train: toTrainingData(train, labels, tokenizer), validation: toTrainingData(validation, labels, tokenizer), maxTokens: tokenizer.maxTokens, outOfScopeLabel: labels.indexOf(OUT_OF_SCOPE) }, settings, {
+      seed, rebuild: () => buildModel({ classes: labels.length, tokenizer, seed }), onProgress: options.onProgress, signal: options.signal,
     });
-    const calibration = calibrationOn(model, validationData, tokenizer.maxTokens);
+    const { calibration } = fit;
+    model = fit.model;
     const artifact = await store.save(model, { labels, tokenizer, calibration });
     const shape = modelShape(model);
     const seconds = (Date.now() - started) / 1000;
@@ -142,13 +142,13 @@ export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOpt
       parent_id: production?.id ?? null,
       data_from: window.from, data_to: window.to, holdout_from: holdout.from, holdout_to: holdout.to,
       labels: JSON.stringify(labels),
-      hyperparameters: JSON.stringify({ ...shape, learning_rate: learningRate, batch_size: TRAINING_DEFAULTS.batchSize, max_epochs: epochs, patience: TRAINING_DEFAULTS.patience, min_delta: TRAINING_DEFAULTS.minDelta, token_dropout: TRAINING_DEFAULTS.tokenDropout, seed, tokenizer, splits: SPLITS }),
+      hyperparameters: JSON.stringify({ ...shape, learning_rate: settings.learningRate, schedule: settings.schedule, batch_size: COMMON.batchSize, max_epochs: settings.epochs, monitor: settings.monitor, patience: settings.patience, min_delta: COMMON.minDelta, token_dropout: COMMON.tokenDropout, refit: settings.refit, seed, tokenizer, splits: SPLITS }),
       backend: deps.backend.backend, device: deps.backend.device,
       artifact_sha256: artifact.sha256, artifact_path: artifact.path,
-      training: JSON.stringify({ calibration, examples: counts, new_intents: newIntents, curve: result.curve, best_epoch: result.best_epoch, stopped_early: result.stopped_early, samples_per_second: result.samples / seconds, seconds }),
+      training: JSON.stringify({ calibration, examples: counts, new_intents: newIntents, curve: fit.curve, best_epoch: fit.best_epoch, stopped_early: fit.stopped_early, refit_epochs: fit.refit_epochs, samples_per_second: fit.samples / fit.seconds, seconds }),
     }, golden.map((g) => ({ event_id: g.event_id, text: g.text, intent: g.intent })));
-    return { version, fine_tuned: production !== null, examples: counts, new_intents: newIntents, curve: result.curve, best_epoch: result.best_epoch, stopped_early: result.stopped_early, seconds };
+    return { version, fine_tuned: production !== null, examples: counts, new_intents: newIntents, curve: fit.curve, best_epoch: fit.best_epoch, stopped_early: fit.stopped_early, seconds };
   } finally {
-    model.dispose();
+    (fit?.model ?? model).dispose();
   }
 }

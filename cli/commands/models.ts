@@ -12,6 +12,9 @@ import { ModelStore } from '../../models/model-store.js';
 import { predictIntents } from '../../models/predict.js';
 import { predictFile, PredictFileError } from '../../models/predict-file.js';
 import { trainCandidate } from '../../models/train-candidate.js';
+import { FINE_TUNE, FIRST_MODEL } from '../../models/fit.js';
+import { GoldenFileError, readGoldenFile, type GoldenRow } from '../../models/golden-file.js';
+import { loadCatalogue, OUT_OF_SCOPE } from '../../db/need-catalogue.js';
 import { printJson, say, UserError } from '../output.js';
 import { progressFor } from '../progress.js';
 import { windowFlags } from './window-flags.js';
@@ -59,25 +62,37 @@ export function registerModels(program: Command, config: () => Config): void {
     .option('--from <date>', 'start of the training window (default: all data for a first model, 28 days before the holdout for a fine-tune)')
     .option('--to <date>', 'end of the data, inclusive for a date; the 7 days before it are the holdout (default: the latest event)')
     .option('--seed <n>', 'random seed: the same seed and data give identical weights', '1')
-    .option('--epochs <n>', 'most epochs (training stops early on the validation loss)', '12')
+    .option('--epochs <n>', `most epochs (default ${FIRST_MODEL.epochs} for a first model, the best on validation kept; ${FINE_TUNE.epochs} for a fine-tune, stopped early on the validation loss)`)
+    .option('--golden <file>', 'the golden set as a file (.jsonl or .csv: text, intent, optional id) instead of a share of the first model\'s data; only before the first model')
     .option('--json', 'print the registered candidate as JSON')
-    .action(async (flags: { from?: string; to?: string; seed: string; epochs: string; json?: boolean }) => {
+    .action(async (flags: { from?: string; to?: string; seed: string; epochs?: string; golden?: string; json?: boolean }) => {
       const json = flags.json === true;
       const seed = Number(flags.seed);
-      const epochs = Number(flags.epochs);
+      const epochs = flags.epochs === undefined ? undefined : Number(flags.epochs);
       if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number (got ${flags.seed})`);
-      if (!Number.isInteger(epochs) || epochs < 1 || epochs > 200) throw new UserError(`--epochs must be a whole number from 1 to 200 (got ${flags.epochs})`);
+      if (epochs !== undefined && (!Number.isInteger(epochs) || epochs < 1 || epochs > 200)) throw new UserError(`--epochs must be a whole number from 1 to 200 (got ${flags.epochs})`);
       const window = windowFlags(flags);
       const cfg = config();
+      let golden: GoldenRow[] | undefined;
+      if (flags.golden !== undefined) {
+        try {
+          golden = await readGoldenFile(flags.golden, [...loadCatalogue(cfg.catalogueFile).map((n) => n.id), OUT_OF_SCOPE]);
+        } catch (error) {
+          if (error instanceof GoldenFileError) throw new UserError(error.message, 1);
+          throw error;
+        }
+      }
       const backend = await backendFor(cfg, json);
       const progress = progressFor(json);
       const result = await withDatabase(cfg, async (handle) => {
         let epochShown = -1;
         return trainCandidate({ db: handle.db, store: new ModelStore(cfg.modelsDir), backend }, {
           ...window,
-          seed, epochs,
+          seed, epochs, golden,
           onProgress: (p) => {
-            if (p.epoch !== epochShown) progress.start(p.batches, `training, epoch ${(epochShown = p.epoch) + 1}/${p.epochs}`, ' batches');
+            const key = p.phase === 'refit' ? 1000 + p.epoch : p.epoch;
+            if (key !== epochShown) progress.start(p.batches, `${p.phase === 'refit' ? 'refit on training + validation' : 'training'}, epoch ${p.epoch + 1}/${p.epochs}`, ' batches');
+            epochShown = key;
             progress.update(p.batch, `loss ${p.loss.toFixed(4)}`);
           },
         });

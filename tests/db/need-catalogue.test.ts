@@ -22,6 +22,9 @@ describe('need catalogue', () => {
       new CatalogueError('needs.json: need #1: id "Bad Id" must be lower-case letters, digits and _ (starting with a letter, at most 63 characters)'),
     );
     expect(() => parseCatalogue([{ id: 'a', label: { en: 'x', zh: 'x' }, category: 'luxury' }], 'needs.json')).toThrow(/category "luxury" must be one of functional, emotional, sustainability, price/);
+    expect(() => parseCatalogue([{ id: 'out_of_scope', label: { en: 'x', zh: 'x' }, category: 'functional' }], 'needs.json')).toThrow(
+      new CatalogueError('needs.json: need #1: id "out_of_scope" is reserved for feedback on requests of no known need'),
+    );
     const broken = await files.file('broken.json', '[{');
     expect(() => loadCatalogue(broken)).toThrow(new RegExp(`^${broken}: not valid JSON`));
   });

@@ -6,7 +6,8 @@ import { classificationMetrics } from '../../analytics/index.js';
 import { ArtifactError, loadModelArtifacts, saveModelArtifacts } from '../../models/artifacts.js';
 import { BackendError, selectBackend } from '../../models/backend.js';
 import { buildModel, ModelError } from '../../models/build-model.js';
-import { DEFAULT_TOKENIZER, subwordsOf, WORD_TOKENIZER, encodeTexts, tokenIds, tokenWords } from '../../models/tokenizer.js';
+import { Random } from '../../analytics/seeded-random.js';
+import { bucketOf, DEFAULT_TOKENIZER, segmentedWords, subwordsOf, WORD_TOKENIZER, encodeTexts, tokenIds, tokenWords } from '../../models/tokenizer.js';
 import { trainClassifier, TrainingCancelled } from '../../models/train.js';
 import { generateScenario } from '../../scenarios/generate.js';
 import { useTempFiles } from '../helpers/fixtures.js';
@@ -42,6 +43,32 @@ describe('tokenizer', () => {
     expect(ids.filter((id) => typo.has(id)).length / ids.length).toBeGreaterThan(0.6);
   });
 
+  it('hashes subwords incrementally to exactly the ids of their strings, truncation included', async () => {
+    // The tokenizer as it was written first: every token's string, then its hash.
+    const reference = (text: string, settings = DEFAULT_TOKENIZER) => {
+      const words = tokenWords(text);
+      const tokens = [...words, ...words.slice(1).map((w, i) => `${words[i]} ${w}`)];
+      for (const w of words) {
+        if (tokens.length >= settings.maxTokens) break;
+        tokens.push(...subwordsOf(w, settings.subwords!.min, settings.subwords!.max));
+      }
+      return tokens.slice(0, settings.maxTokens).map((t) => bucketOf(t, settings.vocabularySize));
+    };
+    const csv = await readFile(new URL('../../../shared/data/banking77/test.csv', import.meta.url), 'utf8');
+    const texts = [...csv.split('\n').slice(1, 800), '把这段话翻译成日语 please', 'naïve café 🙂 emoji😀word', 'x', 'supercalifragilisticexpialidocious '.repeat(12), ''];
+    for (const text of texts) expect(tokenIds(text), text).toEqual(reference(text));
+  });
+
+  it('splits plain ASCII into the same words as Intl.Segmenter, on real queries and on random punctuation', async () => {
+    const csv = await readFile(new URL('../../../shared/data/banking77/train.csv', import.meta.url), 'utf8');
+    const queries = csv.split(/\r?\n/).slice(1).map((l) => l.replace(/,[a-z_]+$/, ''));
+    const alphabet = 'abcXYZ019 .,:;\'"_-!?()/&@#\t';
+    const random = new Random(3);
+    const noise = Array.from({ length: 3000 }, () => Array.from({ length: 1 + random.int(24) }, () => alphabet[random.int(alphabet.length)]).join(''));
+    const differ = [...queries, ...noise].filter((text) => JSON.stringify(tokenWords(text)) !== JSON.stringify(segmentedWords(text)));
+    expect(differ).toEqual([]);
+  });
+
   it('encodeTexts pads with id 0 and weights that average the real tokens', () => {
     const { ids, weights } = encodeTexts(['a b']);
     expect(Array.from(ids.slice(0, 4)).map((v) => v > 0)).toEqual([true, true, true, false]);
@@ -71,6 +98,19 @@ describe('trainClassifier', () => {
     expect(ra.losses[1]).toBeLessThan(ra.losses[0]);
     const weights = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
     expect(weights(b)).toEqual(weights(a));
+  });
+
+  it('the dense head trains the same in plain JavaScript as through tfjs\'s ops and optimizer', async () => {
+    const run = async (head: 'js' | 'tfjs') => {
+      const model = buildModel({ classes: 4, seed: 5 });
+      const result = await trainClassifier(model, data(), { epochs: 3, batchSize: 2, seed: 2, head, schedule: 'linear', tokenDropout: 0.5 });
+      return { losses: result.losses, weights: model.getWeights().map((w) => Array.from(w.dataSync())) };
+    };
+    const [js, tfjs] = [await run('js'), await run('tfjs')];
+    expect(js.losses[2]).toBeLessThan(js.losses[0]);
+    js.losses.forEach((loss, i) => expect(loss).toBeCloseTo(tfjs.losses[i], 4));
+    const largestDifference = Math.max(...js.weights.map((w, i) => w.reduce((m, x, j) => Math.max(m, Math.abs(x - tfjs.weights[i][j])), 0)));
+    expect(largestDifference).toBeLessThan(1e-4);
   });
 
   it('model.fit also trains the embedding bag, through its sparse gradient', async () => {

@@ -7,7 +7,8 @@ import { toTrainingData, validationSplit } from '../../models/dataset.js';
 import { predictIntents, type LoadedModel } from '../../models/predict.js';
 import { DEFAULT_TOKENIZER, WORD_TOKENIZER, type TokenizerSettings } from '../../models/tokenizer.js';
 import { trainClassifier } from '../../models/train.js';
-import { calibrationOn, TRAINING_DEFAULTS } from '../../models/train-candidate.js';
+import { OUT_OF_SCOPE } from '../../db/need-catalogue.js';
+import { calibrationOn, FIRST_MODEL, fitModel } from '../../models/fit.js';
 
 /**
  * Small real-like data: 24 intents of BANKING77 (real online-banking queries, CC BY 4.0,
@@ -41,16 +42,22 @@ function misspell(text: string): string {
 let train: Row[];
 let test: Row[];
 let outOfScope: Row[];
+let markedTest: Row[];
 const models = new Map<string, LoadedModel>();
 
-/** Trained as trainCandidate trains (token dropout, early stopping on the validation split), or for all `epochs` with neither. */
-async function fit(tokenizer: TokenizerSettings, options: { earlyStopping: boolean; epochs: number } = { earlyStopping: true, epochs: TRAINING_DEFAULTS.epochs }): Promise<LoadedModel> {
-  const labels = [...new Set(train.map((e) => e.intent))].sort();
-  const split = validationSplit(train, 1);
-  const model = buildModel({ classes: labels.length, tokenizer, seed: 1 });
-  const validation = options.earlyStopping ? { validation: toTrainingData(split.validation, labels, tokenizer), patience: TRAINING_DEFAULTS.patience, minDelta: TRAINING_DEFAULTS.minDelta, tokenDropout: TRAINING_DEFAULTS.tokenDropout } : {};
-  await trainClassifier(model, toTrainingData(split.train, labels, tokenizer), { epochs: options.epochs, seed: 1, ...validation });
-  return { model, labels, tokenizer, calibration: calibrationOn(model, toTrainingData(split.validation, labels, tokenizer), tokenizer.maxTokens) };
+/** Trained as trainCandidate trains a first model (models/fit.ts), or for all `epochs` without validation, dropout or refit. */
+async function fit(tokenizer: TokenizerSettings, rows: readonly Row[] = train, options: { overfit?: number } = {}): Promise<LoadedModel> {
+  const labels = [...new Set(rows.map((e) => e.intent))].sort();
+  const split = validationSplit(rows, 1);
+  const validation = toTrainingData(split.validation, labels, tokenizer);
+  const build = () => buildModel({ classes: labels.length, tokenizer, seed: 1 });
+  if (options.overfit !== undefined) {
+    const model = build();
+    await trainClassifier(model, toTrainingData(split.train, labels, tokenizer), { epochs: options.overfit, seed: 1 });
+    return { model, labels, tokenizer, calibration: calibrationOn(model, validation, tokenizer.maxTokens) };
+  }
+  const result = await fitModel(build(), { train: toTrainingData(split.train, labels, tokenizer), validation, maxTokens: tokenizer.maxTokens, outOfScopeLabel: labels.indexOf(OUT_OF_SCOPE) }, FIRST_MODEL, { rebuild: build });
+  return { model: result.model, labels, tokenizer, calibration: result.calibration };
 }
 
 beforeAll(async () => {
@@ -63,10 +70,14 @@ beforeAll(async () => {
   train = all.filter((r) => known.has(r.intent));
   test = heldOut.filter((r) => known.has(r.intent));
   outOfScope = heldOut.filter((r) => unknown.has(r.intent));
+  // Feedback marked the requests of two further intents as none of the known needs.
+  const marked = new Set(intents.filter((_, i) => i % 3 === 2).slice(0, 2));
+  markedTest = heldOut.filter((r) => marked.has(r.intent));
   models.set('subwords', await fit(DEFAULT_TOKENIZER));
   models.set('words', await fit(WORD_TOKENIZER));
-  // Trained on past its best epoch: overconfident, as models left to train too long are.
-  models.set('overfit', await fit(DEFAULT_TOKENIZER, { earlyStopping: false, epochs: 20 }));
+  models.set('feedback', await fit(DEFAULT_TOKENIZER, [...train, ...all.filter((r) => marked.has(r.intent)).map((r) => ({ text: r.text, intent: OUT_OF_SCOPE }))]));
+  // Trained without dropout or validation: overconfident, as models left to train too long are.
+  models.set('overfit', await fit(DEFAULT_TOKENIZER, train, { overfit: 20 }));
 }, 300_000);
 
 describe('the production model on real user language', () => {
@@ -89,7 +100,7 @@ describe('the production model on real user language', () => {
     const m = models.get('subwords')!;
     const flagged = (rows: Row[]) => predictIntents(m, rows.map((r) => r.text)).filter((p) => p.out_of_scope).length / rows.length;
     const [known, unknown] = [flagged(test), flagged(outOfScope)];
-    // The threshold keeps 95 % of in-scope validation requests.
+    // The threshold costs at most 2 points of in-scope accuracy on validation.
     expect(known).toBeLessThan(0.12);
     expect(unknown).toBeGreaterThan(0.3);
     expect(unknown).toBeGreaterThan(3 * known);
@@ -97,6 +108,19 @@ describe('the production model on real user language', () => {
     expect(p.top).toHaveLength(3);
     expect(p.top[0]).toEqual({ intent: p.intent, probability: p.confidence });
     expect(p.top[0].probability).toBeGreaterThanOrEqual(p.top[1].probability);
+  });
+
+  it('once feedback marks requests as none of the known needs (corrected_intent = out_of_scope), the model learns to flag their like', () => {
+    const plain = models.get('subwords')!;
+    const taught = models.get('feedback')!;
+    expect(taught.labels).toContain(OUT_OF_SCOPE);
+    const flagged = (m: LoadedModel, rows: Row[]) => predictIntents(m, rows.map((r) => r.text)).filter((p) => p.out_of_scope).length / rows.length;
+    expect(flagged(taught, markedTest)).toBeGreaterThan(0.8);
+    expect(flagged(taught, markedTest)).toBeGreaterThan(flagged(plain, markedTest) + 0.3);
+    expect(flagged(taught, test)).toBeLessThan(0.12);
+    // "out_of_scope" is a flag, never a need: the answers and the top 3 name needs only.
+    const answers = predictIntents(taught, markedTest.map((r) => r.text));
+    expect(answers.every((p) => p.intent !== OUT_OF_SCOPE && p.top.every((t) => t.intent !== OUT_OF_SCOPE))).toBe(true);
   });
 
   it('calibration (temperature scaling on validation) lowers the expected calibration error of an overconfident model on held-out data', () => {
