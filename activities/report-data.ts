@@ -7,6 +7,8 @@ import type { Kysely } from 'kysely';
 import type { DriftResult } from './detect-drift.js';
 import type { NeedsResult } from './analyze-needs.js';
 import type { Database } from '../db/schema.js';
+import { outOfScopeByDay, outOfScopeExamples } from '../db/queries/feedback.js';
+import { DEFAULT_WINDOW_DAYS, latestTime } from '../db/queries/time-window.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import type { EvaluationView, ReportData } from '../web/report.js';
 
@@ -17,6 +19,8 @@ interface RunIds {
   training?: { candidate_id: string };
   evaluation?: { evaluation_id: string };
 }
+
+const DAY_MS = 86_400_000;
 
 /** How strongly a column drifted, on one scale for every method: 1 at the threshold. */
 function strength(c: { method: string | null; threshold: number | null; ks_p: number | null; chi2_p: number | null; wasserstein_norm: number | null; js: number | null; psi: number | null }): number | null {
@@ -32,7 +36,7 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
   const data: ReportData = {
     run_id: run.id, generated_at: new Date().toISOString(), summary: run.summary,
     labels: Object.fromEntries(catalogue.map((n) => [n.id, { en: n.label.en, zh: n.label.zh }])),
-    needs: null, segments: null, drift: null, model: null, timeline: [],
+    needs: null, segments: null, drift: null, model: null, out_of_scope: null, timeline: [],
   };
   if (ids.needs?.analysis_id) {
     const row = await db.selectFrom('need_analyses').select('result').where('id', '=', ids.needs.analysis_id).executeTakeFirst();
@@ -79,6 +83,7 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
       };
     }
   }
+  data.out_of_scope = await outOfScope(db, data.drift?.current);
   if (/^\d{1,18}$/.test(run.id)) {
     const nights = await db.selectFrom('simulation_nights').selectAll().where('pipeline_run_id', '<=', run.id).orderBy('night').execute();
     data.timeline = nights.map((n) => ({
@@ -88,6 +93,34 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
   }
   data.summary = withForWhom(data);
   return data;
+}
+
+/** The four weeks up to the run's current drift window (or the newest data), day by day. */
+async function outOfScope(db: Kysely<Database>, current: unknown): Promise<ReportData['out_of_scope']> {
+  const to = current !== null && typeof current === 'object' && 'to' in current ? new Date(String(current.to)) : await latestTime(db, 'usage_events');
+  if (to === null || Number.isNaN(to.getTime())) return null;
+  const window = { from: new Date(to.getTime() - DEFAULT_WINDOW_DAYS * DAY_MS), to };
+  const days = await outOfScopeByDay(db, window);
+  if (days.length === 0) return null;
+  const examples = await outOfScopeExamples(db, { from: new Date(to.getTime() - 7 * DAY_MS), to });
+  return { to: to.toISOString(), days, examples: examples.map((e) => ({ ts: e.ts.toISOString(), text: e.text, guess: e.guess, confidence: e.confidence })) };
+}
+
+/**
+ * The out-of-scope share of the last 7 days against the 3 weeks before, in words, with
+ * an example; null when the logs do not say.
+ */
+export function outOfScopeSummary(o: ReportData['out_of_scope']): string | null {
+  if (o === null) return null;
+  const weekAgo = new Date(Date.parse(o.to) - 7 * DAY_MS).toISOString().slice(0, 10);
+  const last = o.days.filter((d) => d.date >= weekAgo);
+  const before = o.days.filter((d) => d.date < weekAgo);
+  const count = (days: typeof o.days) => ({ answered: days.reduce((a, d) => a + d.answered, 0), flagged: days.reduce((a, d) => a + d.flagged, 0) });
+  const [now, then] = [count(last), count(before)];
+  if (now.answered === 0) return null;
+  const pct = (c: { answered: number; flagged: number }) => `${((100 * c.flagged) / c.answered).toFixed(1)} %`;
+  const example = o.examples[0] === undefined ? '' : `; e.g. "${o.examples[0].text}"`;
+  return `${pct(now)} of requests in the last 7 days (${now.flagged} of ${now.answered}) were none of the known needs${then.answered === 0 ? '' : ` (${pct(then)} in the weeks before)`}${example}.`;
 }
 
 /** Adds, after the top needs, for whom each is most unmet, and which segments' usage drifted. */
@@ -105,6 +138,8 @@ function withForWhom(data: ReportData): string[] {
     const changed = data.drift.populations.filter((p) => p.id !== -1 && p.dataset_drift).map((p) => p.name);
     if (changed.length > 0) extra.push(`Segments whose usage changed: ${changed.join(', ')}.`);
   }
+  const unnamed = outOfScopeSummary(data.out_of_scope);
+  if (unnamed !== null) extra.push(unnamed);
   const at = data.summary.findIndex((s) => s.startsWith('Top unmet needs'));
   const out = [...data.summary];
   out.splice(at === -1 ? 0 : at + 1, 0, ...extra);

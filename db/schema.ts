@@ -82,6 +82,8 @@ export interface UsageEventsTable {
   predicted_intent: string | null;
   confidence: number | null;
   model_version: string | null;
+  /** The serving model found the request none of its needs; null in logs from before models said so. */
+  out_of_scope: boolean | null;
   outcome: Outcome;
   latency_ms: number | null;
   rating: number | null;

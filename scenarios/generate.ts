@@ -167,14 +167,14 @@ export async function generateScenario(options: GenerateOptions): Promise<Genera
   return { files, counts: { users, surveys, events }, truth };
 }
 
-export const USAGE_COLUMNS = ['event_id', 'user_id', 'ts', 'session_id', 'feature', 'request_text', 'predicted_intent', 'confidence', 'model_version', 'outcome', 'latency_ms', 'rating', 'feedback', 'corrected_intent'] as const;
-export type UsageEventRecord = Record<(typeof USAGE_COLUMNS)[number], string | number | null>;
+export const USAGE_COLUMNS = ['event_id', 'user_id', 'ts', 'session_id', 'feature', 'request_text', 'predicted_intent', 'confidence', 'model_version', 'out_of_scope', 'outcome', 'latency_ms', 'rating', 'feedback', 'corrected_intent'] as const;
+export type UsageEventRecord = Record<(typeof USAGE_COLUMNS)[number], string | number | boolean | null>;
 
 /** A usage event of the contract, from a request, the answer it got and the user's reaction. */
 export function usageEvent(
   world: ScenarioWorld,
   request: DayRequest,
-  answer: { model: string | null; predicted: string | null; confidence: number | null },
+  answer: { model: string | null; predicted: string | null; confidence: number | null; outOfScope: boolean | null },
   reaction: Reaction,
 ): UsageEventRecord {
   return {
@@ -187,6 +187,7 @@ export function usageEvent(
     predicted_intent: answer.predicted,
     confidence: answer.confidence,
     model_version: answer.model,
+    out_of_scope: answer.outOfScope,
     outcome: reaction.outcome,
     latency_ms: reaction.latency_ms,
     rating: reaction.rating,
@@ -200,10 +201,13 @@ export function legacyEvents(world: ScenarioWorld, day: number): UsageEventRecor
   return world.requestsOfDay(day).map((request) => {
     const served = world.serveLegacy(request, world.intentMix(request.user.persona, day)[0]);
     const reaction = world.react(request, served);
-    return usageEvent(world, request, { model: GENERATED_MODEL_VERSION, predicted: served.predicted, confidence: served.confidence }, reaction);
+    return usageEvent(world, request, { model: GENERATED_MODEL_VERSION, predicted: served.predicted, confidence: served.confidence, outOfScope: null }, reaction);
   });
 }
 
 export function usageCsvLine(event: UsageEventRecord): string {
-  return USAGE_COLUMNS.map((c) => csvField(event[c])).join(',');
+  return USAGE_COLUMNS.map((c) => {
+    const value = event[c];
+    return csvField(typeof value === 'boolean' ? String(value) : value);
+  }).join(',');
 }

@@ -62,6 +62,8 @@ export interface SimulatedNight {
   changed_need_recall: number | null;
   retrain: boolean;
   reasons: string[];
+  /** What the night's drift check looked at and did not call for retraining. */
+  notes: string[];
   candidate: string | null;
   promoted: string | null;
   gate: string[];
@@ -183,7 +185,7 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
           changedN++;
           if (correct) changedRight++;
         }
-        const answer = { model: answered === null ? null : modelTag(answered.model), predicted: p?.intent ?? null, confidence: p === null ? null : Math.round(p.confidence * 10000) / 10000 };
+        const answer = { model: answered === null ? null : modelTag(answered.model), predicted: p?.intent ?? null, confidence: p === null ? null : Math.round(p.confidence * 10000) / 10000, outOfScope: p?.out_of_scope ?? null };
         await nightUsage.line(JSON.stringify(usageEvent(world, request, answer, world.react(request, { predicted: answer.predicted, correct }))));
       }
       await nightUsage.close();
@@ -205,6 +207,7 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
         changed_need_recall: answered === null || changedN === 0 ? null : changedRight / changedN,
         retrain: r.decision?.retrain ?? false,
         reasons: r.decision?.reasons ?? [],
+        notes: r.drift?.notes ?? [],
         candidate: r.training?.candidate_id ?? null,
         promoted,
         gate: r.evaluation?.reasons ?? [],

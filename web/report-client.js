@@ -207,6 +207,7 @@
       empty('slice-chart', 'No candidate model in this run.');
       clear('confusion-matrix');
       clear('training-curve');
+      clear('reliability-chart');
       return el(gate, 'p', 'The model was not retrained in this run.');
     }
     const mdl = data.model;
@@ -239,6 +240,7 @@
     cm.append('g').selectAll('text').data(c.labels).join('text').attr('x', m.left - 4).attr('y', (_, i) => m.top + i * size + size * 0.7).attr('text-anchor', 'end').text((l) => label(l));
     cm.append('g').selectAll('text').data(c.labels).join('text').attr('transform', (_, j) => `translate(${m.left + j * size + size * 0.6},${m.top - 4}) rotate(-50)`).text((l) => label(l));
 
+    drawReliability(models);
     if (mdl.curve.length === 0) return empty('training-curve', 'No training curve recorded.');
     const losses = mdl.curve.flatMap((p) => [p.loss, p.validation_loss].filter((v) => v !== null));
     const tx = d3.scaleLinear().domain([1, Math.max(2, mdl.curve.length)]);
@@ -251,6 +253,23 @@
         .append('title').text((p) => `epoch ${p.epoch + 1}: ${key.replace('_', ' ')} ${fmt(p[key], 4)}`);
     });
     legend(tsvg, 680 - 130, 30, [['training loss', '#0969da'], ['validation loss', '#bf8700']]);
+  }
+
+  /** Reliability diagram: per confidence bin, the share right against the mean confidence; on the diagonal, "0.8 sure" is right 80 % of the time. */
+  function drawReliability(models) {
+    const series = models.map(([name, e]) => ({ name, ece: e.holdout.ece, bins: (e.holdout.calibration || []).filter((b) => b.n > 0 && b.confidence !== null) }));
+    if (series.every((s) => s.bins.length === 0)) return empty('reliability-chart', 'No calibration bins recorded for this evaluation.');
+    const x = d3.scaleLinear().domain([0, 1]);
+    const y = d3.scaleLinear().domain([0, 1]);
+    const svg = frame('reliability-chart', { width: 460, title: 'Reliability on the holdout (calibrated confidence)', x, y, xTitle: 'Mean confidence in the bin', yTitle: 'Share right', right: 140 });
+    svg.append('path').attr('d', d3.line()([[x(0), y(0)], [x(1), y(1)]])).attr('stroke', '#8c959f').attr('stroke-dasharray', '4 3').attr('fill', 'none');
+    const color = { candidate: '#0969da', production: '#8c959f' };
+    series.forEach((s) => {
+      svg.append('path').datum(s.bins).attr('fill', 'none').attr('stroke', color[s.name]).attr('d', d3.line().x((b) => x(b.confidence)).y((b) => y(b.accuracy)));
+      svg.append('g').selectAll('circle').data(s.bins).join('circle').attr('class', 'mark-reliability').attr('cx', (b) => x(b.confidence)).attr('cy', (b) => y(b.accuracy)).attr('r', (b) => 2 + Math.min(6, Math.sqrt(b.n) / 4)).attr('fill', color[s.name]).attr('fill-opacity', 0.7)
+        .append('title').text((b) => `${s.name}, confidence ${fmt(b.from, 1)}–${fmt(b.from + 0.1, 1)}: ${b.n} requests, mean confidence ${fmt(b.confidence, 3)}, right ${fmt(b.accuracy, 3)}`);
+    });
+    legend(svg, 460 - 130, 30, series.map((s) => [`${s.name} (ECE ${fmt(s.ece, 3)})`, color[s.name]]));
   }
 
   // ---- the loop, night by night ------------------------------------------------------
@@ -283,17 +302,40 @@
     events.forEach((n) => el(list, 'li', `Night ${n.night} (${n.date}): ${n.promoted !== null ? `model ${n.promoted} promoted` : n.candidate !== null ? `model ${n.candidate} trained, not promoted` : 'retraining due'} — ${n.reasons.join('; ')}`));
   }
 
+  // ---- requests of no known need ----------------------------------------------------
+  function drawOutOfScope() {
+    const o = data.out_of_scope;
+    if (o === null) {
+      empty('out-of-scope-chart', 'The logged predictions do not say which requests were none of the known needs (logs from before models could).');
+      clear('out-of-scope-examples');
+      return;
+    }
+    const days = o.days.map((d) => ({ ...d, day: new Date(`${d.date}T00:00:00Z`), share: d.answered === 0 ? null : d.flagged / d.answered }));
+    const x = d3.scaleUtc().domain(d3.extent(days, (d) => d.day));
+    const top = Math.max(0.05, ...days.map((d) => d.share ?? 0)) * 1.15;
+    const y = d3.scaleLinear().domain([0, top]);
+    const svg = frame('out-of-scope-chart', { width: 560, title: 'Share of requests that were none of the known needs, per day', x, y, xTitle: 'Day (UTC)', yTitle: 'Share out of scope' });
+    const pts = days.filter((d) => d.share !== null);
+    svg.append('path').datum(pts).attr('fill', 'none').attr('stroke', '#8250df').attr('d', d3.line().x((d) => x(d.day)).y((d) => y(d.share)));
+    svg.append('g').selectAll('circle').data(pts).join('circle').attr('class', 'mark-out-of-scope').attr('cx', (d) => x(d.day)).attr('cy', (d) => y(d.share)).attr('r', 3).attr('fill', '#8250df')
+      .append('title').text((d) => `${d.date}: ${d.flagged} of ${d.answered} requests (${fmt(100 * d.share, 1)} %)`);
+    const list = clear('out-of-scope-examples');
+    if (o.examples.length === 0) el(list, 'li', 'No request of the last 7 days was out of scope.', 'empty');
+    o.examples.forEach((e) => el(list, 'li', `${e.ts.slice(0, 16).replace('T', ' ')} — "${e.text}"${e.guess === null ? '' : ` (closest need: ${label(e.guess)}, ${fmt(e.confidence)})`}`));
+  }
+
   // ---- controls ----------------------------------------------------------------------
   const select = document.getElementById('segment-select');
   const addOption = (value, text) => { const o = el(select, 'option', text); o.value = value; };
   addOption('all', 'All users');
   if (data.needs) Object.entries(data.needs.segment_names).forEach(([id, name]) => addOption(id, name));
   select.addEventListener('change', () => { segment = select.value; drawNeeds(); });
-  document.getElementById('lang').addEventListener('change', (e) => { lang = e.target.value; document.documentElement.lang = lang; drawNeeds(); drawDrift(); drawModel(); });
+  document.getElementById('lang').addEventListener('change', (e) => { lang = e.target.value; document.documentElement.lang = lang; drawNeeds(); drawDrift(); drawModel(); drawOutOfScope(); });
   drawNeeds();
   drawSegments();
   drawDrift();
   drawModel();
+  drawOutOfScope();
   drawTimeline();
   document.body.dataset.rendered = 'true';
 })();

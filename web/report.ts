@@ -21,6 +21,8 @@ export interface EvaluationView {
     n: number; accuracy: number | null; macro_f1: number | null; ece: number | null; slices: SliceView[];
     confusion: { labels: string[]; matrix: number[][] };
     per_intent: { label: string; precision: number; recall: number; f1: number; support: number }[];
+    /** Expected calibration error's bins: requests, mean confidence and share right per 0.1 of confidence. */
+    calibration?: { from: number; n: number; confidence: number | null; accuracy: number | null }[];
   };
   golden: { n: number; accuracy: number | null };
   latency: { p50_ms: number; p95_ms: number };
@@ -67,6 +69,17 @@ export interface ReportData {
     candidate: EvaluationView;
     production: EvaluationView | null;
     curve: { epoch: number; loss: number; validation_loss: number | null; validation_accuracy: number | null }[];
+  } | null;
+  /**
+   * Requests the serving model found to be none of its needs, per day of the four weeks up
+   * to the run's data, and the newest of them: a PM's first hint of a need nobody named.
+   * Null when no logged prediction says (logs from before models could).
+   */
+  out_of_scope: {
+    /** The end of the four weeks. */
+    to: string;
+    days: { date: string; answered: number; flagged: number }[];
+    examples: { ts: string; text: string; guess: string | null; confidence: number | null }[];
   } | null;
   /** The nights of `needloop simulate` up to this run: what users got, what the loop did. */
   timeline: { night: number; date: string; production_model: string | null; accuracy: number | null; changed_need: string | null; changed_need_recall: number | null; retrain: boolean; candidate: string | null; promoted: string | null; reasons: string[] }[];
@@ -126,10 +139,11 @@ ${items}
 <div id="comment-terms"></div></section>
 <section id="segments-section"><h2>Segments</h2><figure id="segments-chart"></figure><ul id="segment-features"></ul></section>
 <section id="drift-section"><h2>Drift</h2><figure id="drift-heatmap"></figure><figure id="drift-histogram"></figure><div id="text-drift"></div></section>
+<section id="out-of-scope-section"><h2>Requests of no known need</h2><figure id="out-of-scope-chart"></figure><ul id="out-of-scope-examples"></ul></section>
 <section id="timeline-section"><h2>The loop, night by night</h2><figure id="timeline-chart"></figure><ol id="timeline-events"></ol></section>
 <section id="model-section"><h2>Model</h2><div id="gate"></div>
 <div class="row"><figure id="slice-chart"></figure><figure id="confusion-matrix"></figure></div>
-<figure id="training-curve"></figure></section>
+<div class="row"><figure id="reliability-chart"></figure><figure id="training-curve"></figure></div></section>
 <script type="application/json" id="report-data">${embedJson(data)}</script>
 <script>${d3}</script>
 <script>${client}</script>

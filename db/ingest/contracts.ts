@@ -2,7 +2,7 @@
  * The input contracts: which columns each kind of file has, which are required, and what
  * a valid value is. A row becomes COPY-ready fields, or a list of readable reasons.
  */
-import type { NeedCatalogue } from '../need-catalogue.js';
+import { OUT_OF_SCOPE, type NeedCatalogue } from '../need-catalogue.js';
 import type { IngestKind } from '../schema.js';
 import { COPY_NULL, copyText } from './copy-text.js';
 
@@ -157,7 +157,8 @@ function parseColumns(columns: readonly ColumnSpec[], values: readonly unknown[]
   for (let i = 0; i < columns.length; i++) {
     const spec = columns[i];
     const before = errors.length;
-    const raw = scalar(spec.name, values[i], errors);
+    // JSON's true and false are the values of a boolean column (CSV spells them out).
+    const raw = spec.sqlType === 'boolean' && typeof values[i] === 'boolean' ? String(values[i]) : scalar(spec.name, values[i], errors);
     if (raw !== null) parsed[i] = spec.parse(raw, errors);
     else {
       parsed[i] = null;
@@ -244,11 +245,12 @@ function usageContract({ catalogue, maxFieldBytes }: ContractOptions): Contract 
     column('predicted_intent', false, 'text', oneOf('predicted_intent', intents, 'a need id:')),
     column('confidence', false, 'real', decimal('confidence', 0, 1)),
     column('model_version', false, 'text', text('model_version', 200, true)),
+    column('out_of_scope', false, 'boolean', oneOf('out_of_scope', ['true', 'false'])),
     column('outcome', true, 'text', oneOf('outcome', ['success', 'failure', 'abandoned'])),
     column('latency_ms', false, 'real', decimal('latency_ms', 0, 1e9)),
     column('rating', false, 'smallint', integer('rating', 1, 5)),
     column('feedback', false, 'text', oneOf('feedback', ['confirmed', 'corrected'])),
-    column('corrected_intent', false, 'text', oneOf('corrected_intent', intents, 'a need id:')),
+    column('corrected_intent', false, 'text', oneOf('corrected_intent', [...intents, OUT_OF_SCOPE], `a need id or ${OUT_OF_SCOPE}:`)),
   ];
   const at = (name: string) => columns.findIndex((c) => c.name === name);
   const [PREDICTED, FEEDBACK, CORRECTED] = [at('predicted_intent'), at('feedback'), at('corrected_intent')];

@@ -101,7 +101,7 @@ export function checkHeader(file: string, layout: FileLayout, contract: Contract
   if (unknown.length > 0) {
     throw new FileError(
       `${where}: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => JSON.stringify(c)).join(', ')} for ${contract.kind} ` +
-        `(valid: ${contract.columns.slice(0, 14).map((c) => c.name).join(', ')}${contract.columns.length > 14 ? ', …' : ''})`,
+        `(valid: ${contract.columns.slice(0, 16).map((c) => c.name).join(', ')}${contract.columns.length > 16 ? ', …' : ''})`,
     );
   }
   const twice = layout.header.filter((c, i) => layout.header!.indexOf(c) !== i);

@@ -7,6 +7,7 @@ import * as models from './2026-11-24T00-00-models.js';
 import * as pipeline from './2026-11-24T01-00-pipeline.js';
 import * as audit from './2026-11-24T02-00-audit.js';
 import * as simulation from './2026-12-02T00-00-simulation.js';
+import * as outOfScope from './2026-12-02T01-00-out-of-scope.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24T01-00-pipeline': pipeline,
   '2026-11-24T02-00-audit': audit,
   '2026-12-02T00-00-simulation': simulation,
+  '2026-12-02T01-00-out-of-scope': outOfScope,
 };

@@ -81,6 +81,25 @@ describe('ingest: usage', () => {
     ]);
   });
 
+  it('stores whether the model found a request out of scope, and feedback that it is none of the known needs', async () => {
+    const file = await files.file(
+      'usage-oos.jsonl',
+      [
+        usageJson({ event_id: 'o1', out_of_scope: true, feedback: 'corrected', corrected_intent: 'out_of_scope', request_text: 'what is the weather on mars' }),
+        usageJson({ event_id: 'o2', out_of_scope: false }),
+        usageJson({ event_id: 'o3', out_of_scope: 'maybe' }),
+      ].join('\n'),
+    );
+    expect(await ingest(db.handle, file)).toMatchObject({ accepted: 2, rejected: 1 });
+    const events = await db.handle.db.selectFrom('usage_events').select(['event_id', 'out_of_scope', 'corrected_intent']).where('event_id', 'in', ['o1', 'o2', 'e1']).orderBy('event_id').execute();
+    expect(events).toEqual([
+      { event_id: 'e1', out_of_scope: null, corrected_intent: null },
+      { event_id: 'o1', out_of_scope: true, corrected_intent: 'out_of_scope' },
+      { event_id: 'o2', out_of_scope: false, corrected_intent: null },
+    ]);
+    expect(await rejections(db.handle, file)).toEqual([[3, 'out_of_scope: "maybe" must be one of true, false']]);
+  });
+
   it('ingest(usage.csv) reads the same contract from CSV', async () => {
     const file = await files.file('usage.csv', `${USAGE_HEADER}\ne10,u1,2026-03-04T10:00:00Z,s9,code,"fix my ""regex""",code_help,0.8,v1,failure,1500,2,corrected,analyze_data\n`);
     expect(await ingest(db.handle, file)).toMatchObject({ kind: 'usage', accepted: 1, rejected: 0 });
@@ -93,6 +112,6 @@ describe('ingest: usage', () => {
     const file = await files.file('mislabelled.csv', 'user_id,signup_at,plan\nu9,2026-01-01,free\n');
     const result = await ingest(db.handle, file, { kind: 'usage' });
     expect(result.status).toBe('failed');
-    expect(result.error).toBe(`${file}:1: unknown columns "signup_at", "plan" for usage (valid: event_id, user_id, ts, session_id, feature, request_text, predicted_intent, confidence, model_version, outcome, latency_ms, rating, feedback, corrected_intent)`);
+    expect(result.error).toBe(`${file}:1: unknown columns "signup_at", "plan" for usage (valid: event_id, user_id, ts, session_id, feature, request_text, predicted_intent, confidence, model_version, out_of_scope, outcome, latency_ms, rating, feedback, corrected_intent)`);
   });
 });

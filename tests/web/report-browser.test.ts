@@ -31,7 +31,7 @@ beforeAll(async () => {
   await generateScenario({ outDir: inbox, catalogue, users: 600, days: 56, scenario: 'emerging-need', seed: 5, changeDay: 28 });
   // Hostile text where users and files put text: a survey comment, request texts, a file name.
   await writeFile(join(inbox, 'late-surveys.csv'), `response_id,user_id,submitted_at,nps,csat,comment\nxss-1,u-x,2026-10-26T20:00:00Z,9,5,"${SCRIPT.replace(/"/g, '""')}"\n`);
-  await writeFile(join(inbox, FILE), [1, 2, 3].map((i) => usageJson({ event_id: `xss-${i}`, user_id: 'u-x', ts: `2026-10-26T23:59:5${6 + i}Z`, feature: 'chat', request_text: `${IMG} automate my weekly report ${i}`, predicted_intent: 'draft_email', confidence: 0.3, outcome: 'failure', feedback: 'corrected', corrected_intent: 'automate_workflows', rating: null })).join('\n'));
+  await writeFile(join(inbox, FILE), [1, 2, 3].map((i) => usageJson({ event_id: `xss-${i}`, user_id: 'u-x', ts: `2026-10-26T23:59:5${6 + i}Z`, feature: 'chat', request_text: `${IMG} automate my weekly report ${i}`, predicted_intent: 'draft_email', confidence: 0.3, out_of_scope: true, outcome: 'failure', feedback: 'corrected', corrected_intent: 'automate_workflows', rating: null })).join('\n'));
   const config = loadConfig({ DATABASE_URL: db.handle.url, NEEDLOOP_HOME: files.dir, NEEDLOOP_REPORTS_DIR: join(files.dir, 'reports'), TFJS_BACKEND: 'cpu' });
   const store = new ModelStore(config.modelsDir);
   const acts = createActivities({ handle: db.handle, config, store, catalogue });
@@ -77,8 +77,18 @@ describe('the run report in Chromium', () => {
     expect(model.production_id).not.toBeNull();
     expect(await count(page, '#slice-chart .mark-slice')).toBe(model.candidate.holdout.slices.length + model.production!.holdout.slices.length);
     expect(await count(page, '#confusion-matrix .mark-confusion')).toBe(model.candidate.holdout.confusion.labels.length ** 2);
+    const bins = (e: typeof model.candidate) => e.holdout.calibration!.filter((b) => b.n > 0 && b.confidence !== null).length;
+    expect(bins(model.candidate)).toBeGreaterThan(0);
+    expect(await count(page, '#reliability-chart .mark-reliability')).toBe(bins(model.candidate) + bins(model.production!));
     expect(await count(page, '#training-curve .mark-curve')).toBe(model.curve.length + model.curve.filter((p) => p.validation_loss !== null).length);
     expect(await page.locator('#gate li').allTextContents()).toEqual(model.reasons);
+    // Requests of no known need: the hostile file's three, flagged by the model that served them.
+    const oos = data.out_of_scope!;
+    expect(oos.days.filter((d) => d.flagged > 0)).toEqual([{ date: '2026-10-26', answered: 3, flagged: 3 }]);
+    expect(await count(page, '#out-of-scope-chart .mark-out-of-scope')).toBe(oos.days.length);
+    expect(await page.locator('#out-of-scope-examples li').count()).toBe(3);
+    expect(await page.locator('#out-of-scope-examples li').first().textContent()).toContain('automate my weekly report 3');
+    expect(data.summary.some((line) => /^100\.0 % of requests in the last 7 days \(3 of 3\) were none of the known needs; e\.g\. ".*automate my weekly report 3"\.$/.test(line))).toBe(true);
     // The summary says for whom the top needs are most unmet.
     expect(data.summary.some((line) => / is most unmet for .+ \(opportunity \d+\.\d, against \d+\.\d overall\)\.$/.test(line))).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
