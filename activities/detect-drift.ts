@@ -4,6 +4,7 @@
  * each segment of the latest segmentation — summarised in Postgres, judged in analytics/,
  * stored for the report, ending in a retraining decision.
  */
+import { OUT_OF_SCOPE } from '../db/need-catalogue.js';
 import {
   applyPersistence,
   categoricalColumnDrift,
@@ -250,7 +251,7 @@ export async function detectDrift(deps: { handle: DatabaseHandle; store?: ModelS
   const emerging: EmergingNeed[] = [];
   for (const e of emergingNeeds(corrections, known, rows, thresholds.minEmerging)) emerging.push({ ...e, examples: await correctedExamples(db, cur, e.need) });
   const predictionDrift = all.filter((c) => PREDICTION_COLUMNS.includes(c.column) && c.drifted === true).map((c) => c.column);
-  const retrain = retrainDecision({ model: production?.id ?? null, performance, text, emerging, predictionDrift }, thresholds);
+  const retrain = retrainDecision({ model: production?.id ?? null, performance, text, emerging, predictionDrift, outOfScopeLabel: OUT_OF_SCOPE }, thresholds);
   if (version === null) retrain.notes.push('predictions are not compared: no model version served both windows');
   else if (version !== tag && production !== null) retrain.notes.push(`predictions are compared among requests served by ${version}, the version that served both windows`);
 

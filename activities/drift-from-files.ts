@@ -4,6 +4,7 @@
  * `request_text` and `comment` are judged as text; with the usage columns present,
  * predictions, performance and emerging needs are judged as in database mode.
  */
+import { OUT_OF_SCOPE } from '../db/need-catalogue.js';
 import { readFile } from 'node:fs/promises';
 import {
   categoricalColumnDrift,
@@ -160,7 +161,7 @@ export async function driftBetweenFiles(input: {
     }
   }
   const predictionDrift = columns.filter((c) => PREDICTION_COLUMNS.includes(c.column) && c.drifted === true).map((c) => c.column);
-  const retrain = retrainDecision({ model: null, performance, text, emerging, predictionDrift }, thresholds);
+  const retrain = retrainDecision({ model: null, performance, text, emerging, predictionDrift, outOfScopeLabel: OUT_OF_SCOPE }, thresholds);
   return {
     reference: { file: input.reference },
     current: { file: input.current },

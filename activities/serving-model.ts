@@ -7,6 +7,7 @@
  */
 import { proportionDrop, textDrift, type NeedRecall, type ServingPerformance, type TextDrift } from '../analytics/index.js';
 import type { DatabaseHandle } from '../db/connection.js';
+import { modelTag } from '../db/queries/model-versions.js';
 import { unseenRequests, type UnseenRequest } from '../db/queries/serving.js';
 import type { TimeWindow } from '../db/queries/time-window.js';
 import type { ModelVersion } from '../db/schema.js';
@@ -73,13 +74,35 @@ export async function judgeServingModel(
       return { need, n_reference: a.n, n_current: b.n, ...proportionDrop(a, b) };
     });
     const mean = (pred: readonly { confidence: number }[]) => (pred.length === 0 ? null : pred.reduce((s, p) => s + p.confidence, 0) / pred.length);
+    // Less sure within the needs it predicts, weighted by the window's mix: a need that grows
+    // and that the model is less sure of lowers the plain mean without any need getting harder.
+    const byNeed = (pred: readonly { intent: string; confidence: number }[]) => {
+      const m = new Map<string, { n: number; sum: number }>();
+      for (const p of pred) {
+        const e = m.get(p.intent) ?? { n: 0, sum: 0 };
+        e.n++;
+        e.sum += p.confidence;
+        m.set(p.intent, e);
+      }
+      return m;
+    };
+    const [refNeeds, curNeeds] = [byNeed(refConf), byNeed(curConf)];
+    let weight = 0;
+    let drop = 0;
+    for (const [need, c] of curNeeds) {
+      const r = refNeeds.get(need);
+      if (r === undefined) continue;
+      weight += c.n;
+      drop += c.n * (r.sum / r.n - c.sum / c.n);
+    }
     return {
       performance: {
         model: production.id,
         judged_on: version,
+        judged_on_production: version === modelTag(production.id),
         accuracy: { n_reference: ref.length, n_current: cur.length, ...proportionDrop({ hits: hits(ref, refPred), n: ref.length }, { hits: hits(cur, curPred), n: cur.length }) },
         needs,
-        confidence: { reference: mean(refConf), current: mean(curConf), n_reference: refConf.length, n_current: curConf.length },
+        confidence: { reference: mean(refConf), current: mean(curConf), n_reference: refConf.length, n_current: curConf.length, within_needs_drop: weight === 0 ? null : drop / weight },
       },
       text: textDrift(refTexts.map((r) => r.text), curTexts.map((r) => r.text)),
     };

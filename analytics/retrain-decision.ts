@@ -40,10 +40,16 @@ export interface ServingPerformance {
   model: string;
   /** The model version whose served requests are compared (the same in both windows). */
   judged_on: string | null;
+  /** `judged_on` is the production model itself: the labels are of requests it answered. */
+  judged_on_production?: boolean;
   accuracy: ProportionDrop & { n_reference: number; n_current: number };
   needs: NeedRecall[];
-  /** Mean top probability on its unseen training-period texts and on the window's. */
-  confidence: { reference: number | null; current: number | null; n_reference: number; n_current: number };
+  /**
+   * Mean top probability on its unseen training-period texts and on the window's; and how
+   * much lower it is now within each predicted need, weighted by the window's mix (absent:
+   * the plain difference counts).
+   */
+  confidence: { reference: number | null; current: number | null; n_reference: number; n_current: number; within_needs_drop?: number | null };
 }
 
 export interface RetrainThresholds {
@@ -100,11 +106,18 @@ export function emergingNeeds(
     .map((c) => ({ need: c.intent, current: c.current, reference: c.reference }));
 }
 
+/** An accuracy within this of the reference's counts as held. */
+const ACCURACY_HELD = 0.01;
+
 const f3 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
 const pv = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
 
 export function retrainDecision(
-  input: { model: string | null; performance: ServingPerformance | null; text: TextDrift | null; emerging: readonly EmergingNeed[]; predictionDrift: readonly string[] },
+  input: {
+    model: string | null; performance: ServingPerformance | null; text: TextDrift | null; emerging: readonly EmergingNeed[]; predictionDrift: readonly string[];
+    /** The label feedback gives requests of no known need (db's OUT_OF_SCOPE): corrections to it are not a need. */
+    outOfScopeLabel?: string;
+  },
   thresholds: RetrainThresholds = DEFAULT_RETRAIN_THRESHOLDS,
 ): RetrainDecision {
   const reasons: RetrainReason[] = [];
@@ -134,21 +147,36 @@ export function retrainDecision(
     });
   }
   for (const e of input.emerging) {
+    if (e.need === input.outOfScopeLabel) {
+      // Not a need: users telling the model that requests are none of its needs, a class it has not learnt yet.
+      reasons.push({ kind: 'emerging_need', message: `${e.current} requests marked as none of the known needs this week (${e.reference} in the weeks before): ${name} has not learnt to tell them apart${e.examples.length > 0 ? `; e.g. "${e.examples[0]}"` : ''}` });
+      continue;
+    }
     reasons.push({ kind: 'emerging_need', message: `emerging need "${e.need}": ${e.current} requests corrected to it this week (${e.reference} in the weeks before), a need ${name} does not know${e.examples.length > 0 ? `; e.g. "${e.examples[0]}"` : ''}` });
   }
   const t = input.text;
   if (t !== null && p !== null) {
     const c = p.confidence;
-    const fell = c.reference !== null && c.current !== null ? c.reference - c.current : null;
+    // A mix of needs that changed is not news: what counts is being less sure within the needs.
+    const fell = c.within_needs_drop !== undefined ? c.within_needs_drop : c.reference !== null && c.current !== null ? c.reference - c.current : null;
+    const within = c.within_needs_drop === undefined || c.within_needs_drop === null ? '' : `, ${f3(c.within_needs_drop)} lower within the needs it predicts`;
     const moved = t.js >= thresholds.textJs;
-    if (moved && fell !== null && fell >= thresholds.confidenceDrop) {
+    // Labels overrule the confidence proxy: when production's accuracy was judged on enough
+    // labelled requests it answered itself and held (within a point), texts it is less sure
+    // of are not news — a calibrated model is less sure of new phrasings it still gets right.
+    // Labels of requests an older version answered are of older texts: they overrule nothing.
+    const a = p.accuracy;
+    const held = p.judged_on_production === true && a.n_reference >= thresholds.minLabels && a.n_current >= thresholds.minLabels && a.drop !== null && a.drop <= ACCURACY_HELD;
+    if (moved && fell !== null && fell >= thresholds.confidenceDrop && held) {
+      notes.push(`request texts moved from ${name}'s training data (Jensen–Shannon ${t.js.toFixed(3)}) and it is less sure of them (mean confidence ${f3(c.current)} against ${f3(c.reference)}${within}), but its accuracy on labelled requests held (${f3(a.current)} against ${f3(a.reference)}): not news`);
+    } else if (moved && fell !== null && fell >= thresholds.confidenceDrop) {
       const terms = t.new_terms.slice(0, 5).map((x) => x.term);
       reasons.push({
         kind: 'text_drift',
-        message: `request texts moved away from ${model === null ? 'the reference window' : `what ${name} was trained on`} (Jensen–Shannon ${t.js.toFixed(3)} ≥ ${thresholds.textJs}${terms.length > 0 ? `; new: ${terms.join(', ')}` : ''}) and ${name} is less sure of them: mean confidence ${f3(c.current)} against ${f3(c.reference)} ${model === null ? 'before' : 'on its training period'}`,
+        message: `request texts moved away from ${model === null ? 'the reference window' : `what ${name} was trained on`} (Jensen–Shannon ${t.js.toFixed(3)} ≥ ${thresholds.textJs}${terms.length > 0 ? `; new: ${terms.join(', ')}` : ''}) and ${name} is less sure of them: mean confidence ${f3(c.current)} against ${f3(c.reference)} ${model === null ? 'before' : 'on its training period'}${within}`,
       });
     } else if (moved) {
-      notes.push(`request texts moved from ${name}'s training data (Jensen–Shannon ${t.js.toFixed(3)}) but it is as sure of them (mean confidence ${f3(c.current)} against ${f3(c.reference)}): not news`);
+      notes.push(`request texts moved from ${name}'s training data (Jensen–Shannon ${t.js.toFixed(3)}) but it is as sure of them (mean confidence ${f3(c.current)} against ${f3(c.reference)}${within}): not news`);
     }
   }
   for (const column of input.predictionDrift) notes.push(`${column} drifted among the predictions of ${name}: users ask for other things, no fault of the model's`);

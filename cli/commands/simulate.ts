@@ -32,7 +32,7 @@ export function simulationJson(r: SimulationResult) {
     scenario: r.scenario, seed: r.seed, users: r.users, change_night: r.change_night, changed_need: r.changed_need, bootstrap: r.bootstrap, pending: r.pending,
     nights: r.nights.map((n) => ({
       night: n.night, date: n.date, run_id: n.run_id, production_model: n.production_model, requests: n.requests, accuracy: n.accuracy,
-      changed_need_recall: n.changed_need_recall, retrain: n.retrain, reasons: n.reasons, candidate: n.candidate, promoted: n.promoted, gate: n.gate,
+      changed_need_recall: n.changed_need_recall, retrain: n.retrain, reasons: n.reasons, notes: n.notes, candidate: n.candidate, promoted: n.promoted, gate: n.gate,
     })),
   };
 }

@@ -258,5 +258,13 @@ describe('text, performance and the retrain decision', () => {
     const d = retrainDecision({ model: '3', performance: serving(0.8), text, emerging: [], predictionDrift: [] });
     expect(d.reasons.map((r) => r.kind)).toEqual(['text_drift']);
     expect(d.reasons[0].message).toMatch(/^request texts moved away from what model 3 was trained on .* model 3 is less sure of them: mean confidence 0\.800 against 0\.920/);
+    // Labels overrule the proxy: its accuracy on 300 labelled requests a side held, so the new phrasings are not news.
+    const judged = (current: number, own = true) => ({ ...serving(0.8), judged_on: 'needloop-3', judged_on_production: own, accuracy: { n_reference: 300, n_current: 300, reference: 0.96, current, drop: 0.96 - current, p: 0.5 } });
+    const held = retrainDecision({ model: '3', performance: judged(0.955), text, emerging: [], predictionDrift: [] });
+    expect(held.retrain).toBe(false);
+    expect(held.notes.at(-1)).toBe("request texts moved from model 3's training data (Jensen–Shannon 0.652) and it is less sure of them (mean confidence 0.800 against 0.920), but its accuracy on labelled requests held (0.955 against 0.960): not news");
+    expect(retrainDecision({ model: '3', performance: judged(0.94), text, emerging: [], predictionDrift: [] }).reasons.map((r) => r.kind)).toEqual(['text_drift']);
+    // Labels of requests an older version answered are of older texts: they overrule nothing.
+    expect(retrainDecision({ model: '3', performance: judged(0.955, false), text, emerging: [], predictionDrift: [] }).reasons.map((r) => r.kind)).toEqual(['text_drift']);
   });
 });
