@@ -8,7 +8,9 @@ import { findModelVersion, findProductionModel, recordEvaluation, RegistryError 
 import { latestSegmentRun } from '../db/queries/segment-runs.js';
 import type { ModelStatus } from '../db/schema.js';
 import { measureLatency, scorePredictions, SLICE_DIMENSIONS, sliceValue } from './evaluate.js';
-import { DEFAULT_GATE, gateCandidate, type GateConfig, type GateVerdict, type ModelEvaluation, type PairedExamples } from './gate.js';
+import { fitNaiveBayes } from './baseline.js';
+import { SPLITS } from './dataset.js';
+import { DEFAULT_GATE, gateCandidate, type BaselinePairs, type GateConfig, type GateVerdict, type ModelEvaluation, type PairedExamples } from './gate.js';
 import { predictIntents, type LoadedModel } from './predict.js';
 import type { ModelDeps } from './train-candidate.js';
 
@@ -60,7 +62,21 @@ export async function evaluateCandidate(deps: Omit<ModelDeps, 'backend'>, option
       })),
       golden: golden.map((e, i) => ({ candidate: predictions[0].golden[i].intent === e.intent, production: predictions[1].golden[i].intent === e.intent })),
     };
-    const verdict = gateCandidate(candidate, production, paired, gate);
+    // A first model is held to a Naive Bayes fitted here on the examples it learnt from.
+    let baseline: BaselinePairs | null = null;
+    if (productionRow === null) {
+      const examples = await labelledExamples(db, { window: { from: candidateRow.data_from, to: candidateRow.data_to }, segmentRunId, limit: SPLITS.maxExamples, partition: 'train' });
+      if (examples.length > 0) {
+        const nb = fitNaiveBayes(examples);
+        const [onHoldout, onGolden] = [nb.predict(holdout.map((e) => e.text)), nb.predict(golden.map((e) => e.text))];
+        baseline = {
+          name: nb.name,
+          holdout: holdout.map((e, i) => ({ candidate: predictions[0].holdout[i].intent === e.intent, baseline: onHoldout[i] === e.intent })),
+          golden: golden.map((e, i) => ({ candidate: predictions[0].golden[i].intent === e.intent, baseline: onGolden[i] === e.intent })),
+        };
+      }
+    }
+    const verdict = gateCandidate(candidate, production, paired, gate, baseline);
     const headline = (e: ModelEvaluation) => ({
       holdout_accuracy: e.holdout.accuracy, holdout_macro_f1: e.holdout.macro_f1, golden_accuracy: e.golden.accuracy,
       ece: e.holdout.ece, p95_latency_ms: e.latency.p95_ms,

@@ -10,8 +10,11 @@
  * anywhere: no slice and not the golden set significantly worse by more than a margin.
  * A candidate that is merely as good is "nothing to gain": production stays, calmly.
  *
- * The first model is judged against what guessing would score: significantly more
- * accurate than always answering the most common need, and a macro-F1 floor.
+ * The first model is judged against what guessing and the simplest fitted classifier
+ * score: significantly more accurate than always answering the most common need, and not
+ * significantly worse than a Naive Bayes fitted in the same run on the same examples
+ * (models/baseline.ts), on the holdout and the golden set — floors that scale with the task
+ * (its number of needs, how hard they are to tell apart) instead of fixed ones.
  */
 import { binomialGreaterP, mcnemar, type McNemar } from '../analytics/index.js';
 import type { Latency, ModelReport } from './evaluate.js';
@@ -35,9 +38,6 @@ export interface GateConfig {
    * resolves.
    */
   latencyToleranceMs: number;
-  /** The first model: holdout macro-F1 and golden-set accuracy at least these. */
-  firstModelMinMacroF1: number;
-  firstModelMinGoldenAccuracy: number;
 }
 
 export const DEFAULT_GATE: GateConfig = {
@@ -49,8 +49,6 @@ export const DEFAULT_GATE: GateConfig = {
   minNewNeedRecall: 0.5,
   maxLatencyRatio: 1.5,
   latencyToleranceMs: 1,
-  firstModelMinMacroF1: 0.6,
-  firstModelMinGoldenAccuracy: 0.6,
 };
 
 export interface ModelEvaluation {
@@ -90,17 +88,28 @@ export interface GateVerdict {
 const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
 const pv = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
 
-/** The first model against guessing the most common need. */
-function firstModelChecks(candidate: ModelEvaluation, config: GateConfig, check: (passed: boolean, text: string) => void): void {
+/** A first model's right and wrong answers next to the baseline's, example by example. */
+export interface BaselinePairs {
+  name: string;
+  holdout: { candidate: boolean; baseline: boolean }[];
+  golden: { candidate: boolean; baseline: boolean }[];
+}
+
+/** The first model against guessing the most common need, and against the baseline fitted in the same run. */
+function firstModelChecks(candidate: ModelEvaluation, baseline: BaselinePairs | null, config: GateConfig, check: (passed: boolean, text: string) => void): void {
   const { holdout } = candidate;
-  const f1 = holdout.macro_f1;
-  if (f1 === null || holdout.accuracy === null) return;
+  if (holdout.accuracy === null) return;
   const majority = Math.max(...holdout.per_intent.map((p) => p.support)) / holdout.n;
   const p = binomialGreaterP(Math.round(holdout.accuracy * holdout.n), holdout.n, majority);
   check(p < config.alpha, `first model: holdout accuracy ${f(holdout.accuracy)} beats always answering the most common need (${f(majority)}), ${pv(p)} < ${config.alpha}`);
-  check(f1 >= config.firstModelMinMacroF1, `first model: holdout macro-F1 ${f(f1)} ≥ ${f(config.firstModelMinMacroF1)}${f1 < config.firstModelMinMacroF1 ? ' (more labelled feedback on the rarer needs would raise it)' : ''}`);
-  const golden = candidate.golden.accuracy;
-  if (golden !== null) check(golden >= config.firstModelMinGoldenAccuracy, `first model: golden-set accuracy ${f(golden)} ≥ ${f(config.firstModelMinGoldenAccuracy)}`);
+  if (baseline === null) return;
+  for (const [set, rows] of [['holdout', baseline.holdout], ['golden-set', baseline.golden]] as const) {
+    if (rows.length === 0) continue;
+    const test = mcnemar(rows.map((r) => r.candidate), rows.map((r) => r.baseline));
+    const [ours, theirs] = [rows.filter((r) => r.candidate).length / rows.length, rows.filter((r) => r.baseline).length / rows.length];
+    const worse = test.c > test.b && test.p_worse < config.alpha;
+    check(!worse, `first model: ${set} accuracy ${f(ours)} against ${f(theirs)} of a ${baseline.name} fitted on the same examples in this run: ${worse ? `significantly worse (${pv(test.p_worse)}); a first model must at least match it — more labelled feedback, or more epochs` : `not significantly worse (${pv(test.p_worse)})`}`);
+  }
 }
 
 /** Non-inferiority of a subset: fails only when significantly worse by more than `margin`. */
@@ -110,7 +119,7 @@ function worseBeyond(rows: readonly { candidate: boolean; production: boolean }[
   return { drop, test, failed: drop > margin && test.p_worse < alpha };
 }
 
-export function gateCandidate(candidate: ModelEvaluation, production: ModelEvaluation | null, paired: PairedExamples | null, config: GateConfig = DEFAULT_GATE): GateVerdict {
+export function gateCandidate(candidate: ModelEvaluation, production: ModelEvaluation | null, paired: PairedExamples | null, config: GateConfig = DEFAULT_GATE, baseline: BaselinePairs | null = null): GateVerdict {
   const reasons: string[] = [];
   const check = (passed: boolean, text: string) => reasons.push(`${passed ? 'PASS' : 'FAIL'} ${text}`);
   const verdict = (extra: Partial<GateVerdict> = {}): GateVerdict => ({
@@ -118,7 +127,7 @@ export function gateCandidate(candidate: ModelEvaluation, production: ModelEvalu
   });
   if (candidate.holdout.n === 0) check(false, 'the holdout has no labelled examples: nothing to judge the candidate on');
   if (production === null || paired === null) {
-    firstModelChecks(candidate, config, check);
+    firstModelChecks(candidate, baseline, config, check);
     return verdict();
   }
   const rows = paired.holdout;

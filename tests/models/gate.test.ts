@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelReport } from '../../models/evaluate.js';
-import { gateCandidate, type ModelEvaluation, type PairedExamples } from '../../models/gate.js';
+import { DEFAULT_GATE, gateCandidate, type ModelEvaluation, type PairedExamples } from '../../models/gate.js';
 
 function evaluation(o: { accuracy: number; golden: number; p95: number; perIntent?: [string, number][] }): ModelEvaluation {
   const report = (accuracy: number): ModelReport => ({
@@ -23,18 +23,29 @@ function paired(counts: { both: number; cand: number; prod: number; none: number
 }
 
 describe('gateCandidate', () => {
-  it('gateCandidate(first model) must beat always answering the most common need, and reach the floors', () => {
-    const good = gateCandidate(evaluation({ accuracy: 0.9, golden: 0.95, p95: 50 }), null, null);
+  it('gateCandidate(first model) must beat always answering the most common need, and match a baseline fitted in the same run', () => {
+    const pairs = (counts: { both: number; cand: number; base: number; none: number }) => [
+      ...Array.from({ length: counts.both }, () => ({ candidate: true, baseline: true })),
+      ...Array.from({ length: counts.cand }, () => ({ candidate: true, baseline: false })),
+      ...Array.from({ length: counts.base }, () => ({ candidate: false, baseline: true })),
+      ...Array.from({ length: counts.none }, () => ({ candidate: false, baseline: false })),
+    ];
+    const nb = (holdout: ReturnType<typeof pairs>, golden: ReturnType<typeof pairs>) => ({ name: 'Naive Bayes on words and bigrams', holdout, golden });
+    const good = gateCandidate(evaluation({ accuracy: 0.9, golden: 0.95, p95: 50 }), null, null, DEFAULT_GATE, nb(pairs({ both: 300, cand: 60, base: 10, none: 30 }), pairs({ both: 90, cand: 5, base: 0, none: 5 })));
     expect(good.blessed).toBe(true);
     expect(good.reasons).toEqual([
       'PASS first model: holdout accuracy 0.900 beats always answering the most common need (0.500), p < 0.001 < 0.05',
-      'PASS first model: holdout macro-F1 0.900 ≥ 0.600',
-      'PASS first model: golden-set accuracy 0.950 ≥ 0.600',
+      'PASS first model: holdout accuracy 0.900 against 0.775 of a Naive Bayes on words and bigrams fitted on the same examples in this run: not significantly worse (p = 1.000)',
+      'PASS first model: golden-set accuracy 0.950 against 0.900 of a Naive Bayes on words and bigrams fitted on the same examples in this run: not significantly worse (p = 1.000)',
     ]);
     // Guessing the majority of a 90/10 task scores 0.9: a model at 0.9 has learnt nothing.
     const lazy = gateCandidate(evaluation({ accuracy: 0.9, golden: 0.9, p95: 1, perIntent: [['a', 360], ['b', 40]] }), null, null);
     expect(lazy.blessed).toBe(false);
     expect(lazy.reasons[0]).toMatch(/^FAIL first model: holdout accuracy 0\.900 beats always answering the most common need \(0\.900\)/);
+    // Beating guessing is not enough when the simplest fitted classifier does significantly better.
+    const weak = gateCandidate(evaluation({ accuracy: 0.7, golden: 0.9, p95: 1 }), null, null, DEFAULT_GATE, nb(pairs({ both: 250, cand: 30, base: 90, none: 30 }), []));
+    expect(weak.blessed).toBe(false);
+    expect(weak.reasons[1]).toBe('FAIL first model: holdout accuracy 0.700 against 0.850 of a Naive Bayes on words and bigrams fitted on the same examples in this run: significantly worse (p < 0.001); a first model must at least match it — more labelled feedback, or more epochs');
   });
 
   it('a significantly better candidate is blessed; one as good is "nothing to gain", even at the ceiling', () => {
