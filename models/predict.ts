@@ -34,33 +34,79 @@ const TOP = 3;
 const BATCH = 2048;
 
 /**
- * The model's embedding table as a Float32Array, read once per model: prediction pools
- * the bag here, sparsely, instead of gathering a [rows × tokens × dimensions] tensor.
- * A model whose weights change (training) must be read again: `forget` does that.
+ * The model's weights as Float32Arrays, read once per model: prediction pools the bag here,
+ * sparsely, instead of gathering a [rows × tokens × dimensions] tensor, and — on tfjs's
+ * pure-JS CPU backend — runs the dense head here too, where tfjs would run the same
+ * arithmetic in JavaScript plus a tensor and a kernel dispatch per op. A model whose
+ * weights change (training) must be read again: `forgetTable` does that.
  */
-const tables = new WeakMap<tf.LayersModel, { table: Float32Array; dims: number }>();
+interface Weights {
+  table: Float32Array;
+  dims: number;
+  head: { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array } | null;
+}
+const tables = new WeakMap<tf.LayersModel, Weights>();
 
-function tableOf(model: tf.LayersModel): { table: Float32Array; dims: number } {
+function weightsOf(model: tf.LayersModel): Weights {
   let entry = tables.get(model);
   if (entry === undefined) {
     const [weights] = model.getLayer('bag').getWeights();
-    entry = { table: weights.dataSync() as Float32Array, dims: weights.shape[1]! };
+    const read = (name: string) => model.getLayer(name).getWeights().map((w) => w.dataSync() as Float32Array);
+    let head: Weights['head'] = null;
+    if (tf.getBackend() === 'cpu') {
+      const [w1, b1] = read('hidden');
+      const [w2, b2] = read('intent');
+      head = { w1, b1, w2, b2 };
+    }
+    entry = { table: weights.dataSync() as Float32Array, dims: weights.shape[1]!, head };
     tables.set(model, entry);
   }
   return entry;
 }
 
-/** Drops the cached table of a model whose weights were just changed. */
+/** Drops the cached weights of a model whose weights were just changed. */
 export function forgetTable(model: tf.LayersModel): void {
   tables.delete(model);
+}
+
+/** softmax(relu(pooled · W1 + b1) · W2 + b2) for `count` rows, in JavaScript. */
+function headInJs(head: NonNullable<Weights['head']>, pooled: Float32Array, count: number, dims: number): Float32Array {
+  const { w1, b1, w2, b2 } = head;
+  const H = b1.length;
+  const C = b2.length;
+  const out = new Float32Array(count * C);
+  const h = new Float32Array(H);
+  for (let r = 0; r < count; r++) {
+    h.set(b1);
+    for (let d = 0; d < dims; d++) {
+      const x = pooled[r * dims + d];
+      if (x === 0) continue;
+      const row = d * H;
+      for (let j = 0; j < H; j++) h[j] += x * w1[row + j];
+    }
+    const p = out.subarray(r * C, (r + 1) * C);
+    p.set(b2);
+    for (let j = 0; j < H; j++) {
+      const x = h[j];
+      if (x <= 0) continue;
+      const row = j * C;
+      for (let c = 0; c < C; c++) p[c] += x * w2[row + c];
+    }
+    let max = -Infinity;
+    for (let c = 0; c < C; c++) if (p[c] > max) max = p[c];
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += p[c] = Math.exp(p[c] - max);
+    for (let c = 0; c < C; c++) p[c] /= sum;
+  }
+  return out;
 }
 
 /**
  * Each encoded row's class probabilities, computed in batches of 2,048 rows:
  * `visit(row, probabilities)` is called for every row in order. The bag (the weighted
  * mean of the tokens' embeddings) is pooled in JavaScript over the row's own tokens;
- * only the dense head runs in tfjs. Models without the embedding-bag layer (the stock
- * baseline) run whole in tfjs.
+ * the dense head runs in JavaScript on the CPU backend and in tfjs elsewhere. Models
+ * without the embedding-bag layer (the stock baseline) run whole in tfjs.
  */
 export function forEachRowProbabilities(
   model: tf.LayersModel,
@@ -69,15 +115,17 @@ export function forEachRowProbabilities(
   visit: (row: number, probabilities: Float32Array) => void,
 ): void {
   const n = encoded.ids.length / maxTokens;
-  const bag = model.layers.some((l) => l.name === 'bag') ? { ...tableOf(model), hidden: model.getLayer('hidden'), output: model.getLayer('intent') } : null;
+  const bag = model.layers.some((l) => l.name === 'bag') ? { ...weightsOf(model), hidden: model.getLayer('hidden'), output: model.getLayer('intent') } : null;
   for (let start = 0; start < n; start += BATCH) {
     const count = Math.min(BATCH, n - start);
     const slice = (a: Int32Array | Float32Array) => a.subarray(start * maxTokens, (start + count) * maxTokens);
-    let probs: tf.Tensor2D;
+    let values: Float32Array;
     if (bag === null) {
-      probs = tf.tidy(() => model.predict([tf.tensor2d(slice(encoded.ids), [count, maxTokens], 'int32'), tf.tensor2d(slice(encoded.weights), [count, maxTokens])]) as tf.Tensor2D);
+      const probs = tf.tidy(() => model.predict([tf.tensor2d(slice(encoded.ids), [count, maxTokens], 'int32'), tf.tensor2d(slice(encoded.weights), [count, maxTokens])]) as tf.Tensor2D);
+      values = probs.dataSync() as Float32Array;
+      probs.dispose();
     } else {
-      const { table, dims, hidden, output } = bag;
+      const { table, dims, hidden, output, head } = bag;
       const pooled = new Float32Array(count * dims);
       for (let r = 0; r < count; r++) {
         const row = (start + r) * maxTokens;
@@ -88,10 +136,13 @@ export function forEachRowProbabilities(
           for (let d = 0; d < dims; d++) pooled[r * dims + d] += w * table[base + d];
         }
       }
-      probs = tf.tidy(() => output.apply(hidden.apply(tf.tensor2d(pooled, [count, dims]))) as tf.Tensor2D);
+      if (head !== null) values = headInJs(head, pooled, count, dims);
+      else {
+        const probs = tf.tidy(() => output.apply(hidden.apply(tf.tensor2d(pooled, [count, dims]))) as tf.Tensor2D);
+        values = probs.dataSync() as Float32Array;
+        probs.dispose();
+      }
     }
-    const values = probs.dataSync() as Float32Array;
-    probs.dispose();
     const classes = values.length / count;
     for (let i = 0; i < count; i++) visit(start + i, values.subarray(i * classes, (i + 1) * classes));
   }

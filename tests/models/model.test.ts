@@ -62,9 +62,9 @@ describe('tokenizer', () => {
   it('splits plain ASCII into the same words as Intl.Segmenter, on real queries and on random punctuation', async () => {
     const csv = await readFile(new URL('../../../shared/data/banking77/train.csv', import.meta.url), 'utf8');
     const queries = csv.split(/\r?\n/).slice(1).map((l) => l.replace(/,[a-z_]+$/, ''));
-    const alphabet = 'abcXYZ019 .,:;\'"_-!?()/&@#\t';
+    const alphabet = "abcXYZ019 .,:;''\"_-!?()/&@#\t";
     const random = new Random(3);
-    const noise = Array.from({ length: 3000 }, () => Array.from({ length: 1 + random.int(24) }, () => alphabet[random.int(alphabet.length)]).join(''));
+    const noise = Array.from({ length: 20000 }, () => Array.from({ length: 1 + random.int(24) }, () => alphabet[random.int(alphabet.length)]).join(''));
     const differ = [...queries, ...noise].filter((text) => JSON.stringify(tokenWords(text)) !== JSON.stringify(segmentedWords(text)));
     expect(differ).toEqual([]);
   });
