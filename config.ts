@@ -23,6 +23,11 @@ export interface Config {
   readonly catalogueFile: string | null;
   /** Longest accepted free-text field (comment, request_text), in bytes. */
   readonly maxFieldBytes: number;
+  /**
+   * Personal data in free text at ingest (analytics/pii.ts): 'redact' (default) replaces it
+   * by a typed placeholder, 'hash' by the placeholder with a keyed hash, 'keep' stores it.
+   */
+  readonly pii: { mode: 'redact' | 'hash' | 'keep'; key: string | null };
   /** A forced TensorFlow.js backend; null tries gpu, then node, then cpu. */
   readonly tfjsBackend: 'gpu' | 'node' | 'cpu' | null;
   /** Folder whose data files each pipeline run ingests first. */
@@ -72,6 +77,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (backend !== null && !['gpu', 'node', 'cpu'].includes(backend)) {
     throw new ConfigError(`TFJS_BACKEND=${JSON.stringify(backend)} is not valid: expected gpu, node or cpu`);
   }
+  const piiMode = text(env, 'NEEDLOOP_PII') ?? 'redact';
+  if (!['redact', 'hash', 'keep'].includes(piiMode)) throw new ConfigError(`NEEDLOOP_PII=${JSON.stringify(piiMode)} is not valid: expected redact, hash or keep`);
+  const piiKey = text(env, 'NEEDLOOP_PII_KEY');
+  if (piiMode === 'hash' && (piiKey === null || piiKey.length < 16)) throw new ConfigError('NEEDLOOP_PII=hash needs NEEDLOOP_PII_KEY, a secret of at least 16 characters (the same key gives the same hash, so repeats can be counted)');
   const tlsCert = text(env, 'TEMPORAL_TLS_CERT');
   const tlsKey = text(env, 'TEMPORAL_TLS_KEY');
   if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither');
@@ -86,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reportsDir: resolve(text(env, 'NEEDLOOP_REPORTS_DIR') ?? 'reports'),
     catalogueFile: catalogue === null ? null : resolve(catalogue),
     maxFieldBytes: integer(env, 'NEEDLOOP_MAX_FIELD_BYTES', 64 * 1024, 1024, 256 * 1024 * 1024),
+    pii: Object.freeze({ mode: piiMode as Config['pii']['mode'], key: piiKey }),
     tfjsBackend: backend as Config['tfjsBackend'],
     inbox: resolve(text(env, 'NEEDLOOP_INBOX') ?? `${home}/inbox`),
     approvalTimeoutMs: integer(env, 'NEEDLOOP_APPROVAL_TIMEOUT_HOURS', 72, 1, 24 * 365) * 3600 * 1000,

@@ -5,6 +5,7 @@
  * predictions, performance and emerging needs are judged as in database mode.
  */
 import { OUT_OF_SCOPE } from '../db/need-catalogue.js';
+import type { TextScrubber } from '../db/ingest/contracts.js';
 import { readFile } from 'node:fs/promises';
 import {
   categoricalColumnDrift,
@@ -117,6 +118,8 @@ export async function driftBetweenFiles(input: {
   rules?: Readonly<Record<string, DriftRule>>;
   driftShare?: number;
   thresholds?: Partial<RetrainThresholds>;
+  /** Example requests are quoted in the result: personal data in them is replaced, as at ingest. */
+  scrub?: TextScrubber | null;
 }): Promise<DriftResult> {
   const [ref, cur] = await Promise.all([readRows(input.reference), readRows(input.current)]);
   const missing = [...ref.columns.filter((c) => !cur.columns.includes(c)).map((c) => `${c} (only in ${input.reference})`), ...cur.columns.filter((c) => !ref.columns.includes(c)).map((c) => `${c} (only in ${input.current})`)];
@@ -156,7 +159,7 @@ export async function driftBetweenFiles(input: {
     const [before, now] = [corrections(ref.rows), corrections(cur.rows)];
     const known = new Set(ref.rows.filter((r) => !blank(r.predicted_intent)).map((r) => String(r.predicted_intent)));
     for (const e of emergingNeeds([...now].map(([intent, n]) => ({ intent, current: n, reference: before.get(intent) ?? 0 })), known, { reference: ref.rows.length, current: cur.rows.length }, thresholds.minEmerging)) {
-      const examples = cur.rows.filter((r) => r.corrected_intent === e.need && !blank(r.request_text)).slice(-5).map((r) => String(r.request_text));
+      const examples = cur.rows.filter((r) => r.corrected_intent === e.need && !blank(r.request_text)).slice(-5).map((r) => (input.scrub ? input.scrub.scrub(String(r.request_text)) : String(r.request_text)));
       emerging.push({ ...e, examples });
     }
   }

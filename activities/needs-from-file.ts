@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { analyzeNeedAnswers, isoWeekStart, labelMatcher, type AnswerCount, type ResponseCount } from '../analytics/index.js';
-import { contractFor } from '../db/ingest/contracts.js';
+import { contractFor, type TextScrubber } from '../db/ingest/contracts.js';
 import { fromCopyText } from '../db/ingest/copy-text.js';
 import { checkHeader, detectLayout } from '../db/ingest/layout.js';
 import { parseCsvFields } from '../db/ingest/records.js';
@@ -47,9 +47,10 @@ async function readSegments(file: string): Promise<Map<string, number>> {
 }
 
 export async function analyzeNeedsFile(
-  input: { file: string; segmentsFile?: string; from?: Date; to?: Date; catalogue: NeedCatalogue; maxFieldBytes: number },
+  input: { file: string; segmentsFile?: string; from?: Date; to?: Date; catalogue: NeedCatalogue; maxFieldBytes: number; scrub?: TextScrubber | null },
 ): Promise<NeedsResult & { rejected: { line: number; reason: string }[] }> {
-  const contract = contractFor('surveys', { catalogue: input.catalogue, maxFieldBytes: input.maxFieldBytes });
+  // Comments are quoted in the result: personal data in them is replaced, as at ingest.
+  const contract = contractFor('surveys', { catalogue: input.catalogue, maxFieldBytes: input.maxFieldBytes, scrub: input.scrub ?? null });
   const layout = await detectLayout(input.file, 'surveys', MAX_LINE_BYTES);
   checkHeader(input.file, layout, contract);
   const responses: ParsedResponse[] = [];

@@ -7,6 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { scrubberFactory } from '../analytics/pii.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connection.js';
 import { ingestFile as ingestOneFile, ingestOrder } from '../db/ingest/ingest-file.js';
@@ -42,6 +43,8 @@ export interface IngestSummary {
   rejected: number;
   duplicates: number;
   error: string | null;
+  /** Personal data replaced in the file's free text, per kind; null when kept (NEEDLOOP_PII=keep). */
+  redacted: Record<string, number> | null;
 }
 
 /** The activity's Temporal context, or null when the local runner calls it in-process. */
@@ -143,10 +146,10 @@ export function createActivities(deps: ActivityDeps) {
     async ingestFile(input: { file: string }): Promise<IngestSummary> {
       const ctx = temporalContext();
       const r = await ingestOneFile(handle, input.file, {
-        catalogue, maxFieldBytes: config.maxFieldBytes,
+        catalogue, maxFieldBytes: config.maxFieldBytes, scrubber: scrubberFactory(config.pii),
         onProgress: (p) => ctx?.heartbeat({ file: p.file, phase: p.phase, bytes: p.bytesRead, of: p.bytesTotal }),
       });
-      return { file: r.file, kind: r.kind, status: r.status, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, error: r.error ?? null };
+      return { file: r.file, kind: r.kind, status: r.status, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, error: r.error ?? null, redacted: r.redacted ?? null };
     },
 
     async segmentUsers(input: { run_id: string }) {

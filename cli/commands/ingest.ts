@@ -7,6 +7,7 @@ import type { IngestKind } from '../../db/schema.js';
 import { printJson, say, UserError } from '../output.js';
 import { progressFor } from '../progress.js';
 import { withDatabase } from './with-database.js';
+import { scrubberFactory } from '../../analytics/pii.js';
 
 const KINDS: readonly IngestKind[] = ['users', 'surveys', 'usage'];
 
@@ -17,6 +18,7 @@ export async function ingestWithProgress(handle: DatabaseHandle, config: Config,
     return await ingestFiles(handle, files, {
       catalogue: loadCatalogue(config.catalogueFile),
       maxFieldBytes: config.maxFieldBytes,
+      scrubber: scrubberFactory(config.pii),
       kind: options.kind,
       onProgress: (p) => {
         const label = `${p.phase === 'reload' ? 'reloading' : 'loading'} ${p.file.split('/').pop()}`;
@@ -40,8 +42,10 @@ export function describeResult(r: FileResult): string {
       return `= ${r.file}: already ingested (same checksum, batch ${r.batch_id}); nothing loaded`;
     case 'empty':
       return `○ ${r.file}: no rows${r.kind === null ? '' : ` (${r.kind})`}`;
-    case 'loaded':
-      return `✓ ${r.file} (${r.kind}): ${r.accepted} accepted, ${r.rejected} rejected${r.duplicates > 0 ? `, ${r.duplicates} already stored` : ''}`;
+    case 'loaded': {
+      const redacted = Object.entries(r.redacted ?? {}).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind}`);
+      return `✓ ${r.file} (${r.kind}): ${r.accepted} accepted, ${r.rejected} rejected${r.duplicates > 0 ? `, ${r.duplicates} already stored` : ''}${redacted.length > 0 ? `; personal data replaced: ${redacted.join(', ')}` : ''}`;
+    }
   }
 }
 
@@ -51,7 +55,7 @@ export function registerIngest(program: Command, config: () => Config): void {
     .description('load users, survey and usage files (CSV or JSON Lines) into the database')
     .argument('<files...>', 'files to load; users first, then surveys, then usage logs')
     .option('--kind <kind>', 'users | surveys | usage (default: inferred from the header)')
-    .option('--json', 'print {"files":[{file, kind, accepted, rejected, duplicates, status}]}')
+    .option('--json', 'print {"files":[{file, kind, accepted, rejected, duplicates, status, redacted}]}')
     .action(async (files: string[], flags: { kind?: string; json?: boolean }) => {
       if (flags.kind !== undefined && !KINDS.includes(flags.kind as IngestKind)) {
         throw new UserError(`--kind must be one of ${KINDS.join(', ')} (got ${flags.kind})`);
@@ -59,7 +63,7 @@ export function registerIngest(program: Command, config: () => Config): void {
       const results = await withDatabase(config(), (handle) => ingestWithProgress(handle, config(), files, { kind: flags.kind as IngestKind | undefined, json: flags.json === true }));
       if (flags.json) {
         printJson({
-          files: results.map((r) => ({ file: r.file, kind: r.kind, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, status: r.status, ...(r.error ? { error: r.error } : {}) })),
+          files: results.map((r) => ({ file: r.file, kind: r.kind, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, status: r.status, ...(r.redacted ? { redacted: r.redacted } : {}), ...(r.error ? { error: r.error } : {}) })),
         });
       } else {
         for (const r of results) say(describeResult(r));

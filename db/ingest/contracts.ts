@@ -32,9 +32,20 @@ export interface Contract {
   toRow(values: readonly unknown[], errors: string[]): string[] | null;
 }
 
+/** Finds personal data in free text and replaces it (analytics/pii.ts), counting what it replaced unless told not to. */
+export interface TextScrubber {
+  scrub(text: string, count?: boolean): string;
+  readonly counts: Readonly<Record<string, number>>;
+}
+
 export interface ContractOptions {
   catalogue: NeedCatalogue;
   maxFieldBytes: number;
+  /**
+   * Replaces personal data in free text (request texts, survey comments) before it is
+   * stored; absent: stored as written.
+   */
+  scrub?: TextScrubber | null;
 }
 
 const ISO_DATE_TIME =
@@ -119,7 +130,7 @@ const oneOf =
   };
 
 const text =
-  (name: string, maxBytes: number, trim: boolean): Parse =>
+  (name: string, maxBytes: number, trim: boolean, scrub: TextScrubber | null = null): Parse =>
   (value, errors) => {
     const v = trim ? value.trim() : value;
     if (v.indexOf('\0') !== -1) {
@@ -133,7 +144,7 @@ const text =
         return null;
       }
     }
-    return copyText(v);
+    return copyText(scrub === null ? v : scrub.scrub(v));
   };
 
 const identifier = (name: string): Parse => text(name, ID_MAX_CHARS * 4, true);
@@ -199,14 +210,14 @@ export const SURVEY_ANSWER_PREFIXES = [
   ['kano_d_', 'kano_dysfunctional'],
 ] as const;
 
-function surveysContract({ catalogue, maxFieldBytes }: ContractOptions): Contract {
+function surveysContract({ catalogue, maxFieldBytes, scrub = null }: ContractOptions): Contract {
   const base = [
     column('response_id', true, 'text', identifier('response_id')),
     column('user_id', true, 'text', identifier('user_id')),
     column('submitted_at', true, 'timestamptz', timestamp('submitted_at')),
     column('nps', false, 'smallint', integer('nps', 0, 10)),
     column('csat', false, 'smallint', integer('csat', 1, 5)),
-    column('comment', false, 'text', text('comment', maxFieldBytes, false)),
+    column('comment', false, 'text', text('comment', maxFieldBytes, false, scrub)),
   ];
   const answers = catalogue.flatMap((need) =>
     SURVEY_ANSWER_PREFIXES.map(([prefix]) => column(`${prefix}${need.id}`, false, 'smallint', integer(`${prefix}${need.id}`, 1, 5))),
@@ -233,7 +244,7 @@ function surveysContract({ catalogue, maxFieldBytes }: ContractOptions): Contrac
   };
 }
 
-function usageContract({ catalogue, maxFieldBytes }: ContractOptions): Contract {
+function usageContract({ catalogue, maxFieldBytes, scrub = null }: ContractOptions): Contract {
   const intents = catalogue.map((n) => n.id);
   const columns = [
     column('event_id', true, 'text', identifier('event_id')),
@@ -241,7 +252,7 @@ function usageContract({ catalogue, maxFieldBytes }: ContractOptions): Contract 
     column('ts', true, 'timestamptz', timestamp('ts')),
     column('session_id', false, 'text', identifier('session_id')),
     column('feature', true, 'text', text('feature', 200, true)),
-    column('request_text', false, 'text', text('request_text', maxFieldBytes, false)),
+    column('request_text', false, 'text', text('request_text', maxFieldBytes, false, scrub)),
     column('predicted_intent', false, 'text', oneOf('predicted_intent', intents, 'a need id:')),
     column('confidence', false, 'real', decimal('confidence', 0, 1)),
     column('model_version', false, 'text', text('model_version', 200, true)),

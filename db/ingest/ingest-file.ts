@@ -14,7 +14,7 @@ import { isConnectionLoss, type DatabaseHandle } from '../connection.js';
 import { CopyWriter, copyFromReadable } from '../copy-stream.js';
 import type { NeedCatalogue } from '../need-catalogue.js';
 import type { IngestKind } from '../schema.js';
-import { contractFor, type Contract } from './contracts.js';
+import { contractFor, type Contract, type TextScrubber } from './contracts.js';
 import { copyBytea, copyLine, copyText, COPY_NULL } from './copy-text.js';
 import { checkHeader, detectLayout, FileError } from './layout.js';
 import { createStageSql, mergeStaged, stageColumns, type MergeCounts } from './merge.js';
@@ -32,6 +32,8 @@ export interface FileResult {
   /** Set when status is failed: why, naming the file (and line where there is one). */
   error?: string;
   batch_id?: string;
+  /** Personal data replaced in the file's free text, per kind (absent when nothing was scrubbed). */
+  redacted?: Record<string, number>;
 }
 
 export interface IngestProgress extends ScanProgress {
@@ -47,6 +49,12 @@ export interface IngestOptions {
   maxLineBytes?: number;
   /** Forces the kind instead of inferring it from the header. */
   kind?: IngestKind;
+  /**
+   * A fresh scrubber per file for personal data in free text (analytics/pii.ts): applied to
+   * request texts and comments before they are stored, and to the raw line of a rejected
+   * record. Absent: stored as written.
+   */
+  scrubber?: () => TextScrubber;
   onProgress?: (progress: IngestProgress) => void;
 }
 
@@ -64,20 +72,32 @@ async function sha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * A record's raw bytes as kept (a rejected record's, for whoever fixes the file), with the
+ * personal data of its text replaced — uncounted: its fields were counted when parsed.
+ */
+function scrubRaw(raw: Buffer, scrubber: TextScrubber | null): Buffer {
+  if (scrubber === null) return raw;
+  const text = raw.toString('utf8');
+  const scrubbed = scrubber.scrub(text, false);
+  return scrubbed === text ? raw : Buffer.from(scrubbed, 'utf8');
+}
+
 /** Writes every record to the staging table, valid or not. */
 class StageSink implements RecordSink {
   private readonly nulls: string;
   constructor(
     private readonly writer: CopyWriter,
     width: number,
+    private readonly scrubber: TextScrubber | null,
   ) {
     this.nulls = '\t\\N'.repeat(width);
   }
   accept(line: number, raw: Buffer, fields: string[]): void {
-    this.writer.write(`${line}\t${COPY_NULL}\t${copyBytea(raw)}\t${copyLine(fields)}`);
+    this.writer.write(`${line}\t${COPY_NULL}\t${copyBytea(scrubRaw(raw, this.scrubber))}\t${copyLine(fields)}`);
   }
   reject(line: number, raw: Buffer, reason: string): void {
-    this.writer.write(`${line}\t${copyText(reason)}\t${copyBytea(raw)}${this.nulls}\n`);
+    this.writer.write(`${line}\t${copyText(reason)}\t${copyBytea(scrubRaw(raw, this.scrubber))}${this.nulls}\n`);
   }
   drained(): Promise<void> {
     return this.writer.drained();
@@ -94,6 +114,7 @@ class DirectSink implements RecordSink {
     spillFile: string,
     private readonly batchId: string,
     private readonly fileName: string,
+    private readonly scrubber: TextScrubber | null,
   ) {
     this.spill = createWriteStream(spillFile);
   }
@@ -103,7 +124,7 @@ class DirectSink implements RecordSink {
   }
   reject(line: number, raw: Buffer, reason: string): void {
     this.rejected++;
-    this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(reason), copyBytea(raw)]));
+    this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(reason), copyBytea(scrubRaw(raw, this.scrubber))]));
   }
   drained(): Promise<void> {
     return this.writer.drained();
@@ -121,6 +142,7 @@ interface LoadContext {
   contract: Contract;
   batchId: string;
   options: IngestOptions;
+  scrubber: TextScrubber | null;
   progress: (phase: IngestProgress['phase']) => (p: ScanProgress) => void;
 }
 
@@ -128,7 +150,7 @@ async function loadStaged(ctx: LoadContext): Promise<MergeCounts> {
   const { client, contract } = ctx;
   await client.query(createStageSql(contract));
   const writer = new CopyWriter(client, stageColumns(contract));
-  const sink = new StageSink(writer, contract.outputColumns.length);
+  const sink = new StageSink(writer, contract.outputColumns.length, ctx.scrubber);
   await scanFile(ctx.file, ctx.layout, contract, sink, { maxLineBytes: ctx.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, onProgress: ctx.progress('load') });
   await writer.end();
   ctx.progress('merge')({ bytesRead: 0, records: 0 });
@@ -148,7 +170,7 @@ async function loadDirect(ctx: LoadContext): Promise<MergeCounts> {
   try {
     const columns = contract.columns.map((c) => pg.escapeIdentifier(c.name)).join(', ');
     const writer = new CopyWriter(client, `usage_events (${columns}, batch_id)`);
-    const sink = new DirectSink(writer, spillFile, ctx.batchId, ctx.file);
+    const sink = new DirectSink(writer, spillFile, ctx.batchId, ctx.file, ctx.scrubber);
     try {
       await scanFile(ctx.file, ctx.layout, contract, sink, { maxLineBytes: ctx.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, onProgress: ctx.progress('load') });
       await writer.end();
@@ -199,7 +221,8 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     const layout = await detectLayout(file, options.kind, maxLineBytes);
     kind = layout.kind;
     if (kind === null) return { file, kind, status: 'empty', accepted: 0, rejected: 0, duplicates: 0 };
-    const contract = contractFor(kind, options);
+    const scrubber = options.scrubber?.() ?? null;
+    const contract = contractFor(kind, { ...options, scrub: scrubber });
     checkHeader(file, layout, contract);
 
     client = await handle.pool.connect();
@@ -219,7 +242,7 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
       [file, checksum, kind, bytesTotal],
     );
     const batchId = rows[0].id;
-    const ctx: LoadContext = { client, file, layout, contract, batchId, options, progress };
+    const ctx: LoadContext = { client, file, layout, contract, batchId, options, scrubber, progress };
     const counts = kind === 'usage' ? await loadDirect(ctx) : await loadStaged(ctx);
     const total = counts.accepted + counts.rejected + counts.duplicates;
     const status = total === 0 ? 'empty' : 'complete';
@@ -231,7 +254,8 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     // Fresh statistics right after a bulk load: until autovacuum gets to it, the planner
     // would otherwise plan every analysis query as if the table were empty.
     if (counts.accepted > 0) for (const table of ANALYZED_AFTER_LOAD[kind]) await client.query(`analyze ${table}`);
-    return { file, kind, status: total === 0 ? 'empty' : 'loaded', ...counts, batch_id: batchId };
+    const redacted = scrubber === null ? undefined : { ...scrubber.counts };
+    return { file, kind, status: total === 0 ? 'empty' : 'loaded', ...counts, batch_id: batchId, ...(redacted === undefined ? {} : { redacted }) };
   } catch (error) {
     broken = await client?.query('rollback').then(() => false, () => true) ?? false;
     return failed(file, kind, error);

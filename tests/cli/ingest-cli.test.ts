@@ -25,8 +25,8 @@ describe('needloop ingest', () => {
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       files: [
-        { file: usage, kind: 'usage', accepted: 1, rejected: 0, duplicates: 0, status: 'loaded' },
-        { file: users, kind: 'users', accepted: 1, rejected: 1, duplicates: 0, status: 'loaded' },
+        { file: usage, kind: 'usage', accepted: 1, rejected: 0, duplicates: 0, status: 'loaded', redacted: { email: 0, phone: 0, card: 0, iban: 0 } },
+        { file: users, kind: 'users', accepted: 1, rejected: 1, duplicates: 0, status: 'loaded', redacted: { email: 0, phone: 0, card: 0, iban: 0 } },
       ],
     });
   });
