@@ -247,7 +247,7 @@ function tfjsHead(model: tf.LayersModel): HeadTrainer {
     },
     commit() {},
     snapshot: () => headVars.map((w) => w.dataSync().slice() as Float32Array),
-    restore: (snapshot) => headVars.forEach((w, i) => w.assign(tf.tensor(snapshot[i], w.shape))),
+    restore: (snapshot) => headVars.forEach((w, i) => tf.tidy(() => w.assign(tf.tensor(snapshot[i], w.shape)))),
     dispose: () => optimizer.dispose(),
   };
 }

@@ -1,10 +1,13 @@
 /**
  * The model registry's commands: train, evaluate, models, promote, rollback, predict.
  */
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import { findProductionModel, listModelVersions, promoteModel, rollbackModel } from '../../db/queries/model-versions.js';
-import type { ModelVersion } from '../../db/schema.js';
+import type { Database, ModelVersion } from '../../db/schema.js';
+import { approverNames, audit } from '../../db/queries/pipeline-runs.js';
 import { selectBackend, type SelectedBackend } from '../../models/backend.js';
 import { evaluateCandidate, type CandidateEvaluation } from '../../models/evaluate-candidate.js';
 import type { ModelEvaluation } from '../../models/gate.js';
@@ -53,6 +56,27 @@ function printEvaluation(e: CandidateEvaluation): void {
 function idArgument(value: string, what: string): string {
   if (!/^\d{1,18}$/.test(value)) throw new UserError(`${what} must be a model id from \`needloop models\` (got ${JSON.stringify(value)})`);
   return value;
+}
+
+/**
+ * A promotion or a rollback, decided by `by`: only a registered approver may (as for
+ * `needloop approve`), and every attempt is audited — refused ones with the reason, and
+ * the CLI's operating-system user as the source.
+ */
+async function decided<T>(db: Kysely<Database>, d: { by: string; action: 'promote' | 'rollback'; target: string; comment: string | null }, act: () => Promise<T>): Promise<T> {
+  const source = `cli (os user ${userInfo().username})`;
+  if (!(await approverNames(db)).includes(d.by)) {
+    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'refused', detail: `${source}: not a registered approver` });
+    throw new UserError(`${JSON.stringify(d.by)} is not a registered approver: ${d.action === 'promote' ? 'promotions' : 'rollbacks'} are decided by one (needloop approver add NAME; needloop approver list)`, 1);
+  }
+  try {
+    const result = await act();
+    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'accepted', detail: `${source}${d.comment === null ? '' : `: ${d.comment}`}` });
+    return result;
+  } catch (error) {
+    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'refused', detail: `${source}: ${(error as Error).message}` });
+    throw error;
+  }
 }
 
 export function registerModels(program: Command, config: () => Config): void {
@@ -152,7 +176,8 @@ export function registerModels(program: Command, config: () => Config): void {
     .action(async (id: string, flags: { by: string; comment?: string; json?: boolean }) => {
       const by = flags.by.trim();
       if (by === '') throw new UserError('--by must name who approves');
-      const { promoted, previous } = await withDatabase(config(), (handle) => promoteModel(handle.db, idArgument(id, 'the model'), { by, comment: flags.comment ?? null }));
+      const modelId = idArgument(id, 'the model');
+      const { promoted, previous } = await withDatabase(config(), (handle) => decided(handle.db, { by, action: 'promote', target: `model ${modelId}`, comment: flags.comment ?? null }, () => promoteModel(handle.db, modelId, { by, comment: flags.comment ?? null })));
       if (flags.json) printJson({ model: describeVersion(promoted), previous_production: previous });
       else say(`Model ${promoted.id} is in production, approved by ${by}${previous === null ? '' : `; model ${previous} is archived`}.`);
     });
@@ -166,7 +191,7 @@ export function registerModels(program: Command, config: () => Config): void {
     .action(async (flags: { by: string; comment?: string; json?: boolean }) => {
       const by = flags.by.trim();
       if (by === '') throw new UserError('--by must name who decides');
-      const { restored, retired } = await withDatabase(config(), (handle) => rollbackModel(handle.db, { by, comment: flags.comment ?? null }));
+      const { restored, retired } = await withDatabase(config(), (handle) => decided(handle.db, { by, action: 'rollback', target: 'production', comment: flags.comment ?? null }, () => rollbackModel(handle.db, { by, comment: flags.comment ?? null })));
       if (flags.json) printJson({ model: describeVersion(restored), retired });
       else say(`Model ${restored.id} is in production again; model ${retired} is archived.`);
     });

@@ -5,6 +5,7 @@ import { generateScenario } from '../../scenarios/generate.js';
 import { runCli } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { catalogue, ingest } from '../helpers/ingest.js';
+import { addApprover } from '../../db/queries/pipeline-runs.js';
 
 const db = useTestDatabase();
 const files = useTempFiles();
@@ -15,6 +16,7 @@ beforeAll(async () => {
   env = { DATABASE_URL: db.handle.url, NEEDLOOP_MODELS_DIR: join(files.dir, 'models'), TFJS_BACKEND: 'cpu' };
   const generated = await generateScenario({ outDir: join(files.dir, 'data'), catalogue, users: 500, days: 42, scenario: 'stable', seed: 2 });
   for (const f of [generated.files.users, generated.files.surveys, generated.files.usage]) await ingest(db.handle, f);
+  for (const name of ['alice', 'bob']) await addApprover(db.handle.db, name, `token-of-${name}-0123456789abcdef`);
 }, 120_000);
 
 describe('needloop train, evaluate, promote, predict, models, rollback', () => {
@@ -43,8 +45,16 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     expect(evaluation.candidate.holdout.per_intent.length).toBeGreaterThan(5);
     expect(Object.keys(evaluation.candidate.latency)).toEqual(['p50_ms', 'p95_ms', 'requests']);
 
+    // Only a registered approver decides a promotion, and every attempt is audited.
+    const mallory = await runCli(['promote', '1', '--by', 'mallory'], env);
+    expect(mallory.code).toBe(1);
+    expect(mallory.stderr).toBe('needloop: "mallory" is not a registered approver: promotions are decided by one (needloop approver add NAME; needloop approver list)\n');
     const promote = await runCli(['promote', '1', '--by', 'alice', '--comment', 'first model'], env);
     expect(promote.stdout).toBe('Model 1 is in production, approved by alice.\n');
+    const audited = await db.handle.db.selectFrom('audit_log').select(['actor', 'action', 'target', 'outcome', 'detail']).where('action', '=', 'promote').orderBy('id').execute();
+    expect(audited.map((a) => [a.actor, a.target, a.outcome])).toEqual([['alice', 'model 1', 'refused'], ['mallory', 'model 1', 'refused'], ['alice', 'model 1', 'accepted']]);
+    expect(audited[1].detail).toMatch(/^cli \(os user .+\): not a registered approver$/);
+    expect(audited[2].detail).toMatch(/^cli \(os user .+\): first model$/);
 
     const predict = await runCli(['predict', 'summarize this contract for me', '把这段话翻译成日语', '--json'], env);
     expect(predict.code).toBe(0);
