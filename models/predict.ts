@@ -43,7 +43,7 @@ const BATCH = 2048;
 interface Weights {
   table: Float32Array;
   dims: number;
-  head: { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array } | null;
+  head: HeadWeights | null;
 }
 const tables = new WeakMap<tf.LayersModel, Weights>();
 
@@ -69,35 +69,49 @@ export function forgetTable(model: tf.LayersModel): void {
   tables.delete(model);
 }
 
-/** softmax(relu(pooled · W1 + b1) · W2 + b2) for `count` rows, in JavaScript. */
-function headInJs(head: NonNullable<Weights['head']>, pooled: Float32Array, count: number, dims: number): Float32Array {
+export interface HeadWeights {
+  w1: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  b2: Float32Array;
+}
+
+/**
+ * One row through the dense head in JavaScript — `h` = relu(x · W1 + b1), `p` =
+ * softmax(h · W2 + b2) — written into `h` and `p`; training's backward pass reads both.
+ */
+export function headForward(head: HeadWeights, x: Float32Array, h: Float32Array, p: Float32Array): void {
   const { w1, b1, w2, b2 } = head;
   const H = b1.length;
   const C = b2.length;
-  const out = new Float32Array(count * C);
-  const h = new Float32Array(H);
-  for (let r = 0; r < count; r++) {
-    h.set(b1);
-    for (let d = 0; d < dims; d++) {
-      const x = pooled[r * dims + d];
-      if (x === 0) continue;
-      const row = d * H;
-      for (let j = 0; j < H; j++) h[j] += x * w1[row + j];
-    }
-    const p = out.subarray(r * C, (r + 1) * C);
-    p.set(b2);
-    for (let j = 0; j < H; j++) {
-      const x = h[j];
-      if (x <= 0) continue;
-      const row = j * C;
-      for (let c = 0; c < C; c++) p[c] += x * w2[row + c];
-    }
-    let max = -Infinity;
-    for (let c = 0; c < C; c++) if (p[c] > max) max = p[c];
-    let sum = 0;
-    for (let c = 0; c < C; c++) sum += p[c] = Math.exp(p[c] - max);
-    for (let c = 0; c < C; c++) p[c] /= sum;
+  h.set(b1);
+  for (let d = 0; d < x.length; d++) {
+    const v = x[d];
+    if (v === 0) continue;
+    const row = d * H;
+    for (let j = 0; j < H; j++) h[j] += v * w1[row + j];
   }
+  for (let j = 0; j < H; j++) if (h[j] < 0) h[j] = 0;
+  p.set(b2);
+  for (let j = 0; j < H; j++) {
+    const v = h[j];
+    if (v === 0) continue;
+    const row = j * C;
+    for (let c = 0; c < C; c++) p[c] += v * w2[row + c];
+  }
+  let max = -Infinity;
+  for (let c = 0; c < C; c++) if (p[c] > max) max = p[c];
+  let sum = 0;
+  for (let c = 0; c < C; c++) sum += p[c] = Math.exp(p[c] - max);
+  for (let c = 0; c < C; c++) p[c] /= sum;
+}
+
+/** softmax(relu(pooled · W1 + b1) · W2 + b2) for `count` rows, in JavaScript. */
+function headInJs(head: HeadWeights, pooled: Float32Array, count: number, dims: number): Float32Array {
+  const C = head.b2.length;
+  const out = new Float32Array(count * C);
+  const h = new Float32Array(head.b1.length);
+  for (let r = 0; r < count; r++) headForward(head, pooled.subarray(r * dims, (r + 1) * dims), h, out.subarray(r * C, (r + 1) * C));
   return out;
 }
 

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../analytics/seeded-random.js';
 import { MODEL_DEFAULTS } from './build-model.js';
-import { argmax, forEachRowProbabilities, forgetTable } from './predict.js';
+import { argmax, forEachRowProbabilities, forgetTable, headForward } from './predict.js';
 
 export interface TrainingData {
   /** [n × maxTokens] token ids and bag weights, from encodeTexts. */
@@ -121,6 +121,7 @@ function jsHead(model: tf.LayersModel): HeadTrainer {
   const [w1, b1] = read(hiddenLayer);
   const [w2, b2] = read(outputLayer);
   const params = [w1, b1, w2, b2];
+  const weights = { w1, b1, w2, b2 };
   const H = b1.length;
   const C = b2.length;
   const D = w1.length / H;
@@ -139,27 +140,8 @@ function jsHead(model: tf.LayersModel): HeadTrainer {
       let loss = 0;
       for (let r = 0; r < size; r++) {
         const hr = h.subarray(r * H, (r + 1) * H);
-        hr.set(b1);
-        for (let d = 0; d < D; d++) {
-          const x = pooled[r * D + d];
-          if (x === 0) continue;
-          const row = d * H;
-          for (let j = 0; j < H; j++) hr[j] += x * w1[row + j];
-        }
-        for (let j = 0; j < H; j++) if (hr[j] < 0) hr[j] = 0;
         const pr = probs.subarray(r * C, (r + 1) * C);
-        pr.set(b2);
-        for (let j = 0; j < H; j++) {
-          const x = hr[j];
-          if (x === 0) continue;
-          const row = j * C;
-          for (let c = 0; c < C; c++) pr[c] += x * w2[row + c];
-        }
-        let max = -Infinity;
-        for (let c = 0; c < C; c++) if (pr[c] > max) max = pr[c];
-        let sum = 0;
-        for (let c = 0; c < C; c++) sum += pr[c] = Math.exp(pr[c] - max);
-        for (let c = 0; c < C; c++) pr[c] /= sum;
+        headForward(weights, pooled.subarray(r * D, (r + 1) * D), hr, pr);
         loss -= Math.log(Math.min(1, Math.max(1e-7, pr[labels[r]])));
         // dL/dlogits = (p − onehot) / size, kept in pr.
         pr[labels[r]] -= 1;
