@@ -283,7 +283,10 @@ export async function ingestFiles(handle: DatabaseHandle, files: readonly string
 export async function ingestOrder(files: readonly string[], options: Pick<IngestOptions, 'kind' | 'maxLineBytes'>): Promise<{ file: string; index: number }[]> {
   const ordered = await Promise.all(
     files.map(async (file, index) => {
-      const kind = options.kind ?? (await detectLayout(file, undefined, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES).then((l) => l.kind).catch(() => null));
+      // Only a regular file is opened to tell its kind: a FIFO would block the read and
+      // /dev/zero never end. ingestFile refuses anything else, at once, naming the file.
+      const regular = await stat(file).then((info) => info.isFile(), () => false);
+      const kind = options.kind ?? (regular ? await detectLayout(file, undefined, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES).then((l) => l.kind).catch(() => null) : null);
       return { file, index, rank: kind === null ? 3 : KIND_ORDER[kind] };
     }),
   );

@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { ingestFiles } from '../../db/ingest/ingest-file.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
-import { ingest, rejections, USAGE_HEADER, usageJson } from '../helpers/ingest.js';
+import { catalogue, ingest, rejections, USAGE_HEADER, usageJson } from '../helpers/ingest.js';
 
 const db = useTestDatabase();
 const files = useTempFiles();
@@ -163,4 +165,20 @@ describe('ingest handles awkward files', () => {
     expect(row).toEqual({ user_id: 'u1\\"; select pg_sleep(10);', request_text: `${nasty}\t$$ \\x00 \\N` });
     expect(await count('usage_events')).toBeGreaterThan(0);
   });
+});
+
+describe('ingest refuses what is not a regular file, at once', () => {
+  it('a FIFO nobody writes to and /dev/zero fail by name within seconds, and the other files load', async () => {
+    const fifo = `${files.dir}/usage-fifo.jsonl`;
+    execFileSync('mkfifo', [fifo]);
+    const good = await files.file('fifo-neighbour.jsonl', `${usageJson({ event_id: 'fifo-ok' })}\n`);
+    const started = Date.now();
+    const results = await ingestFiles(db.handle, [fifo, '/dev/zero', good], { catalogue, maxFieldBytes: 65536 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(results.map((r) => [r.file, r.status, r.error ?? null])).toEqual([
+      [fifo, 'failed', `${fifo}: not a regular file`],
+      ['/dev/zero', 'failed', '/dev/zero: not a regular file'],
+      [good, 'loaded', null],
+    ]);
+  }, 30_000);
 });
