@@ -38,7 +38,7 @@ const BATCH = 2048;
  * sparsely, instead of gathering a [rows × tokens × dimensions] tensor, and — on tfjs's
  * pure-JS CPU backend — runs the dense head here too, where tfjs would run the same
  * arithmetic in JavaScript plus a tensor and a kernel dispatch per op. A model whose
- * weights change (training) must be read again: `forgetTable` does that.
+ * weights change (training) must be read again: `forgetWeights` does that.
  */
 interface Weights {
   table: Float32Array;
@@ -65,7 +65,7 @@ function weightsOf(model: tf.LayersModel): Weights {
 }
 
 /** Drops the cached weights of a model whose weights were just changed. */
-export function forgetTable(model: tf.LayersModel): void {
+export function forgetWeights(model: tf.LayersModel): void {
   tables.delete(model);
 }
 

@@ -17,12 +17,6 @@ export interface TokenizerSettings {
   bigrams: boolean;
   /** Character n-grams of each word, from `min` to `max` characters; absent in models made before subwords. */
   subwords?: { min: number; max: number };
-  /**
-   * The share of a request's bag weight given to its words and bigrams, the rest to its
-   * subwords (absent: every token weighs the same, and subwords — a dozen per word —
-   * outweigh the words they come from).
-   */
-  wordShare?: number;
 }
 
 export const DEFAULT_TOKENIZER: TokenizerSettings = { vocabularySize: 1 << 16, maxTokens: 128, bigrams: true, subwords: { min: 3, max: 5 } };
@@ -71,11 +65,14 @@ export function segmentedWords(text: string): string[] {
   return out;
 }
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
 function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
+  let h = FNV_OFFSET;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = Math.imul(h, FNV_PRIME);
   }
   return h >>> 0;
 }
@@ -102,28 +99,19 @@ export function subwordsOf(word: string, min: number, max: number): string[] {
 
 /** Token ids of a text (1 … vocabularySize − 1), at most maxTokens of them: words, bigrams, then subwords. */
 export function tokenIds(text: string, settings: TokenizerSettings = DEFAULT_TOKENIZER): number[] {
-  return tokenize(text, settings).ids;
-}
-
-/** Token ids, and how many of them (the first) are words and bigrams. */
-function tokenize(text: string, settings: TokenizerSettings): { ids: number[]; wordTokens: number } {
   const words = tokenWords(text);
-  const buckets = settings.vocabularySize - 1;
-  const ids = words.map((w) => 1 + (fnv1a(w) % buckets));
-  if (settings.bigrams) for (let i = 1; i < words.length; i++) ids.push(1 + (fnv1a(`${words[i - 1]} ${words[i]}`) % buckets));
-  const wordTokens = Math.min(ids.length, settings.maxTokens);
+  const size = settings.vocabularySize;
+  const ids = words.map((w) => bucketOf(w, size));
+  if (settings.bigrams) for (let i = 1; i < words.length; i++) ids.push(bucketOf(`${words[i - 1]} ${words[i]}`, size));
   if (settings.subwords !== undefined) {
     for (const w of words) {
       if (ids.length >= settings.maxTokens) break;
-      subwordIds(w, settings.subwords.min, settings.subwords.max, buckets, ids);
+      subwordIds(w, settings.subwords.min, settings.subwords.max, size, ids);
     }
   }
   if (ids.length > settings.maxTokens) ids.length = settings.maxTokens;
-  return { ids, wordTokens };
+  return ids;
 }
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 
 /**
  * The ids of `subwordsOf(word, min, max)`, in the same order, hashed as each n-gram is
@@ -131,12 +119,13 @@ const FNV_PRIME = 0x01000193;
  * is most of what prediction costs. tests/models/model.test.ts checks the ids against
  * hashing `subwordsOf`'s strings.
  */
-function subwordIds(word: string, min: number, max: number, buckets: number, out: number[]): void {
+function subwordIds(word: string, min: number, max: number, vocabularySize: number, out: number[]): void {
   if (HAN.test(word)) {
     const chars = [...word];
-    if (chars.length > 1) for (const c of chars) out.push(1 + (fnv1a(`<${c}>`) % buckets));
+    if (chars.length > 1) for (const c of chars) out.push(bucketOf(`<${c}>`, vocabularySize));
     return;
   }
+  const buckets = vocabularySize - 1;
   const chars = [...`<${word}>`];
   const length = chars.length;
   // byN[n - min][i]: the hash of the n characters from i.
@@ -165,12 +154,10 @@ export function encodeTexts(texts: readonly string[], settings: TokenizerSetting
   const ids = new Int32Array(texts.length * L);
   const weights = new Float32Array(texts.length * L);
   texts.forEach((text, i) => {
-    const { ids: t, wordTokens } = tokenize(text, settings);
-    const subwords = t.length - wordTokens;
-    const share = settings.wordShare === undefined || subwords === 0 || wordTokens === 0 ? null : settings.wordShare;
+    const t = tokenIds(text, settings);
     for (let j = 0; j < t.length; j++) {
       ids[i * L + j] = t[j];
-      weights[i * L + j] = share === null ? 1 / t.length : j < wordTokens ? share / wordTokens : (1 - share) / subwords;
+      weights[i * L + j] = 1 / t.length;
     }
   });
   return { ids, weights };

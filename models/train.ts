@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../analytics/seeded-random.js';
 import { MODEL_DEFAULTS } from './build-model.js';
-import { argmax, forEachRowProbabilities, forgetTable, headForward } from './predict.js';
+import { argmax, forEachRowProbabilities, forgetWeights, headForward } from './predict.js';
 
 export interface TrainingData {
   /** [n × maxTokens] token ids and bag weights, from encodeTexts. */
@@ -270,7 +270,7 @@ export async function trainClassifier(model: tf.LayersModel, data: TrainingData,
   const setWeights = () => {
     const t = tf.tensor2d(table, [vocabulary, dims]);
     bagLayer.setWeights([t]);
-    forgetTable(model);
+    forgetWeights(model);
     t.dispose();
     head.commit();
   };
