@@ -3,13 +3,15 @@
  * written to a temporary file and renamed, so a reader never sees half a page) and
  * records it in `reports`.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { renderReport } from '../web/report.js';
 import { reportData } from './report-data.js';
+
+const REPORT_MODE = 0o640;
 
 export class ReportError extends Error {
   override name = 'ReportError';
@@ -71,9 +73,11 @@ export async function publishRunReport(deps: { db: Kysely<Database>; reportsDir:
   const path = join(deps.reportsDir, `run-${input.run_id}.html`);
   const latest = join(deps.reportsDir, 'latest.html');
   try {
-    await mkdir(deps.reportsDir, { recursive: true });
+    // Reports quote what users typed: readable by the owner and their group, not the world.
+    await mkdir(deps.reportsDir, { recursive: true, mode: 0o750 });
     for (const target of [path, latest]) {
-      await writeFile(`${target}.partial`, html);
+      await writeFile(`${target}.partial`, html, { mode: REPORT_MODE });
+      await chmod(`${target}.partial`, REPORT_MODE); // the mode above is masked by the umask
       await rename(`${target}.partial`, target);
     }
   } catch (error) {

@@ -18,3 +18,8 @@ export class UserError extends Error {
     super(message);
   }
 }
+
+/** A warning for the person at the terminal: on stderr, so stdout stays the command's answer. */
+export function warn(line: string): void {
+  process.stderr.write(`${line}\n`);
+}

@@ -134,6 +134,9 @@ export interface ReportsTable {
 export interface ApproversTable {
   name: string;
   token_sha256: string;
+  /** 'viewer': may sign in to read reports and call /api/predict, not decide. */
+  role: ColumnType<'approver' | 'viewer', 'approver' | 'viewer' | undefined, 'approver' | 'viewer'>;
+  token_issued_at: ColumnType<Date, Date | string | undefined, Date | string>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
@@ -275,6 +278,8 @@ export interface AuditLogTable {
   target: string | null;
   outcome: 'accepted' | 'refused';
   detail: string | null;
+  /** Where it came from: `cli (os user U)`, or `web 1.2.3.4, session ab12…`. */
+  source: string | null;
 }
 
 export interface SimulationNightsTable {

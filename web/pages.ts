@@ -24,10 +24,10 @@ export function indexPage(runs: RunRow[], production: string | null): string {
 <table><thead><tr><th>run</th><th>status</th><th>started (UTC)</th><th>candidate</th><th></th></tr></thead><tbody>${rows}</tbody></table>`);
 }
 
-export function loginPage(message: string | null): string {
-  return page('needloop — approvers sign in', `${message === null ? '' : `<p class="notice" id="message">${e(message)}</p>`}
-<form method="post" action="/login"><label>Approver token <input type="password" name="token" autocomplete="off" required></label> <button type="submit">Sign in</button></form>
-<p>Tokens come from <code>needloop approver add NAME</code>.</p>`);
+export function loginPage(message: string | null, csrf: string): string {
+  return page('needloop — sign in', `${message === null ? '' : `<p class="notice" id="message">${e(message)}</p>`}
+<form method="post" action="/login"><input type="hidden" name="csrf" value="${e(csrf)}"><label>Token <input type="password" name="token" autocomplete="off" required></label> <button type="submit">Sign in</button></form>
+<p>Tokens come from <code>needloop approver add NAME</code> (approvers) and <code>needloop viewer add NAME</code> (readers of the reports).</p>`);
 }
 
 export interface PendingRow {

@@ -1,23 +1,27 @@
 /**
  * `needloop serve`: the index of runs, the reports, /api/predict with the current
- * production model, and the approval page. Approvers sign in with their token; decision
- * forms carry a CSRF token that is spent on use; every decision and sign-in is audited;
- * every page is sent with a Content-Security-Policy.
+ * production model, and the approval page. Approvers (and viewers) sign in with their
+ * token; the sign-in form and every decision form carry a CSRF token; every decision and
+ * sign-in is audited with its address and session; failed sign-ins are throttled per
+ * address; every page is sent with a Content-Security-Policy. Bound beyond loopback, the
+ * reports and /api/predict need a signed-in viewer (or a Bearer token) unless the server
+ * was started `--public`. Slow clients are cut off by header and request timeouts.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { findProductionModel } from '../db/queries/model-versions.js';
-import { approverByToken, audit, pendingApprovals } from '../db/queries/pipeline-runs.js';
+import { findProductionModel, modelTag } from '../db/queries/model-versions.js';
+import { audit, currentTokenHash, holderOfToken, pendingApprovals, type AuditEntry } from '../db/queries/pipeline-runs.js';
 import type { Database } from '../db/schema.js';
 import type { ModelStore } from '../models/model-store.js';
 import { approvalsPage, indexPage, loginPage } from './pages.js';
 import { escapeHtml } from './report.js';
 import { Predictor } from './predictor.js';
-import { modelTag } from '../db/queries/model-versions.js';
-import { Sessions } from './sessions.js';
+import { LoginThrottle, sameSecret, Sessions, type Session } from './sessions.js';
 
 export interface DecisionRequest {
   kind: 'approve' | 'reject';
@@ -34,10 +38,30 @@ export interface ServerDeps {
   decide(runId: string, decision: DecisionRequest): Promise<{ ok: true } | { ok: false; reason: string }>;
 }
 
+export interface NeedloopServerOptions {
+  /** Reports, the index and /api/predict need a signed-in viewer or approver (or a Bearer token). */
+  requireSignIn?: boolean;
+  /** Behind a reverse proxy: the client's address is the last X-Forwarded-For entry, and X-Forwarded-Proto: https makes cookies Secure. */
+  trustProxy?: boolean;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Milliseconds a client may take to send its headers, and its whole request. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Most sessions held at once. */
+  maxSessions?: number;
+}
+
+/** Is HOST this machine only? (Binding beyond it exposes reports and /api/predict.) */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 const MAX_BODY = 64 * 1024;
 const MAX_TEXTS = 100;
 const MAX_TEXT_CHARS = 4096;
 const COOKIE = 'needloop_session';
+const LOGIN_COOKIE = 'needloop_login';
 const REPORT_NAME = /^(run-\d{1,18}|latest)\.html$/;
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -47,7 +71,7 @@ class HttpError extends Error {
   }
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string | string[]> = {}): void {
   res.writeHead(status, {
     'content-type': type, 'content-security-policy': PAGE_CSP, 'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY', 'cache-control': 'no-store', ...headers,
@@ -55,16 +79,21 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
   res.end(body);
 }
 
-const sendJson = (res: ServerResponse, status: number, value: unknown) => send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`);
-const sendHtml = (res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}) => send(res, status, 'text/html; charset=utf-8', html, headers);
+const sendJson = (res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) => send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`, headers);
+const sendHtml = (res: ServerResponse, status: number, html: string, headers: Record<string, string | string[]> = {}) => send(res, status, 'text/html; charset=utf-8', html, headers);
 
 async function body(req: IncomingMessage): Promise<string> {
   let size = 0;
   const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, `the request body is over ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) throw new HttpError(413, `the request body is over ${MAX_BODY} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(408, 'the request body did not arrive'); // the client went away, or timed out
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -101,29 +130,110 @@ export function predictRequest(raw: string): string[] {
   return texts as string[];
 }
 
-export function createNeedloopServer(deps: ServerDeps): { server: Server; close(): Promise<void> } {
-  const sessions = new Sessions();
+export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOptions = {}): { server: Server; close(): Promise<void> } {
+  const sessions = new Sessions(options.maxSessions);
+  const throttle = new LoginThrottle();
   const predictor = new Predictor(deps);
   const production = async () => (await findProductionModel(deps.db))?.id ?? null;
 
-  async function approvals(res: ServerResponse, session: { approver: string; csrf: string }, message: string | null, status = 200) {
+  const address = (req: IncomingMessage): string => {
+    const forwarded = options.trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '').at(-1) : undefined;
+    return forwarded ?? req.socket.remoteAddress ?? 'unknown';
+  };
+  const secure = (req: IncomingMessage) => (req.socket as TLSSocket).encrypted === true || (options.trustProxy === true && req.headers['x-forwarded-proto'] === 'https');
+  const cookieAttributes = (req: IncomingMessage, path: string, maxAge: number) => `HttpOnly; SameSite=Strict; Path=${path}; Max-Age=${maxAge}${secure(req) ? '; Secure' : ''}`;
+  const source = (req: IncomingMessage, session: Session | null) => `web ${address(req)}${session === null ? '' : `, session ${session.tag}`}`;
+  const record = (req: IncomingMessage, session: Session | null, entry: Omit<AuditEntry, 'source'>) => audit(deps.db, { ...entry, source: source(req, session) });
+
+  /** The request's session, if its token still holds: re-issued or removed tokens end their sessions. */
+  async function sessionOf(req: IncomingMessage): Promise<Session | null> {
+    const id = cookie(req, COOKIE);
+    const session = sessions.get(id);
+    if (session === null) return null;
+    if ((await currentTokenHash(deps.db, session.name)) !== session.tokenSha256) {
+      sessions.end(id);
+      return null;
+    }
+    return session;
+  }
+
+  /** A Bearer token's holder, for machines calling /api/predict. */
+  async function bearer(req: IncomingMessage): Promise<boolean> {
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    return m !== null && (await holderOfToken(deps.db, m[1])) !== null;
+  }
+
+  function showLogin(req: IncomingMessage, res: ServerResponse, status: number, message: string | null) {
+    const csrf = randomBytes(24).toString('base64url');
+    sendHtml(res, status, loginPage(message, csrf), { 'set-cookie': `${LOGIN_COOKIE}=${csrf}; ${cookieAttributes(req, '/login', 1800)}` });
+  }
+
+  async function approvals(res: ServerResponse, session: Session, message: string | null, status = 200) {
     const pending = await pendingApprovals(deps.db);
-    sendHtml(res, status, approvalsPage(session.approver, session.csrf, pending, await production(), message));
+    sendHtml(res, status, approvalsPage(session.name, session.csrf, pending, await production(), message));
+  }
+
+  async function login(req: IncomingMessage, res: ServerResponse) {
+    const from = address(req);
+    const wait = throttle.waitSeconds(from);
+    if (wait > 0) {
+      res.setHeader('retry-after', String(wait));
+      return showLogin(req, res, 429, `Too many failed sign-ins from your address: try again in ${Math.ceil(wait / 60)} minute(s).`);
+    }
+    const form = new URLSearchParams(await body(req));
+    if (!sameSecret(cookie(req, LOGIN_COOKIE) ?? '', form.get('csrf')) || (cookie(req, LOGIN_COOKIE) ?? '') === '') {
+      await record(req, null, { actor: null, action: 'sign-in', target: null, outcome: 'refused', detail: 'the sign-in form was not issued to this browser (CSRF)' });
+      return showLogin(req, res, 403, 'This sign-in form has expired: sign in again.');
+    }
+    const token = form.get('token') ?? '';
+    const holder = token === '' ? null : await holderOfToken(deps.db, token);
+    if (holder === null) {
+      const startsWait = throttle.fail(from);
+      // Only the failure that starts a wait is recorded: a guessing address cannot flood the log.
+      if (throttle.waitSeconds(from) === 0 || startsWait) {
+        await record(req, null, { actor: null, action: 'sign-in', target: null, outcome: 'refused', detail: startsWait ? 'unknown token; too many failures: this address must wait' : 'unknown token' });
+      }
+      return showLogin(req, res, 401, 'That token is not an approver\'s or a viewer\'s.');
+    }
+    throttle.succeed(from);
+    const { id, session } = sessions.create(holder);
+    await record(req, session, { actor: holder.name, action: 'sign-in', target: null, outcome: 'accepted', detail: holder.role });
+    res.writeHead(303, {
+      location: holder.role === 'approver' ? '/approvals' : '/',
+      'set-cookie': [`${COOKIE}=${id}; ${cookieAttributes(req, '/', 28800)}`, `${LOGIN_COOKIE}=; ${cookieAttributes(req, '/login', 0)}`],
+      'content-security-policy': PAGE_CSP,
+    });
+    return void res.end();
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    const method = req.method ?? 'GET';
+    // HEAD is GET without the body (node leaves the body out of a HEAD response).
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+    if (path === '/login') {
+      if (method === 'GET') return showLogin(req, res, 200, null);
+      if (method !== 'POST') throw new HttpError(405, 'method not allowed');
+      return login(req, res);
+    }
+    const session = await sessionOf(req);
+    const viewer = session !== null || !options.requireSignIn;
     if (method === 'GET' && path === '/') {
+      if (!viewer) return showLogin(req, res, 401, 'Sign in with your viewer or approver token to see the runs.');
       const runs = await deps.db.selectFrom('pipeline_runs as r').leftJoin('reports as p', 'p.pipeline_run_id', 'r.id')
         .select(['r.id', 'r.status', 'r.started_at', 'r.candidate_id', (eb) => eb.fn.max('p.id').as('report_id')])
         .groupBy(['r.id', 'r.status', 'r.started_at', 'r.candidate_id']).orderBy('r.id', 'desc').limit(200).execute();
       return sendHtml(res, 200, indexPage(runs.map((r) => ({ ...r, report: r.report_id === null ? null : `run-${r.id}.html` })), await production()));
     }
     if (method === 'GET' && path.startsWith('/reports/')) {
-      const name = decodeURIComponent(path.slice('/reports/'.length));
+      let name: string;
+      try {
+        name = decodeURIComponent(path.slice('/reports/'.length));
+      } catch {
+        throw new HttpError(400, 'the report path is not valid percent-encoding');
+      }
       if (!REPORT_NAME.test(name)) throw new HttpError(404, 'no such report');
+      if (!viewer && !(await bearer(req))) return showLogin(req, res, 401, 'Sign in with your viewer or approver token to read the reports.');
       const html = await readFile(join(deps.reportsDir, name), 'utf8').catch(() => {
         throw new HttpError(404, 'no such report');
       });
@@ -131,67 +241,62 @@ export function createNeedloopServer(deps: ServerDeps): { server: Server; close(
     }
     if (path === '/api/predict') {
       if (method !== 'POST') throw new HttpError(405, 'POST {"texts": ["…"]} to /api/predict');
+      if (!viewer && !(await bearer(req))) throw new HttpError(401, 'send Authorization: Bearer TOKEN (needloop viewer add NAME) or sign in');
       const texts = predictRequest(await body(req));
       const result = await predictor.predict(texts);
       if (result === null) throw new HttpError(503, 'there is no production model yet');
       return sendJson(res, 200, { model: result.model, model_version: modelTag(result.model), predictions: result.predictions.map((p, i) => ({ text: texts[i], ...p })) });
     }
-    if (path === '/login') {
-      if (method === 'GET') return sendHtml(res, 200, loginPage(null));
-      if (method !== 'POST') throw new HttpError(405, 'method not allowed');
-      const token = new URLSearchParams(await body(req)).get('token') ?? '';
-      const approver = token === '' ? null : await approverByToken(deps.db, token);
-      if (approver === null) {
-        await audit(deps.db, { actor: null, action: 'sign-in', target: null, outcome: 'refused', detail: 'unknown token' });
-        return sendHtml(res, 401, loginPage('That token is not an approver\'s.'));
-      }
-      const { id } = sessions.create(approver);
-      await audit(deps.db, { actor: approver, action: 'sign-in', target: null, outcome: 'accepted' });
-      res.writeHead(303, { location: '/approvals', 'set-cookie': `${COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=28800`, 'content-security-policy': PAGE_CSP });
-      return void res.end();
-    }
-    const session = sessions.get(cookie(req, COOKIE));
     if (method === 'GET' && path === '/approvals') {
-      if (session === null) return sendHtml(res, 401, loginPage('Sign in with your approver token to see candidates awaiting approval.'));
+      if (session === null) return showLogin(req, res, 401, 'Sign in with your approver token to see candidates awaiting approval.');
+      if (session.role !== 'approver') throw new HttpError(403, `${session.name} is a viewer: only approvers see and decide candidates`);
       return approvals(res, session, null);
     }
     const decision = /^\/approvals\/(\d{1,18})\/(approve|reject)$/.exec(path);
     if (method === 'POST' && decision !== null) {
       const [, runId, kind] = decision;
       const form = new URLSearchParams(await body(req));
-      if (session === null) {
-        await audit(deps.db, { actor: null, action: kind, target: `run ${runId}`, outcome: 'refused', detail: 'not signed in' });
+      if (session === null || session.role !== 'approver') {
+        await record(req, session, { actor: session?.name ?? null, action: kind, target: `run ${runId}`, outcome: 'refused', detail: session === null ? 'not signed in' : 'a viewer, not an approver' });
         throw new HttpError(403, 'sign in with an approver token first');
       }
-      if (!sessions.spendCsrf(session, form.get('csrf') ?? undefined)) {
-        await audit(deps.db, { actor: session.approver, action: kind, target: `run ${runId}`, outcome: 'refused', detail: 'bad or reused CSRF token' });
+      if (!sessions.spendCsrf(session, form.get('csrf'))) {
+        await record(req, session, { actor: session.name, action: kind, target: `run ${runId}`, outcome: 'refused', detail: 'bad or reused CSRF token' });
         throw new HttpError(403, 'this form has expired or was not issued to you: reload the approval page');
       }
       const comment = (form.get('comment') ?? '').trim();
-      const result = await deps.decide(runId, { kind: kind as 'approve' | 'reject', candidate: form.get('candidate') ?? '', by: session.approver, comment: comment === '' ? null : comment });
-      await audit(deps.db, { actor: session.approver, action: kind, target: `run ${runId}, model ${form.get('candidate') ?? ''}`, outcome: result.ok ? 'accepted' : 'refused', detail: result.ok ? comment || null : result.reason });
+      const result = await deps.decide(runId, { kind: kind as 'approve' | 'reject', candidate: form.get('candidate') ?? '', by: session.name, comment: comment === '' ? null : comment });
+      await record(req, session, { actor: session.name, action: kind, target: `run ${runId}, model ${form.get('candidate') ?? ''}`, outcome: result.ok ? 'accepted' : 'refused', detail: result.ok ? comment || null : result.reason });
       return approvals(res, session, result.ok ? `${kind === 'approve' ? 'Approved' : 'Rejected'}: run ${runId} is decided.` : `Refused: ${result.reason}`, result.ok ? 200 : 409);
     }
     if (method === 'POST' && path === '/logout') {
       const form = new URLSearchParams(await body(req));
-      if (session === null || !sessions.spendCsrf(session, form.get('csrf') ?? undefined)) throw new HttpError(403, 'this form has expired or was not issued to you');
+      if (session === null || !sessions.spendCsrf(session, form.get('csrf'))) throw new HttpError(403, 'this form has expired or was not issued to you');
       sessions.end(cookie(req, COOKIE));
-      res.writeHead(303, { location: '/login', 'set-cookie': `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
+      res.writeHead(303, { location: '/login', 'set-cookie': `${COOKIE}=; ${cookieAttributes(req, '/', 0)}` });
       return void res.end();
     }
     throw new HttpError(404, 'not found');
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       const message = error instanceof HttpError ? error.message : 'internal error';
       if (status === 500) process.stderr.write(`needloop serve: ${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}: ${(error as Error).message}\n`);
       if (res.headersSent) return void res.end();
-      if ((req.url ?? '').startsWith('/api/')) sendJson(res, status, { error: message });
+      if ((req.url ?? '').startsWith('/api/')) sendJson(res, status, { error: message }, status === 401 ? { 'www-authenticate': 'Bearer realm="needloop"' } : {});
       else sendHtml(res, status, `<!doctype html><title>${status}</title><p>${escapeHtml(message)}</p>`);
     });
-  });
+  };
+  // Slow clients (a trickled header or body) are answered 408 and cut off; the check runs every second.
+  const timeouts: ServerOptions = {
+    headersTimeout: options.headersTimeoutMs ?? 5_000,
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: 1_000,
+  };
+  const server: Server = options.tls === undefined ? createServer(timeouts, listener) : createTlsServer({ ...timeouts, cert: options.tls.cert, key: options.tls.key }, listener);
   return {
     server,
     close: () => new Promise<void>((resolve) => {

@@ -1,34 +1,74 @@
-/** `needloop approver add NAME` and `needloop approver list`: who may approve promotions. */
+/**
+ * `needloop approver add|remove|list` and `needloop viewer add|remove`: who may approve
+ * promotions, and who may only read reports and call /api/predict on a server bound
+ * beyond loopback. Every token issued and every removal is audited with its source.
+ */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
-import { addApprover, approverNames } from '../../db/queries/pipeline-runs.js';
+import { accessList, addApprover, audit, removeApprover, type AccessRole } from '../../db/queries/pipeline-runs.js';
 import { printJson, say, UserError } from '../output.js';
+import { cliSource } from '../source.js';
 import { withDatabase } from './with-database.js';
 
 const NAME = /^[\p{L}\p{N}._@-]{1,64}$/u;
 
-export function registerApprover(program: Command, config: () => Config): void {
-  const approver = program.command('approver').description('engineers who may approve or reject a candidate model');
-  approver
+function checkName(name: string): void {
+  if (!NAME.test(name)) throw new UserError(`name ${JSON.stringify(name)} must be 1–64 letters, digits, dots, dashes, underscores or @`);
+}
+
+function registerRole(program: Command, config: () => Config, role: AccessRole): void {
+  const what = role === 'approver'
+    ? program.command('approver').description('engineers who may approve or reject a candidate model')
+    : program.command('viewer').description('people and services who may read reports and call /api/predict when `needloop serve` is reachable beyond this machine');
+  what
     .command('add')
-    .description('register an approver and print their token (shown once; stored only hashed); again for a new token')
-    .argument('<name>', 'the approver\'s name, as given to --by')
-    .option('--json', 'print {name, token} as JSON')
+    .description(`register ${role === 'approver' ? 'an approver' : 'a viewer'} and print their token (shown once; stored only hashed); again for a new token, which ends the old token's sessions`)
+    .argument('<name>', role === 'approver' ? 'the approver\'s name, as given to --by' : 'the viewer\'s name')
+    .option('--json', 'print {name, role, token} as JSON')
     .action(async (name: string, flags: { json?: boolean }) => {
-      if (!NAME.test(name)) throw new UserError(`approver name ${JSON.stringify(name)} must be 1–64 letters, digits, dots, dashes, underscores or @`);
+      checkName(name);
       const token = randomBytes(24).toString('base64url');
-      await withDatabase(config(), (handle) => addApprover(handle.db, name, token));
-      if (flags.json) printJson({ name, token });
-      else say(`Approver ${name} added. Token (shown once, for the approval page): ${token}`);
+      await withDatabase(config(), async (handle) => {
+        const before = (await accessList(handle.db)).find((a) => a.name === name);
+        await addApprover(handle.db, name, token, role);
+        await audit(handle.db, { actor: name, action: before === undefined ? `${role} added` : 'token re-issued', target: name, outcome: 'accepted', detail: before !== undefined && before.role !== role ? `was ${before.role}, now ${role}` : null, source: cliSource() });
+      });
+      if (flags.json) printJson({ name, role, token });
+      else say(`${role === 'approver' ? 'Approver' : 'Viewer'} ${name} added. Token (shown once, to sign in to needloop serve): ${token}`);
     });
-  approver
+  what
+    .command('remove')
+    .description(`remove ${role === 'approver' ? 'an approver' : 'a viewer'}: their token stops working and their sessions end at once`)
+    .argument('<name>')
+    .option('--json', 'print {name, removed} as JSON')
+    .action(async (name: string, flags: { json?: boolean }) => {
+      const removed = await withDatabase(config(), async (handle) => {
+        const holder = (await accessList(handle.db)).find((a) => a.name === name);
+        if (holder === undefined || holder.role !== role) {
+          await audit(handle.db, { actor: null, action: `${role} removed`, target: name, outcome: 'refused', detail: `no ${role} of that name`, source: cliSource() });
+          return false;
+        }
+        await removeApprover(handle.db, name);
+        await audit(handle.db, { actor: null, action: `${role} removed`, target: name, outcome: 'accepted', source: cliSource() });
+        return true;
+      });
+      if (!removed) throw new UserError(`there is no ${role} named ${JSON.stringify(name)} (needloop ${role} list)`, 1);
+      if (flags.json) printJson({ name, removed: true });
+      else say(`${role === 'approver' ? 'Approver' : 'Viewer'} ${name} removed: their token no longer signs in, and their sessions have ended.`);
+    });
+  what
     .command('list')
-    .description('the registered approvers')
-    .option('--json', 'print {approvers: [...]} as JSON')
+    .description(`the registered ${role}s, with when their token was issued`)
+    .option('--json', `print {${role}s: [{name, token_issued_at}]} as JSON`)
     .action(async (flags: { json?: boolean }) => {
-      const names = await withDatabase(config(), (handle) => approverNames(handle.db));
-      if (flags.json) printJson({ approvers: names });
-      else say(names.length === 0 ? 'No approvers yet: needloop approver add NAME' : names.join('\n'));
+      const holders = (await withDatabase(config(), (handle) => accessList(handle.db))).filter((a) => a.role === role);
+      if (flags.json) printJson({ [`${role}s`]: holders.map((h) => ({ name: h.name, token_issued_at: h.token_issued_at })) });
+      else say(holders.length === 0 ? `No ${role}s yet: needloop ${role} add NAME` : holders.map((h) => `${h.name}\ttoken issued ${h.token_issued_at.toISOString().slice(0, 16).replace('T', ' ')} UTC`).join('\n'));
     });
+}
+
+export function registerApprover(program: Command, config: () => Config): void {
+  registerRole(program, config, 'approver');
+  registerRole(program, config, 'viewer');
 }

@@ -1,7 +1,6 @@
 /**
  * The model registry's commands: train, evaluate, models, promote, rollback, predict.
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
@@ -20,6 +19,7 @@ import { GoldenFileError, readGoldenFile, type GoldenRow } from '../../models/go
 import { loadCatalogue, OUT_OF_SCOPE } from '../../db/need-catalogue.js';
 import { printJson, say, UserError } from '../output.js';
 import { progressFor } from '../progress.js';
+import { cliSource } from '../source.js';
 import { windowFlags } from './window-flags.js';
 import { withDatabase } from './with-database.js';
 
@@ -64,17 +64,17 @@ function idArgument(value: string, what: string): string {
  * the CLI's operating-system user as the source.
  */
 async function decided<T>(db: Kysely<Database>, d: { by: string; action: 'promote' | 'rollback'; target: string; comment: string | null }, act: () => Promise<T>): Promise<T> {
-  const source = `cli (os user ${userInfo().username})`;
+  const source = cliSource();
   if (!(await approverNames(db)).includes(d.by)) {
-    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'refused', detail: `${source}: not a registered approver` });
+    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'refused', detail: 'not a registered approver', source });
     throw new UserError(`${JSON.stringify(d.by)} is not a registered approver: ${d.action === 'promote' ? 'promotions' : 'rollbacks'} are decided by one (needloop approver add NAME; needloop approver list)`, 1);
   }
   try {
     const result = await act();
-    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'accepted', detail: `${source}${d.comment === null ? '' : `: ${d.comment}`}` });
+    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'accepted', detail: d.comment, source });
     return result;
   } catch (error) {
-    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'refused', detail: `${source}: ${(error as Error).message}` });
+    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'refused', detail: (error as Error).message, source });
     throw error;
   }
 }

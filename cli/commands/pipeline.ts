@@ -9,7 +9,7 @@ import { createActivities, type PipelineActivities } from '../../activities/pipe
 import type { Config } from '../../config.js';
 import type { DatabaseHandle } from '../../db/connection.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
-import { findPipelineRun, latestPipelineRun, withPipelineLock } from '../../db/queries/pipeline-runs.js';
+import { audit, findPipelineRun, latestPipelineRun, withPipelineLock } from '../../db/queries/pipeline-runs.js';
 import type { PipelineRun } from '../../db/schema.js';
 import { ModelStore } from '../../models/model-store.js';
 import { DecisionRefused } from '../../workflows/approval.js';
@@ -17,6 +17,7 @@ import { decideLocally, runLocally, type LocalRunOutcome } from '../../workflows
 import { approvePromotion, nightlyPipeline, rejectPromotion, statusQuery } from '../../workflows/nightly-pipeline.js';
 import type { ApprovalDecision, PipelineInput, PipelineResults } from '../../workflows/types.js';
 import { printJson, say, UserError } from '../output.js';
+import { cliSource } from '../source.js';
 import { connectClient } from '../temporal.js';
 import { withDatabase } from './with-database.js';
 
@@ -204,7 +205,14 @@ export function registerPipeline(program: Command, config: () => Config): void {
     const cfg = config();
     const by = flags.by.trim();
     const comment = (kind === 'approve' ? flags.comment : flags.reason) ?? null;
-    const result = await withDatabase(cfg, (handle) => decideRun(cfg, handle, run, { kind, candidate: flags.candidate, by, comment }));
+    const result = await withDatabase(cfg, async (handle) => {
+      const decided = await decideRun(cfg, handle, run, { kind, candidate: flags.candidate, by, comment });
+      await audit(handle.db, {
+        actor: by, action: kind, target: `run ${run}${decided.ok ? `, model ${decided.candidate}` : flags.candidate === undefined ? '' : `, model ${flags.candidate}`}`,
+        outcome: decided.ok ? 'accepted' : 'refused', detail: decided.ok ? comment : decided.reason, source: cliSource(),
+      });
+      return decided;
+    });
     if (!result.ok) throw new UserError(`refused: ${result.reason}`, 1);
     if (result.outcome !== null) {
       if (flags.json) printJson(outcomeJson(result.outcome));

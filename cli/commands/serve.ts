@@ -1,11 +1,12 @@
-/** `needloop serve [--port P] [--host H]`: reports, /api/predict and the approval page. */
+/** `needloop serve [--port P] [--host H] [--public] [--trust-proxy] [--tls-cert F --tls-key F]`: reports, /api/predict and the approval page. */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
 import { openDatabase } from '../../db/connection.js';
 import { selectBackend } from '../../models/backend.js';
 import { ModelStore } from '../../models/model-store.js';
-import { createNeedloopServer, type DecisionRequest } from '../../web/server.js';
-import { say, UserError } from '../output.js';
+import { createNeedloopServer, isLoopback, type DecisionRequest } from '../../web/server.js';
+import { say, UserError, warn } from '../output.js';
 import { decideRun } from './pipeline.js';
 
 export function registerServe(program: Command, config: () => Config): void {
@@ -13,10 +14,24 @@ export function registerServe(program: Command, config: () => Config): void {
     .command('serve')
     .description('serve the run reports, /api/predict with the production model, and the approval page')
     .option('--port <n>', 'port', '8080')
-    .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .action(async (flags: { port: string; host: string }) => {
+    .option('--host <host>', 'interface to listen on; beyond loopback the reports and /api/predict need a signed-in viewer', '127.0.0.1')
+    .option('--public', 'let anyone who can reach the server read the reports and call /api/predict without signing in')
+    .option('--trust-proxy', 'behind a reverse proxy: take the client address from X-Forwarded-For and HTTPS from X-Forwarded-Proto')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); with --tls-key')
+    .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
+    .action(async (flags: { port: string; host: string; public?: boolean; trustProxy?: boolean; tlsCert?: string; tlsKey?: string }) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number (got ${flags.port})`);
+      if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UserError('--tls-cert and --tls-key go together');
+      const read = (file: string, what: string) => {
+        try {
+          return readFileSync(file);
+        } catch (error) {
+          throw new UserError(`cannot read the TLS ${what} ${file}: ${(error as Error).message}`);
+        }
+      };
+      const tls = flags.tlsCert === undefined ? undefined : { cert: read(flags.tlsCert, 'certificate'), key: read(flags.tlsKey!, 'key') };
+      const local = isLoopback(flags.host);
       const cfg = config();
       await selectBackend(cfg.tfjsBackend);
       const handle = await openDatabase(cfg);
@@ -24,10 +39,16 @@ export function registerServe(program: Command, config: () => Config): void {
         const result = await decideRun(cfg, handle, runId, d);
         return result.ok ? { ok: true as const } : result;
       };
-      const { server, close } = createNeedloopServer({ db: handle.db, store: new ModelStore(cfg.modelsDir), reportsDir: cfg.reportsDir, decide });
+      const { server, close } = createNeedloopServer(
+        { db: handle.db, store: new ModelStore(cfg.modelsDir), reportsDir: cfg.reportsDir, decide },
+        { requireSignIn: !local && flags.public !== true, trustProxy: flags.trustProxy === true, tls },
+      );
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, flags.host, resolve));
       const address = server.address();
-      say(`needloop serve: http://${flags.host}:${typeof address === 'object' && address !== null ? address.port : port}/ (reports, /api/predict, /approvals); Ctrl-C stops it`);
+      if (!local && flags.public === true) warn(`needloop serve: --public on ${flags.host}: anyone who can reach this server reads the reports (they quote what users typed) and calls /api/predict without signing in`);
+      else if (!local) warn(`needloop serve: listening on ${flags.host}, beyond this machine: the reports and /api/predict need a signed-in viewer or approver (needloop viewer add NAME), or Authorization: Bearer TOKEN`);
+      if (!local && tls === undefined && flags.trustProxy !== true) warn('needloop serve: plain HTTP beyond this machine: tokens and session cookies cross the network unencrypted; use --tls-cert/--tls-key, or a TLS proxy with --trust-proxy');
+      say(`needloop serve: ${tls === undefined ? 'http' : 'https'}://${flags.host}:${typeof address === 'object' && address !== null ? address.port : port}/ (reports, /api/predict, /approvals); Ctrl-C stops it`);
       // Our own handlers: stop accepting, finish what is in flight, close the database.
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
       await new Promise<void>((resolve) => {

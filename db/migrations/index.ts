@@ -8,6 +8,7 @@ import * as pipeline from './2026-11-24T01-00-pipeline.js';
 import * as audit from './2026-11-24T02-00-audit.js';
 import * as simulation from './2026-12-02T00-00-simulation.js';
 import * as outOfScope from './2026-12-02T01-00-out-of-scope.js';
+import * as access from './2026-12-02T02-00-access.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24T02-00-audit': audit,
   '2026-12-02T00-00-simulation': simulation,
   '2026-12-02T01-00-out-of-scope': outOfScope,
+  '2026-12-02T02-00-access': access,
 };

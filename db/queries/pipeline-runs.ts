@@ -3,7 +3,7 @@
  * on a run is written once: the update only applies while the run awaits one.
  */
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Pool } from 'pg';
 import type { Database, PipelineRun, PipelineRunStatus } from '../schema.js';
 
@@ -64,18 +64,40 @@ export async function journalStep(db: Kysely<Database>, runId: string, step: { s
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** Registers an approver with a token (stored only as its sha256); replaces an earlier token. */
-export async function addApprover(db: Kysely<Database>, name: string, token: string): Promise<void> {
-  await db.insertInto('approvers').values({ name, token_sha256: sha256(token) })
-    .onConflict((oc) => oc.column('name').doUpdateSet({ token_sha256: sha256(token) })).execute();
+export type AccessRole = 'approver' | 'viewer';
+
+/**
+ * Registers an approver (or a viewer) with a token, stored only as its sha256; for a name
+ * already registered the new token replaces the old one, and sessions signed in with the
+ * old one end (they are checked against the current token on every request).
+ */
+export async function addApprover(db: Kysely<Database>, name: string, token: string, role: AccessRole = 'approver'): Promise<void> {
+  await db.insertInto('approvers').values({ name, token_sha256: sha256(token), role })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ token_sha256: sha256(token), role, token_issued_at: sql`now()` })).execute();
 }
 
+/** Removes an approver or viewer; false when there was none of that name. */
+export async function removeApprover(db: Kysely<Database>, name: string): Promise<boolean> {
+  return Number((await db.deleteFrom('approvers').where('name', '=', name).executeTakeFirst()).numDeletedRows) > 0;
+}
+
+/** Those who may decide on a candidate (viewers may not). */
 export async function approverNames(db: Kysely<Database>): Promise<string[]> {
-  return (await db.selectFrom('approvers').select('name').orderBy('name').execute()).map((r) => r.name);
+  return (await db.selectFrom('approvers').select('name').where('role', '=', 'approver').orderBy('name').execute()).map((r) => r.name);
 }
 
-export async function approverByToken(db: Kysely<Database>, token: string): Promise<string | null> {
-  return (await db.selectFrom('approvers').select('name').where('token_sha256', '=', sha256(token)).executeTakeFirst())?.name ?? null;
+export async function accessList(db: Kysely<Database>): Promise<{ name: string; role: AccessRole; token_issued_at: Date }[]> {
+  return db.selectFrom('approvers').select(['name', 'role', 'token_issued_at']).orderBy('name').execute();
+}
+
+/** Whose token this is, and their role; null for a token nobody holds. */
+export async function holderOfToken(db: Kysely<Database>, token: string): Promise<{ name: string; role: AccessRole; token_sha256: string } | null> {
+  return (await db.selectFrom('approvers').select(['name', 'role', 'token_sha256']).where('token_sha256', '=', sha256(token)).executeTakeFirst()) ?? null;
+}
+
+/** The sha256 of NAME's current token, to tell whether a session's token still holds. */
+export async function currentTokenHash(db: Kysely<Database>, name: string): Promise<string | null> {
+  return (await db.selectFrom('approvers').select('token_sha256').where('name', '=', name).executeTakeFirst())?.token_sha256 ?? null;
 }
 
 /** Runs whose blessed candidate awaits a decision, with the candidate's evaluation. */
@@ -91,7 +113,18 @@ export async function pendingApprovals(db: Kysely<Database>) {
   return runs.map((run) => ({ ...run, reasons: run.reasons ?? [], metrics: run.metrics as Record<string, unknown> | null }));
 }
 
-export async function audit(db: Kysely<Database>, entry: { actor: string | null; action: string; target: string | null; outcome: 'accepted' | 'refused'; detail?: string | null }): Promise<void> {
+export interface AuditEntry {
+  actor: string | null;
+  action: string;
+  target: string | null;
+  outcome: 'accepted' | 'refused';
+  detail?: string | null;
+  /** Where it came from: `cli (os user U on HOST)`, `web 1.2.3.4, session ab12…`. */
+  source: string;
+}
+
+/** Appends to the audit log (append-only: a trigger refuses changes and deletions). */
+export async function audit(db: Kysely<Database>, entry: AuditEntry): Promise<void> {
   await db.insertInto('audit_log').values({ ...entry, detail: entry.detail ?? null }).execute();
 }
 

@@ -51,10 +51,11 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     expect(mallory.stderr).toBe('needloop: "mallory" is not a registered approver: promotions are decided by one (needloop approver add NAME; needloop approver list)\n');
     const promote = await runCli(['promote', '1', '--by', 'alice', '--comment', 'first model'], env);
     expect(promote.stdout).toBe('Model 1 is in production, approved by alice.\n');
-    const audited = await db.handle.db.selectFrom('audit_log').select(['actor', 'action', 'target', 'outcome', 'detail']).where('action', '=', 'promote').orderBy('id').execute();
+    const audited = await db.handle.db.selectFrom('audit_log').select(['actor', 'action', 'target', 'outcome', 'detail', 'source']).where('action', '=', 'promote').orderBy('id').execute();
     expect(audited.map((a) => [a.actor, a.target, a.outcome])).toEqual([['alice', 'model 1', 'refused'], ['mallory', 'model 1', 'refused'], ['alice', 'model 1', 'accepted']]);
-    expect(audited[1].detail).toMatch(/^cli \(os user .+\): not a registered approver$/);
-    expect(audited[2].detail).toMatch(/^cli \(os user .+\): first model$/);
+    expect(audited[1].detail).toBe('not a registered approver');
+    expect(audited[2].detail).toBe('first model');
+    expect(audited.every((a) => /^cli \(os user .+ on .+\)$/.test(a.source ?? ''))).toBe(true);
 
     const predict = await runCli(['predict', 'summarize this contract for me', '把这段话翻译成日语', '--json'], env);
     expect(predict.code).toBe(0);

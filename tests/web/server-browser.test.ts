@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
@@ -46,6 +47,15 @@ beforeAll(async () => {
   browser = await launchChromium();
 }, 300_000);
 
+/** Signs in as a browser would: the sign-in form's CSRF cookie and field, then the token. */
+async function signIn(token: string): Promise<{ status: number; cookie: string }> {
+  const form = await fetch(`${base}/login`);
+  const loginCookie = form.headers.get('set-cookie')!.split(';')[0];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1];
+  const res = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { cookie: loginCookie }, body: new URLSearchParams({ csrf, token }) });
+  return { status: res.status, cookie: (res.headers.getSetCookie().find((c) => c.startsWith('needloop_session=')) ?? '').split(';')[0] };
+}
+
 afterAll(async () => {
   await browser?.close();
   serve?.kill('SIGTERM');
@@ -66,8 +76,7 @@ describe('needloop serve', () => {
     expect(await page.text()).not.toContain(`candidate model ${candidate}`);
     const post = await fetch(`${base}/approvals/${runId}/approve`, { method: 'POST', body: new URLSearchParams({ csrf: 'x', candidate }) });
     expect(post.status).toBe(403);
-    const login = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token: 'not-a-token' }) });
-    expect(login.status).toBe(401);
+    expect((await signIn('not-a-token')).status).toBe(401);
     expect((await fetch(`${base}/reports/..%2F..%2F..%2Fetc%2Fpasswd`)).status).toBe(404);
     expect((await fetch(`${base}/reports/../package.json`)).status).toBe(404);
     expect((await findProductionModel(db.handle.db))).toBeNull();
@@ -99,7 +108,7 @@ describe('needloop serve', () => {
     expect(audit).toEqual(expect.arrayContaining([
       { actor: null, action: 'approve', outcome: 'refused', detail: 'not signed in' },
       { actor: null, action: 'sign-in', outcome: 'refused', detail: 'unknown token' },
-      { actor: 'alice', action: 'sign-in', outcome: 'accepted', detail: null },
+      { actor: 'alice', action: 'sign-in', outcome: 'accepted', detail: 'approver' },
       { actor: 'alice', action: 'approve', outcome: 'accepted', detail: 'looks good' },
       { actor: 'alice', action: 'approve', outcome: 'refused', detail: 'bad or reused CSRF token' },
     ]));
@@ -110,14 +119,13 @@ describe('needloop serve', () => {
 
   it('refuses a form posted with another session\'s CSRF token', async () => {
     await addApprover(db.handle.db, 'bob', 'bob-secret-token-0987654321');
-    const signIn = async (token: string) => {
-      const res = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token }), redirect: 'manual' });
-      const cookie = res.headers.get('set-cookie')!.split(';')[0];
+    const approvalsOf = async (token: string) => {
+      const { cookie } = await signIn(token);
       const page = await (await fetch(`${base}/approvals`, { headers: { cookie } })).text();
       return { cookie, page };
     };
-    const alice = await signIn(TOKEN);
-    const bob = await signIn('bob-secret-token-0987654321');
+    const alice = await approvalsOf(TOKEN);
+    const bob = await approvalsOf('bob-secret-token-0987654321');
     expect(alice.page).toContain('Signed in as <strong id="approver">alice</strong>');
     const aliceCsrf = /name="csrf" value="([^"]+)"/.exec(alice.page)![1];
     const res = await fetch(`${base}/approvals/${runId}/reject`, { method: 'POST', headers: { cookie: bob.cookie }, body: new URLSearchParams({ csrf: aliceCsrf, candidate, comment: 'no' }) });
@@ -141,6 +149,8 @@ describe('needloop serve', () => {
     expect(response!.headers()['content-security-policy']).toMatch(/^default-src 'none'; script-src 'sha256-[^']+' 'sha256-[^']+';/);
     await page.waitForSelector('body[data-rendered="true"]');
     expect(errors).toEqual([]);
+    // Reports quote what users typed: not readable by every user of the machine.
+    expect((await stat(join(files.dir, 'reports', `run-${runId}.html`))).mode & 0o777).toBe(0o640);
     const index = await (await fetch(`${base}/`)).text();
     expect(index).toContain(`href="/reports/run-${runId}.html"`);
   }, 60_000);

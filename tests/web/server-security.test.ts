@@ -1,0 +1,195 @@
+/**
+ * The hostile review of `needloop serve` (issue 15), one finding per test: each fails
+ * without its fix. A real server on a real database; no pipeline run is needed.
+ */
+import { connect as tcp } from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addApprover, removeApprover } from '../../db/queries/pipeline-runs.js';
+import { ModelStore } from '../../models/model-store.js';
+import { createNeedloopServer, type NeedloopServerOptions } from '../../web/server.js';
+import { startCli } from '../helpers/cli.js';
+import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
+import { freePort } from '../helpers/ports.js';
+
+const db = useTestDatabase();
+const files = useTempFiles();
+const servers: { close(): Promise<void> }[] = [];
+
+async function serve(options: NeedloopServerOptions = {}): Promise<string> {
+  const reportsDir = join(files.dir, 'reports');
+  await mkdir(reportsDir, { recursive: true });
+  await writeFile(join(reportsDir, 'latest.html'), '<!doctype html><title>r</title><p>a report</p>');
+  const decide = async () => ({ ok: false as const, reason: 'no decision in these tests' });
+  const s = createNeedloopServer({ db: db.handle.db, store: new ModelStore(join(files.dir, 'models')), reportsDir, decide }, options);
+  servers.push(s);
+  await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(s.server.address() as { port: number }).port}`;
+}
+
+/** Signs in as a browser would: the sign-in form's CSRF cookie and field, then the token. */
+async function signIn(base: string, token: string, headers: Record<string, string> = {}): Promise<{ status: number; cookie: string | null; setCookie: string }> {
+  const form = await fetch(`${base}/login`, { headers });
+  const loginCookie = form.headers.get('set-cookie')!.split(';')[0];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1];
+  const res = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { ...headers, cookie: loginCookie }, body: new URLSearchParams({ csrf, token }) });
+  const setCookie = res.headers.getSetCookie().join('\n');
+  const session = /needloop_session=([^;]+)/.exec(setCookie);
+  return { status: res.status, cookie: session === null || session[1] === '' ? null : `needloop_session=${session[1]}`, setCookie };
+}
+
+const auditRows = () => db.handle.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
+
+beforeAll(async () => {
+  await addApprover(db.handle.db, 'alice', 'alice-token-0123456789');
+  await addApprover(db.handle.db, 'vera', 'vera-token-0123456789', 'viewer');
+});
+
+afterAll(async () => {
+  for (const s of servers) await s.close();
+});
+
+describe('needloop serve under a hostile review', () => {
+  it('a re-issued or removed token ends the sessions signed in with it', async () => {
+    const base = await serve();
+    const first = await signIn(base, 'alice-token-0123456789');
+    expect(first.status).toBe(303);
+    expect((await fetch(`${base}/approvals`, { headers: { cookie: first.cookie! } })).status).toBe(200);
+    await addApprover(db.handle.db, 'alice', 'alice-token-rotated-987654'); // what `approver add alice` does
+    expect((await fetch(`${base}/approvals`, { headers: { cookie: first.cookie! } })).status).toBe(401);
+    const post = await fetch(`${base}/approvals/1/approve`, { method: 'POST', headers: { cookie: first.cookie! }, body: new URLSearchParams({ csrf: 'x', candidate: '1' }) });
+    expect(post.status).toBe(403);
+
+    const second = await signIn(base, 'alice-token-rotated-987654');
+    expect((await fetch(`${base}/approvals`, { headers: { cookie: second.cookie! } })).status).toBe(200);
+    await removeApprover(db.handle.db, 'alice');
+    expect((await fetch(`${base}/approvals`, { headers: { cookie: second.cookie! } })).status).toBe(401);
+    expect((await signIn(base, 'alice-token-rotated-987654')).status).toBe(401);
+    await addApprover(db.handle.db, 'alice', 'alice-token-0123456789');
+  });
+
+  it('holds a bounded number of sessions, letting the oldest go', async () => {
+    const base = await serve({ maxSessions: 3 });
+    const cookies = [];
+    for (let i = 0; i < 4; i++) cookies.push((await signIn(base, 'alice-token-0123456789')).cookie!);
+    const statuses = await Promise.all(cookies.map(async (cookie) => (await fetch(`${base}/approvals`, { headers: { cookie } })).status));
+    expect(statuses).toEqual([401, 200, 200, 200]);
+  });
+
+  it('the sign-in form carries a CSRF token: a sign-in posted from elsewhere is refused', async () => {
+    const base = await serve();
+    const bare = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ token: 'alice-token-0123456789' }) });
+    expect(bare.status).toBe(403);
+    expect(bare.headers.get('set-cookie')).not.toMatch(/needloop_session=[^;]/);
+    const form = await fetch(`${base}/login`);
+    const cookie = form.headers.get('set-cookie')!.split(';')[0];
+    const forged = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { cookie }, body: new URLSearchParams({ csrf: 'guessed', token: 'alice-token-0123456789' }) });
+    expect(forged.status).toBe(403);
+  });
+
+  it('throttles failed sign-ins per address and audits only the failure that starts the wait', async () => {
+    const base = await serve({ trustProxy: true });
+    const before = (await auditRows()).length;
+    const from = { 'x-forwarded-for': '203.0.113.9' };
+    const statuses = [];
+    for (let i = 0; i < 8; i++) statuses.push((await signIn(base, `guess-${i}`, from)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    // Even the right token waits, from that address; another address is not held up.
+    const right = await signIn(base, 'alice-token-0123456789', from);
+    expect(right.status).toBe(429);
+    expect((await signIn(base, 'alice-token-0123456789', { 'x-forwarded-for': '198.51.100.7' })).status).toBe(303);
+    const added = (await auditRows()).slice(before);
+    const refused = added.filter((a) => a.action === 'sign-in' && a.outcome === 'refused');
+    expect(refused).toHaveLength(5);
+    expect(refused.at(-1)!.detail).toBe('unknown token; too many failures: this address must wait');
+    expect(refused.every((a) => a.source === 'web 203.0.113.9')).toBe(true);
+    expect(added.at(-1)).toMatchObject({ actor: 'alice', action: 'sign-in', outcome: 'accepted', detail: 'approver' });
+    expect(added.at(-1)!.source).toMatch(/^web 198\.51\.100\.7, session [0-9a-f]{8}$/);
+  });
+
+  it('sets the Secure cookie flag behind a TLS proxy (--trust-proxy), not on plain HTTP', async () => {
+    const proxied = await serve({ trustProxy: true });
+    const https = await signIn(proxied, 'alice-token-0123456789', { 'x-forwarded-proto': 'https', 'x-forwarded-for': '192.0.2.1' });
+    expect(https.setCookie).toMatch(/needloop_session=[^;]+;[^\n]*; Secure/);
+    const plain = await signIn(await serve(), 'alice-token-0123456789');
+    expect(plain.setCookie).not.toContain('Secure');
+    // Without --trust-proxy a client cannot pick its own address for the audit log.
+    const direct = await serve();
+    await signIn(direct, 'alice-token-0123456789', { 'x-forwarded-for': '10.9.9.9' });
+    expect((await auditRows()).at(-1)!.source).toMatch(/^web 127\.0\.0\.1, session /);
+  });
+
+  it('answers 400 to a malformed percent-encoding and supports HEAD on reports', async () => {
+    const base = await serve();
+    const bad = await fetch(`${base}/reports/%E0%A4%A`);
+    expect(bad.status).toBe(400);
+    const head = await fetch(`${base}/reports/latest.html`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${base}/reports/run-404.html`, { method: 'HEAD' })).status).toBe(404);
+  });
+
+  it('beyond loopback, reports, the index and /api/predict need a viewer: signed in, or a Bearer token', async () => {
+    const base = await serve({ requireSignIn: true });
+    const anonymous = await fetch(`${base}/reports/latest.html`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toContain('a report');
+    expect((await fetch(base)).status).toBe(401);
+    const api = await fetch(`${base}/api/predict`, { method: 'POST', body: JSON.stringify({ texts: ['hi'] }) });
+    expect(api.status).toBe(401);
+    expect(api.headers.get('www-authenticate')).toBe('Bearer realm="needloop"');
+    const wrong = await fetch(`${base}/api/predict`, { method: 'POST', headers: { authorization: 'Bearer not-a-token' }, body: JSON.stringify({ texts: ['hi'] }) });
+    expect(wrong.status).toBe(401);
+    // A viewer's token passes the door (there is no production model to answer with yet).
+    const viewerApi = await fetch(`${base}/api/predict`, { method: 'POST', headers: { authorization: 'Bearer vera-token-0123456789' }, body: JSON.stringify({ texts: ['hi'] }) });
+    expect(viewerApi.status).toBe(503);
+    const vera = await signIn(base, 'vera-token-0123456789');
+    expect(vera.status).toBe(303);
+    const report = await fetch(`${base}/reports/latest.html`, { headers: { cookie: vera.cookie! } });
+    expect(await report.text()).toContain('a report');
+    expect((await fetch(base, { headers: { cookie: vera.cookie! } })).status).toBe(200);
+    // A viewer reads; only an approver decides.
+    expect((await fetch(`${base}/approvals`, { headers: { cookie: vera.cookie! } })).status).toBe(403);
+  });
+
+  it('cuts off a client that trickles its request body', async () => {
+    const base = new URL(await serve({ headersTimeoutMs: 500, requestTimeoutMs: 1000 }));
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = tcp(Number(base.port), base.hostname, () => {
+        socket.write('POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"texts": [');
+      });
+      let got = '';
+      socket.on('data', (d) => (got += d.toString()));
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+      setTimeout(() => reject(new Error('the server held the slow client for 10 s')), 10_000).unref();
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('`serve --host 0.0.0.0` warns and asks for sign-in; `--public` warns that it does not', async () => {
+    const env = { DATABASE_URL: db.handle.url, NEEDLOOP_HOME: files.dir, NEEDLOOP_REPORTS_DIR: join(files.dir, 'reports'), TFJS_BACKEND: 'cpu' };
+    for (const extra of [[], ['--public']]) {
+      const port = await freePort();
+      const { child, done } = startCli(['serve', '--host', '0.0.0.0', '--port', String(port), ...extra], env);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('needloop serve:') && resolve()));
+      const status = (await fetch(`http://127.0.0.1:${port}/reports/latest.html`)).status;
+      child.kill('SIGTERM');
+      expect((await done).code).toBe(0);
+      if (extra.length === 0) {
+        expect(status).toBe(401);
+        expect(stderr).toContain('beyond this machine: the reports and /api/predict need a signed-in viewer or approver');
+      } else {
+        expect(status).toBe(200);
+        expect(stderr).toContain('--public on 0.0.0.0: anyone who can reach this server reads the reports');
+      }
+      expect(stderr).toContain('plain HTTP beyond this machine');
+    }
+  }, 60_000);
+});
