@@ -4,8 +4,8 @@
  * catalogue })`. Each returns a small JSON summary (ids and decisions): the full results
  * are in Postgres, where the report reads them.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { lstat, readdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { scrubberFactory } from '../analytics/pii.js';
 import type { Config } from '../config.js';
@@ -83,7 +83,7 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    async finishRun(input: { run_id: string; status: 'completed' | 'failed'; results: unknown; error: string | null }): Promise<void> {
+    async finishRun(input: { run_id: string; status: 'completed' | 'completed_with_errors' | 'failed'; results: unknown; error: string | null }): Promise<void> {
       await updatePipelineRun(db, input.run_id, { status: input.status, step: 'done', results: input.results, error: input.error, finished: true });
     },
 
@@ -137,7 +137,9 @@ export function createActivities(deps: ActivityDeps) {
       const files: string[] = [];
       for (const name of names.sort()) {
         const path = join(dir, name);
-        if (DATA_FILE.test(name) && (await stat(path)).isFile()) files.push(path);
+        // Links are listed (ingest refuses those that lead out of the inbox, by name); folders and FIFOs are not.
+        const info = DATA_FILE.test(name) ? await lstat(path).catch(() => null) : null;
+        if (info !== null && (info.isFile() || info.isSymbolicLink())) files.push(path);
       }
       return (await ingestOrder(files, {})).map((f) => f.file);
     },
@@ -146,7 +148,7 @@ export function createActivities(deps: ActivityDeps) {
     async ingestFile(input: { file: string }): Promise<IngestSummary> {
       const ctx = temporalContext();
       const r = await ingestOneFile(handle, input.file, {
-        catalogue, maxFieldBytes: config.maxFieldBytes, scrubber: scrubberFactory(config.pii),
+        catalogue, maxFieldBytes: config.maxFieldBytes, scrubber: scrubberFactory(config.pii), confineTo: dirname(input.file),
         onProgress: (p) => ctx?.heartbeat({ file: p.file, phase: p.phase, bytes: p.bytesRead, of: p.bytesTotal }),
       });
       return { file: r.file, kind: r.kind, status: r.status, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, error: r.error ?? null, redacted: r.redacted ?? null };

@@ -4,7 +4,7 @@
  * records it in `reports`.
  */
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
@@ -35,6 +35,8 @@ export function summarize(results: RunResults): string[] {
   if (results.error !== undefined) out.push(`The run failed: ${results.error}`);
   const loaded = results.ingested?.filter((f) => f.status === 'loaded') ?? [];
   if (loaded.length > 0) out.push(`Loaded ${loaded.length} new file(s): ${loaded.map((f) => `${f.file} (${f.accepted} rows, ${f.rejected} rejected)`).join(', ')}.`);
+  const unloaded = results.ingested?.filter((f) => f.status === 'failed') ?? [];
+  if (unloaded.length > 0) out.push(`${unloaded.length} file(s) could not be loaded, and nothing of them is in these figures: ${unloaded.map((f) => basename(f.file)).join(', ')} (the run's errors say why).`);
   const top = results.needs?.top_needs ?? [];
   if (top.length > 0) out.push(`Top unmet needs by opportunity: ${top.map((n) => `${n.need} (${n.opportunity?.toFixed(1)})`).join(', ')}.`);
   if (results.segments) out.push(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${s.size})`).join(', ')}.`);

@@ -41,7 +41,11 @@ export interface RejectedRowsTable {
   file_name: string;
   line: number;
   reason: string;
+  /** The record's first bytes (at most 4 KiB), personal data replaced. */
   raw: Buffer;
+  /** The record's whole size and the sha256 (hex) of its original bytes; null for rows rejected before they were kept. */
+  raw_bytes: number | null;
+  raw_sha256: string | null;
 }
 
 export interface UsersTable {
@@ -94,7 +98,7 @@ export interface UsageEventsTable {
 
 type Json<T> = ColumnType<T, string, string>;
 
-export type PipelineRunStatus = 'running' | 'awaiting_approval' | 'completed' | 'failed';
+export type PipelineRunStatus = 'running' | 'awaiting_approval' | 'completed' | 'completed_with_errors' | 'failed';
 
 export interface PipelineRunsTable {
   id: Generated<string>;

@@ -19,7 +19,7 @@ export interface RunRow {
 }
 
 export function indexPage(runs: RunRow[], production: string | null): string {
-  const rows = runs.map((r) => `<tr><td>${e(r.id)}</td><td>${e(r.status.replace('_', ' '))}</td><td>${e(r.started_at.toISOString().slice(0, 16).replace('T', ' '))}</td><td>${r.candidate_id === null ? '–' : e(r.candidate_id)}</td><td>${r.report === null ? '–' : `<a href="/reports/${e(r.report)}">report</a>`}</td></tr>`).join('');
+  const rows = runs.map((r) => `<tr><td>${e(r.id)}</td><td>${e(r.status.replaceAll('_', ' '))}</td><td>${e(r.started_at.toISOString().slice(0, 16).replace('T', ' '))}</td><td>${r.candidate_id === null ? '–' : e(r.candidate_id)}</td><td>${r.report === null ? '–' : `<a href="/reports/${e(r.report)}">report</a>`}</td></tr>`).join('');
   return page('needloop — pipeline runs', `<p>Production model: <strong id="production">${production === null ? 'none yet' : e(production)}</strong> · <a href="/reports/latest.html">latest report</a> · <a href="/approvals">approvals</a></p>
 <table><thead><tr><th>run</th><th>status</th><th>started (UTC)</th><th>candidate</th><th></th></tr></thead><tbody>${rows}</tbody></table>`);
 }

@@ -4,12 +4,12 @@
 // the journal — the way Temporal replays history, without Temporal's durability: no
 // retries and no timers. Not a Temporal workflow and not part of the workflow bundle.
 import { checkDecision, DecisionRefused } from './approval.js';
-import { pipelinePlan, PlanSuspended, type PipelineEffects } from './pipeline-plan.js';
+import { pipelinePlan, PlanSuspended, runStatus, type PipelineEffects } from './pipeline-plan.js';
 import type { ApprovalDecision, PipelineActivities, PipelineInput, PipelineResults, PipelineStep } from './types.js';
 
 export interface LocalRunOutcome {
   run_id: string;
-  status: 'awaiting_approval' | 'completed' | 'failed';
+  status: 'awaiting_approval' | 'completed' | 'completed_with_errors' | 'failed';
   results: PipelineResults;
   /** The candidate awaiting approval and until when. */
   pending: { candidate_id: string; deadline: string } | null;
@@ -58,7 +58,7 @@ async function replay(acts: PipelineActivities, runId: string, input: PipelineIn
   };
   try {
     const results = await pipelinePlan(effects, { ...planInput, runId });
-    return { run_id: runId, status: results.error === undefined ? 'completed' : 'failed', results, pending: null };
+    return { run_id: runId, status: runStatus(results), results, pending: null };
   } catch (error) {
     if (error instanceof PlanSuspended) {
       return { run_id: runId, status: 'awaiting_approval', results: latest, pending: { candidate_id: error.pending.candidate_id, deadline: error.pending.deadline } };

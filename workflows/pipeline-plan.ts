@@ -69,8 +69,21 @@ export async function pipelinePlan(fx: PipelineEffects, input: PipelineInput & {
     results.error = [results.error, `the report was not published: ${messageOf(error)}`].filter(Boolean).join('; ');
   }
   fx.onStep('done', results);
-  await fx.run('finishRun', { run_id, status: results.error === undefined ? 'completed' : 'failed', results, error: results.error ?? null });
+  await fx.run('finishRun', { run_id, status: runStatus(results), results, error: results.error ?? ingestErrors(results) });
   return results;
+}
+
+/** How a finished run ended: failed; completed, but inbox files failed to load; or completed. */
+export function runStatus(results: PipelineResults): 'completed' | 'completed_with_errors' | 'failed' {
+  if (results.error !== undefined) return 'failed';
+  return ingestErrors(results) === null ? 'completed' : 'completed_with_errors';
+}
+
+/** The inbox files that failed to load, in words; null when none did. */
+export function ingestErrors(results: PipelineResults): string | null {
+  const failed = (results.ingested ?? []).filter((f) => f.status === 'failed');
+  if (failed.length === 0) return null;
+  return `${failed.length} of ${results.ingested!.length} inbox file(s) failed to load: ${failed.map((f) => f.error ?? f.file).join('; ')}`;
 }
 
 async function retrainAndAskForApproval(fx: PipelineEffects, input: PipelineInput & { runId: string }, results: PipelineResults, step: (s: PipelineStep) => Promise<void>): Promise<void> {

@@ -15,6 +15,7 @@ import { ModelStore } from '../../models/model-store.js';
 import { DecisionRefused } from '../../workflows/approval.js';
 import { decideLocally, runLocally, type LocalRunOutcome } from '../../workflows/local-runner.js';
 import { approvePromotion, nightlyPipeline, rejectPromotion, statusQuery } from '../../workflows/nightly-pipeline.js';
+import { runStatus } from '../../workflows/pipeline-plan.js';
 import type { ApprovalDecision, PipelineInput, PipelineResults } from '../../workflows/types.js';
 import { printJson, say, UserError } from '../output.js';
 import { cliSource } from '../source.js';
@@ -43,7 +44,7 @@ export function describeResults(results: PipelineResults): string[] {
 }
 
 function printOutcome(outcome: LocalRunOutcome): void {
-  say(`Pipeline run ${outcome.run_id}: ${outcome.status.replace('_', ' ')}`);
+  say(`Pipeline run ${outcome.run_id}: ${outcome.status.replaceAll('_', ' ')}`);
   for (const line of describeResults(outcome.results)) say(line);
   if (outcome.pending !== null) {
     say(`Model ${outcome.pending.candidate_id} awaits approval until ${outcome.pending.deadline}:`);
@@ -139,7 +140,8 @@ export function registerPipeline(program: Command, config: () => Config): void {
         })));
         if (flags.json) printJson(outcomeJson(outcome));
         else printOutcome(outcome);
-        if (outcome.status === 'failed') process.exitCode = 1;
+        // A run whose inbox files failed to load is not a success either: cron should see it.
+        if (outcome.status === 'failed' || outcome.status === 'completed_with_errors') process.exitCode = 1;
         return;
       }
       const date = flags.date ?? today();
@@ -156,8 +158,10 @@ export function registerPipeline(program: Command, config: () => Config): void {
           return;
         }
         const results = await handle.result();
-        if (flags.json) printJson({ run_id: workflowId, runner: 'temporal', status: 'completed', results });
-        else for (const line of [`Pipeline ${workflowId}: completed`, ...describeResults(results)]) say(line);
+        const status = runStatus(results);
+        if (flags.json) printJson({ run_id: workflowId, runner: 'temporal', status, results });
+        else for (const line of [`Pipeline ${workflowId}: ${status.replaceAll('_', ' ')}`, ...describeResults(results)]) say(line);
+        if (status !== 'completed') process.exitCode = 1;
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError) throw new UserError(`the pipeline for ${date} already ran or is running (${workflowId}); one run per night`, 1);
         throw error;
@@ -179,7 +183,7 @@ export function registerPipeline(program: Command, config: () => Config): void {
         const status = localStatus(found);
         if (flags.json) printJson(status);
         else {
-          say(`Pipeline run ${status.run_id} (${status.runner}): ${status.status.replace('_', ' ')}, step ${status.step ?? '–'}`);
+          say(`Pipeline run ${status.run_id} (${status.runner}): ${status.status.replaceAll('_', ' ')}, step ${status.step ?? '–'}`);
           for (const line of describeResults(status.results)) say(line);
           if (status.status === 'awaiting_approval') say(`Model ${status.candidate} awaits approval until ${status.approval_deadline?.toISOString()}`);
         }
@@ -193,7 +197,7 @@ export function registerPipeline(program: Command, config: () => Config): void {
         const out = { run_id: run, runner: 'temporal', status, step: state.step, candidate: state.pending?.candidate_id ?? state.results.training?.candidate_id ?? null, approval_deadline: state.pending?.deadline ?? null, decision: state.decision, results: state.results };
         if (flags.json) printJson(out);
         else {
-          say(`Pipeline ${run} (Temporal): ${status.replace('_', ' ')}, step ${state.step}`);
+          say(`Pipeline ${run} (Temporal): ${status.replaceAll('_', ' ')}, step ${state.step}`);
           for (const line of describeResults(state.results)) say(line);
         }
       } finally {

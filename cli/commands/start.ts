@@ -71,7 +71,7 @@ export function registerStart(program: Command, config: () => Config): void {
         printJson({ database: summary.database, demo: null, run: { run_id: run.run_id, status: run.status, candidate: run.pending?.candidate_id ?? null, approval_deadline: run.pending?.deadline ?? null, report: run.results.report?.path ?? null, results: run.results }, pending: run.pending === null ? null : { run_id: run.run_id, candidate_id: run.pending.candidate_id } });
       } else {
         say(`Database: ${summary.database}`);
-        say(`Pipeline run ${run.run_id}: ${run.status.replace('_', ' ')}`);
+        say(`Pipeline run ${run.run_id}: ${run.status.replaceAll('_', ' ')}`);
         for (const line of describeResults(run.results)) say(line);
         if (run.results.report) say(`Report: ${run.results.report.path}`);
         if (run.pending !== null) {
@@ -80,6 +80,6 @@ export function registerStart(program: Command, config: () => Config): void {
           say(`  needloop approve ${run.run_id} --by NAME [--comment TEXT]   or   needloop reject ${run.run_id} --by NAME --reason TEXT`);
         }
       }
-      if (run.status === 'failed') process.exitCode = 1;
+      if (run.status === 'failed' || run.status === 'completed_with_errors') process.exitCode = 1;
     });
 }

@@ -53,6 +53,8 @@ const ISO_DATE_TIME =
 const MIN_YEAR = 1970;
 const MAX_YEAR = 2100;
 const ID_MAX_CHARS = 200;
+/** In a `u` regex a surrogate pair is one code point: only a lone surrogate matches. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 function quote(value: string): string {
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
@@ -137,6 +139,12 @@ const text =
       errors.push(`${name}: contains a NUL character`);
       return null;
     }
+    // A lone UTF-16 surrogate (JSON's "\ud800") is not text: Postgres would store U+FFFD or refuse.
+    const lone = LONE_SURROGATE.exec(v);
+    if (lone !== null) {
+      errors.push(`${name}: contains a lone surrogate (\\u${lone[0].charCodeAt(0).toString(16).toUpperCase()}), which is not Unicode text`);
+      return null;
+    }
     if (v.length > maxBytes / 3) {
       const bytes = Buffer.byteLength(v);
       if (bytes > maxBytes) {
@@ -147,7 +155,19 @@ const text =
     return copyText(scrub === null ? v : scrub.scrub(v));
   };
 
-const identifier = (name: string): Parse => text(name, ID_MAX_CHARS * 4, true);
+/** An id (user_id, event_id, response_id): the same limit in every file, ID_MAX_CHARS characters. */
+const identifier =
+  (name: string): Parse =>
+  (value, errors) => {
+    const parsed = text(name, ID_MAX_CHARS * 4, true)(value, errors);
+    if (parsed === null) return null;
+    const chars = [...value.trim()].length;
+    if (chars > ID_MAX_CHARS) {
+      errors.push(`${name}: ${chars} characters long; at most ${ID_MAX_CHARS} are allowed`);
+      return null;
+    }
+    return parsed;
+  };
 
 function column(name: string, required: boolean, sqlType: string, parse: Parse): ColumnSpec {
   return { name, required, sqlType, parse };

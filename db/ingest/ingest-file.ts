@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import { isConnectionLoss, type DatabaseHandle } from '../connection.js';
@@ -56,6 +56,11 @@ export interface IngestOptions {
    */
   scrubber?: () => TextScrubber;
   onProgress?: (progress: IngestProgress) => void;
+  /**
+   * The folder the file must really lie in (the inbox): a symbolic link out of it — to
+   * /etc/shadow, say — is refused, unread.
+   */
+  confineTo?: string;
 }
 
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -72,15 +77,26 @@ async function sha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The most of a rejected record's raw text that is kept (its size and hash are kept too). */
+export const RAW_KEPT_BYTES = 4096;
+/** Scrubbed beyond the cut, so that personal data straddling it is still found whole. */
+const RAW_SCRUB_MARGIN = 512;
+
 /**
- * A record's raw bytes as kept (a rejected record's, for whoever fixes the file), with the
- * personal data of its text replaced — uncounted: its fields were counted when parsed.
+ * A rejected record as kept, for whoever fixes the file: its first RAW_KEPT_BYTES with the
+ * personal data of its text replaced (uncounted: its fields were counted when parsed), its
+ * whole size, and the sha256 of its original bytes. COPY fields: raw, raw_bytes, raw_sha256.
  */
-function scrubRaw(raw: Buffer, scrubber: TextScrubber | null): Buffer {
-  if (scrubber === null) return raw;
-  const text = raw.toString('utf8');
-  const scrubbed = scrubber.scrub(text, false);
-  return scrubbed === text ? raw : Buffer.from(scrubbed, 'utf8');
+function keptRaw(raw: Buffer, scrubber: TextScrubber | null): string {
+  const head = raw.length > RAW_KEPT_BYTES + RAW_SCRUB_MARGIN ? raw.subarray(0, RAW_KEPT_BYTES + RAW_SCRUB_MARGIN) : raw;
+  let kept = head;
+  if (scrubber !== null) {
+    const text = head.toString('utf8');
+    const scrubbed = scrubber.scrub(text, false);
+    if (scrubbed !== text) kept = Buffer.from(scrubbed, 'utf8');
+  }
+  if (kept.length > RAW_KEPT_BYTES) kept = kept.subarray(0, RAW_KEPT_BYTES);
+  return `${copyBytea(kept)}\t${raw.length}\t${createHash('sha256').update(raw).digest('hex')}`;
 }
 
 /** Writes every record to the staging table, valid or not. */
@@ -94,10 +110,10 @@ class StageSink implements RecordSink {
     this.nulls = '\t\\N'.repeat(width);
   }
   accept(line: number, raw: Buffer, fields: string[]): void {
-    this.writer.write(`${line}\t${COPY_NULL}\t${copyBytea(scrubRaw(raw, this.scrubber))}\t${copyLine(fields)}`);
+    this.writer.write(`${line}\t${COPY_NULL}\t${keptRaw(raw, this.scrubber)}\t${copyLine(fields)}`);
   }
   reject(line: number, raw: Buffer, reason: string): void {
-    this.writer.write(`${line}\t${copyText(reason)}\t${copyBytea(scrubRaw(raw, this.scrubber))}${this.nulls}\n`);
+    this.writer.write(`${line}\t${copyText(reason)}\t${keptRaw(raw, this.scrubber)}${this.nulls}\n`);
   }
   drained(): Promise<void> {
     return this.writer.drained();
@@ -124,7 +140,7 @@ class DirectSink implements RecordSink {
   }
   reject(line: number, raw: Buffer, reason: string): void {
     this.rejected++;
-    this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(reason), copyBytea(scrubRaw(raw, this.scrubber))]));
+    this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(reason), keptRaw(raw, this.scrubber)]));
   }
   drained(): Promise<void> {
     return this.writer.drained();
@@ -178,7 +194,7 @@ async function loadDirect(ctx: LoadContext): Promise<MergeCounts> {
       await sink.close();
     }
     if (sink.rejected > 0) {
-      await copyFromReadable(client, 'rejected_rows (batch_id, file_name, line, reason, raw)', createReadStream(spillFile));
+      await copyFromReadable(client, 'rejected_rows (batch_id, file_name, line, reason, raw, raw_bytes, raw_sha256)', createReadStream(spillFile));
     }
     await client.query('release savepoint direct_copy');
     return { accepted: sink.accepted, rejected: sink.rejected, duplicates: 0 };
@@ -203,6 +219,10 @@ function failed(file: string, kind: IngestKind | null, error: unknown): FileResu
 export async function ingestFile(handle: DatabaseHandle, file: string, options: IngestOptions): Promise<FileResult> {
   let bytesTotal: number;
   try {
+    if (options.confineTo !== undefined) {
+      const [real, dir] = await Promise.all([realpath(file), realpath(options.confineTo)]);
+      if (!real.startsWith(`${dir}${sep}`)) throw new FileError(`${file}: a link to a file outside ${options.confineTo}: refused, unread (only the inbox's own files are loaded)`);
+    }
     const info = await stat(file);
     if (!info.isFile()) throw new FileError(`${file}: not a regular file`);
     bytesTotal = info.size;

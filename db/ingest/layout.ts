@@ -71,7 +71,8 @@ export async function detectLayout(file: string, kind: IngestKind | undefined, m
     const columns = names.map((n) => n.trim());
     const found = kind ?? inferKind(columns);
     if (found === null) {
-      throw new FileError(`${file}:${header.line}: cannot tell users, surveys or usage apart from the header (${columns.slice(0, 6).join(', ')}…); pass --kind`);
+      // Not echoed: a file that is not a data file at all (a link to /etc/shadow) must not be quoted.
+      throw new FileError(`${file}:${header.line}: cannot tell users, surveys or usage apart from the header (${columns.length} field${columns.length === 1 ? '' : 's'}, ${describeNames(columns)}); is it a data file? pass --kind if so`);
     }
     return { format, header: columns, headerLine: header.line, kind: found };
   }
@@ -92,6 +93,20 @@ export async function detectLayout(file: string, kind: IngestKind | undefined, m
   throw new FileError(`${file}: cannot tell users, surveys or usage apart from the first ${records.length} lines; pass --kind`);
 }
 
+/** What a column name may look like to be quoted in an error; anything else may be a file's content. */
+const COLUMN_LIKE = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
+
+/**
+ * Header names for an error message: those that look like column names, quoted; the rest
+ * only counted. A file that failed as a whole is never echoed (it may not be a data file).
+ */
+export function describeNames(names: readonly string[]): string {
+  const shown = names.filter((n) => COLUMN_LIKE.test(n)).slice(0, 6);
+  const hidden = names.length - shown.length;
+  if (shown.length === 0) return 'none that looks like a column name';
+  return `${shown.map((n) => JSON.stringify(n)).join(', ')}${hidden > 0 ? ` and ${hidden} more not shown` : ''}`;
+}
+
 /** Checks a CSV header against the contract: every column known, none twice, required ones present. */
 export function checkHeader(file: string, layout: FileLayout, contract: Contract): void {
   if (layout.header === null) return;
@@ -100,7 +115,7 @@ export function checkHeader(file: string, layout: FileLayout, contract: Contract
   const unknown = layout.header.filter((c) => !known.has(c));
   if (unknown.length > 0) {
     throw new FileError(
-      `${where}: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => JSON.stringify(c)).join(', ')} for ${contract.kind} ` +
+      `${where}: unknown column${unknown.length > 1 ? 's' : ''} ${describeNames(unknown)} for ${contract.kind} ` +
         `(valid: ${contract.columns.slice(0, 16).map((c) => c.name).join(', ')}${contract.columns.length > 16 ? ', …' : ''})`,
     );
   }

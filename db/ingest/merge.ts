@@ -10,11 +10,11 @@ export const STAGE = 'needloop_stage';
 
 export function createStageSql(contract: Contract): string {
   const columns = contract.outputColumns.map((c) => `${pg.escapeIdentifier(c.name)} ${c.sqlType}`).join(', ');
-  return `create temp table ${STAGE} (line integer not null, reason text, raw bytea not null, ${columns}) on commit drop`;
+  return `create temp table ${STAGE} (line integer not null, reason text, raw bytea not null, raw_bytes integer not null, raw_sha256 text not null, ${columns}) on commit drop`;
 }
 
 export function stageColumns(contract: Contract): string {
-  return `${STAGE} (line, reason, raw, ${contract.outputColumns.map((c) => pg.escapeIdentifier(c.name)).join(', ')})`;
+  return `${STAGE} (line, reason, raw, raw_bytes, raw_sha256, ${contract.outputColumns.map((c) => pg.escapeIdentifier(c.name)).join(', ')})`;
 }
 
 export interface MergeCounts {
@@ -40,8 +40,8 @@ async function rejectRepeatedKeys(client: pg.PoolClient, contract: Contract): Pr
 
 async function storeRejections(client: pg.PoolClient, batchId: string, fileName: string): Promise<number> {
   const { rowCount } = await client.query(
-    `insert into rejected_rows (batch_id, file_name, line, reason, raw)
-     select $1, $2, line, reason, raw from ${STAGE} where reason is not null order by line`,
+    `insert into rejected_rows (batch_id, file_name, line, reason, raw, raw_bytes, raw_sha256)
+     select $1, $2, line, reason, raw, raw_bytes, raw_sha256 from ${STAGE} where reason is not null order by line`,
     [batchId, fileName],
   );
   return rowCount ?? 0;

@@ -9,6 +9,7 @@ import * as audit from './2026-11-24T02-00-audit.js';
 import * as simulation from './2026-12-02T00-00-simulation.js';
 import * as outOfScope from './2026-12-02T01-00-out-of-scope.js';
 import * as access from './2026-12-02T02-00-access.js';
+import * as ingestHardening from './2026-12-02T03-00-ingest-hardening.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T00-00-simulation': simulation,
   '2026-12-02T01-00-out-of-scope': outOfScope,
   '2026-12-02T02-00-access': access,
+  '2026-12-02T03-00-ingest-hardening': ingestHardening,
 };

@@ -57,7 +57,7 @@ describe('needloop start (npm start)', () => {
     const refused = await runCli(['approve', pending.run_id, '--by', 'alice'], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe('needloop: refused: alice is not an authorised approver\n');
-    expect((await runCli(['approver', 'add', 'alice'], env)).stdout).toMatch(/^Approver alice added\. Token \(shown once, for the approval page\): [\w-]{32}\n$/);
+    expect((await runCli(['approver', 'add', 'alice'], env)).stdout).toMatch(/^Approver alice added\. Token \(shown once, to sign in to needloop serve\): [\w-]{32}\n$/);
     const approved = await runCli(['approve', pending.run_id, '--by', 'alice', '--comment', 'demo', '--json'], env);
     expect(approved.code).toBe(0);
     expect(JSON.parse(approved.stdout)).toMatchObject({ run_id: pending.run_id, status: 'completed', results: { approval: { kind: 'approve', by: 'alice' }, promotion: { production_id: pending.candidate_id } } });
