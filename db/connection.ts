@@ -1,11 +1,17 @@
 /**
  * Opens the needloop database: `DATABASE_URL` when configured, otherwise the embedded
  * server under the needloop home folder. Migrations run on every open (idempotent).
+ *
+ * The embedded server is opened as needloop's own role, not the superuser: a role that
+ * may read and write needloop's tables and nothing else (no COPY … PROGRAM, no DDL, no
+ * changing the audit log). The superuser, whose password only needloop knows
+ * (db/embedded-secrets.ts), runs the migrations and grants that role its rights.
  */
 import { join } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
+import { embeddedSecrets, LEGACY_PASSWORD } from './embedded-secrets.js';
 import { embeddedUrl, startEmbeddedServer, type EmbeddedServer } from './embedded-server.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
@@ -21,6 +27,8 @@ export interface DatabaseHandle {
 }
 
 const EMBEDDED_DATABASE = 'needloop';
+/** The role needloop works as in the embedded database. */
+export const APP_ROLE = 'needloop_app';
 
 /** Wraps a connection string in a Kysely instance and a pool; migrates unless told not to. */
 export async function connect(url: string, options: { migrate?: boolean; location?: string } = {}): Promise<DatabaseHandle> {
@@ -64,14 +72,51 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   }
 }
 
+/**
+ * Gives ROLE (created when missing, password set) what needloop's work needs in DATABASE
+ * and no more: read and write the tables, use their sequences, analyze them, create
+ * temporary tables; only read the migrations; only add to the audit log. Not a superuser,
+ * so no COPY … FROM PROGRAM and no reading of server files.
+ */
+async function grantAppAccess(owner: Kysely<Database>, database: string, role: string, password: string): Promise<void> {
+  const r = pg.escapeIdentifier(role);
+  const d = pg.escapeIdentifier(database);
+  // One process at a time: concurrent grants on the same objects fail ("tuple concurrently updated").
+  await owner.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended('needloop-grant-app-access', 0))`.execute(trx);
+    const exists = await sql<{ n: number }>`select 1 as n from pg_roles where rolname = ${role}`.execute(trx);
+    if (exists.rows.length === 0) await sql.raw(`create role ${r}`).execute(trx);
+    await sql.raw(`alter role ${r} with login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password ${pg.escapeLiteral(password)}`).execute(trx);
+    for (const statement of [
+      `revoke all on database ${d} from public`,
+      `grant connect, temporary on database ${d} to ${r}`,
+      `revoke create on schema public from public`,
+      `grant usage on schema public to ${r}`,
+      `grant select, insert, update, delete, maintain on all tables in schema public to ${r}`,
+      `grant usage, select, update on all sequences in schema public to ${r}`,
+      `revoke insert, update, delete, truncate, maintain on kysely_migration, kysely_migration_lock from ${r}`,
+      `revoke update, delete, truncate on audit_log from ${r}`,
+    ]) await sql.raw(statement).execute(trx);
+  });
+}
+
 /** The database named by the configuration, started and migrated. */
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
   if (config.databaseUrl !== null) return connect(config.databaseUrl);
   const dataDir = join(config.home, 'pg');
-  const server: EmbeddedServer = await startEmbeddedServer({ dataDir, port: config.embeddedPort });
+  const secrets = await embeddedSecrets(config.home);
+  const server: EmbeddedServer = await startEmbeddedServer({ dataDir, port: config.embeddedPort, password: secrets.superuser, legacyPasswords: [LEGACY_PASSWORD] });
   try {
     await ensureDatabase(server.adminUrl, EMBEDDED_DATABASE);
-    const handle = await connect(embeddedUrl(server.port, EMBEDDED_DATABASE), { location: `embedded Postgres in ${dataDir}` });
+    const ownerUrl = new URL(server.adminUrl);
+    ownerUrl.pathname = `/${EMBEDDED_DATABASE}`;
+    const owner = await connect(ownerUrl.toString());
+    try {
+      await grantAppAccess(owner.db, EMBEDDED_DATABASE, APP_ROLE, secrets.app);
+    } finally {
+      await owner.close();
+    }
+    const handle = await connect(embeddedUrl(server.port, EMBEDDED_DATABASE, APP_ROLE, secrets.app), { migrate: false, location: `embedded Postgres in ${dataDir}` });
     return {
       ...handle,
       close: async () => {

