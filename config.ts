@@ -34,6 +34,13 @@ export interface Config {
   readonly inbox: string;
   /** How long a blessed candidate waits for an engineer, in ms. */
   readonly approvalTimeoutMs: number;
+  /**
+   * Fewest users a group (segment, plan, country, …) must have for its figures and
+   * examples to be shown; smaller groups are withheld, with a note.
+   */
+  readonly minGroup: number;
+  /** How much the gate lets the accuracy gap between groups of users widen (significantly). */
+  readonly maxGroupGapWidening: number;
   readonly temporal: TemporalConfig;
 }
 
@@ -57,6 +64,16 @@ function integer(env: Record<string, string | undefined>, name: string, fallback
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function fraction(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a number from 0 to 1`);
   }
   return value;
 }
@@ -99,6 +116,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tfjsBackend: backend as Config['tfjsBackend'],
     inbox: resolve(text(env, 'NEEDLOOP_INBOX') ?? `${home}/inbox`),
     approvalTimeoutMs: integer(env, 'NEEDLOOP_APPROVAL_TIMEOUT_HOURS', 72, 1, 24 * 365) * 3600 * 1000,
+    minGroup: integer(env, 'NEEDLOOP_MIN_GROUP', 10, 1, 1_000_000),
+    maxGroupGapWidening: fraction(env, 'NEEDLOOP_FAIRNESS_MAX_GAP_WIDENING', 0.05),
     temporal: Object.freeze({
       address: text(env, 'TEMPORAL_ADDRESS'),
       namespace: text(env, 'TEMPORAL_NAMESPACE') ?? 'default',

@@ -19,6 +19,7 @@ import {
 import type { PipelineRunStatus } from '../db/schema.js';
 import { selectBackend, type SelectedBackend } from '../models/backend.js';
 import { evaluateCandidate as evaluateModel } from '../models/evaluate-candidate.js';
+import { gateFor } from '../models/gate.js';
 import type { ModelStore } from '../models/model-store.js';
 import { TrainingCancelled } from '../models/train.js';
 import { trainCandidate, TrainingDataError } from '../models/train-candidate.js';
@@ -225,7 +226,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async evaluateCandidate(input: { candidate_id: string }) {
-      const r = await evaluateModel({ db, store }, { candidateId: input.candidate_id }).catch(nonRetryable);
+      const r = await evaluateModel({ db, store }, { candidateId: input.candidate_id, gate: gateFor(config) }).catch(nonRetryable);
       const headline = (e: typeof r.candidate | null) => (e === null ? null : { holdout_accuracy: e.holdout.accuracy, holdout_macro_f1: e.holdout.macro_f1, golden_accuracy: e.golden.accuracy, p95_latency_ms: e.latency.p95_ms });
       return { evaluation_id: r.evaluation_id, candidate_id: r.candidate_id, production_id: r.production_id, blessed: r.blessed, nothing_to_gain: r.nothing_to_gain, new_needs: r.new_needs, status: r.status, reasons: r.reasons, candidate: headline(r.candidate), production: headline(r.production) };
     },
@@ -245,7 +246,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async publishReport(input: { run_id: string; results: unknown }) {
-      return publishRunReport({ db, reportsDir: config.reportsDir, catalogue }, input);
+      return publishRunReport({ db, reportsDir: config.reportsDir, catalogue, minGroup: config.minGroup }, input);
     },
   };
 }

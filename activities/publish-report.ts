@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { renderReport } from '../web/report.js';
+import { MIN_GROUP_USERS } from '../models/evaluate.js';
 import { reportData } from './report-data.js';
 
 const REPORT_MODE = 0o640;
@@ -30,7 +31,7 @@ interface RunResults {
 }
 
 /** The report's opening sentences, for a product manager. */
-export function summarize(results: RunResults): string[] {
+export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS): string[] {
   const out: string[] = [];
   if (results.error !== undefined) out.push(`The run failed: ${results.error}`);
   const loaded = results.ingested?.filter((f) => f.status === 'loaded') ?? [];
@@ -39,7 +40,7 @@ export function summarize(results: RunResults): string[] {
   if (unloaded.length > 0) out.push(`${unloaded.length} file(s) could not be loaded, and nothing of them is in these figures: ${unloaded.map((f) => basename(f.file)).join(', ')} (the run's errors say why).`);
   const top = results.needs?.top_needs ?? [];
   if (top.length > 0) out.push(`Top unmet needs by opportunity: ${top.map((n) => `${n.need} (${n.opportunity?.toFixed(1)})`).join(', ')}.`);
-  if (results.segments) out.push(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${s.size})`).join(', ')}.`);
+  if (results.segments) out.push(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${s.size < minGroup ? `fewer than ${minGroup}` : s.size})`).join(', ')}.`);
   // Users' behaviour and the model's fitness are two questions: each sentence answers one.
   if (results.drift) {
     const columns = results.drift.drifted_columns;
@@ -67,9 +68,10 @@ export function summarize(results: RunResults): string[] {
   return out;
 }
 
-export async function publishRunReport(deps: { db: Kysely<Database>; reportsDir: string; catalogue: NeedCatalogue }, input: { run_id: string; results: unknown }): Promise<{ path: string; latest: string; bytes: number }> {
+export async function publishRunReport(deps: { db: Kysely<Database>; reportsDir: string; catalogue: NeedCatalogue; minGroup?: number }, input: { run_id: string; results: unknown }): Promise<{ path: string; latest: string; bytes: number }> {
   const results = input.results as RunResults & Record<string, unknown>;
-  const data = await reportData(deps.db, deps.catalogue, { id: input.run_id, results, summary: summarize(results) });
+  const minGroup = deps.minGroup ?? MIN_GROUP_USERS;
+  const data = await reportData(deps.db, deps.catalogue, { id: input.run_id, results, summary: summarize(results, minGroup) }, { minGroup });
   const html = renderReport(data);
   if (!/^\d{1,18}$/.test(input.run_id)) throw new ReportError(`${JSON.stringify(input.run_id)} is not a pipeline run id`);
   const path = join(deps.reportsDir, `run-${input.run_id}.html`);

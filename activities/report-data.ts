@@ -10,7 +10,8 @@ import type { Database } from '../db/schema.js';
 import { outOfScopeByDay, outOfScopeExamples } from '../db/queries/feedback.js';
 import { DEFAULT_WINDOW_DAYS, latestTime } from '../db/queries/time-window.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
-import type { EvaluationView, ReportData } from '../web/report.js';
+import { MIN_GROUP_USERS } from '../models/evaluate.js';
+import type { EvaluationView, Interval, ReportData } from '../web/report.js';
 
 interface RunIds {
   segments?: { segment_run_id: string | null } | null;
@@ -31,12 +32,13 @@ function strength(c: { method: string | null; threshold: number | null; ks_p: nu
   return value === null ? null : value / c.threshold;
 }
 
-export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue, run: { id: string; results: unknown; summary: string[] }): Promise<ReportData> {
+export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue, run: { id: string; results: unknown; summary: string[] }, options: { minGroup?: number } = {}): Promise<ReportData> {
   const ids = run.results as RunIds;
   const data: ReportData = {
     run_id: run.id, generated_at: new Date().toISOString(), summary: run.summary,
     labels: Object.fromEntries(catalogue.map((n) => [n.id, { en: n.label.en, zh: n.label.zh }])),
     needs: null, segments: null, drift: null, model: null, out_of_scope: null, timeline: [],
+    privacy: { min_group: options.minGroup ?? MIN_GROUP_USERS, withheld: [] },
   };
   if (ids.needs?.analysis_id) {
     const row = await db.selectFrom('need_analyses').select('result').where('id', '=', ids.needs.analysis_id).executeTakeFirst();
@@ -91,8 +93,57 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
       retrain: n.retrain, candidate: n.candidate, promoted: n.promoted, reasons: n.reasons,
     }));
   }
+  withholdSmallGroups(data);
   data.summary = withForWhom(data);
   return data;
+}
+
+/**
+ * Takes out every figure and example of a group of fewer than `privacy.min_group` users —
+ * a segment, a segment's answers on a need, a week's NPS and CSAT — and says in
+ * `privacy.withheld` what was taken out and why, so that a small group cannot be singled
+ * out in a report that is shared widely. (Groups in the model's fairness table are
+ * withheld where they are scored, models/fairness.ts.)
+ */
+export function withholdSmallGroups(data: ReportData): void {
+  const k = data.privacy.min_group;
+  const note = (text: string) => data.privacy.withheld.push(text);
+  const small = new Set((data.segments ?? []).filter((s) => s.size < k).map((s) => s.id));
+  if (data.segments !== null) {
+    for (const s of data.segments.filter((x) => small.has(x.id))) note(`Segment "${s.name}" has fewer than ${k} users: its size, features, needs and drift are withheld.`);
+    data.segments = data.segments.filter((s) => !small.has(s.id));
+  }
+  if (data.needs !== null) {
+    const needs = data.needs;
+    const names = needs.segment_names;
+    const thin = needs.rows.filter((r) => (r.segment === null || !small.has(r.segment)) && r.n < k);
+    const bySegment = new Map<string, string[]>();
+    for (const r of thin) bySegment.set(r.segment === null ? 'all users' : `segment "${names[r.segment] ?? r.segment}"`, [...(bySegment.get(r.segment === null ? 'all users' : `segment "${names[r.segment] ?? r.segment}"`) ?? []), data.labels[r.need]?.en ?? r.need]);
+    for (const [who, list] of bySegment) note(`Scores of ${list.join(', ')} for ${who}: fewer than ${k} respondents, withheld.`);
+    needs.rows = needs.rows.filter((r) => (r.segment === null || !small.has(r.segment)) && r.n >= k);
+    const kept = new Set(needs.rows.map((r) => r.segment));
+    needs.segment_names = Object.fromEntries(Object.entries(names).filter(([id]) => kept.has(Number(id))));
+    const blank = (i: Interval): Interval => ({ value: null, low: null, high: null, n: i.n < k ? 0 : i.n });
+    let weeks = 0;
+    needs.experience = needs.experience.map((w) => {
+      if (w.nps.n >= k && w.csat.n >= k) return w;
+      weeks++;
+      return { week: w.week, nps: w.nps.n >= k ? w.nps : blank(w.nps), csat: w.csat.n >= k ? w.csat : blank(w.csat) };
+    });
+    if (weeks > 0) note(`NPS or CSAT of ${weeks} week(s) with fewer than ${k} respondents: withheld.`);
+    if (needs.nps.n < k) needs.nps = blank(needs.nps);
+    if (needs.csat.n < k) needs.csat = blank(needs.csat);
+    if (Math.max(needs.nps.n, needs.csat.n) < k && needs.recent_comments.length > 0) {
+      needs.recent_comments = [];
+      note(`The latest comments: fewer than ${k} respondents in the window, withheld.`);
+    }
+  }
+  if (data.drift !== null && small.size > 0) {
+    data.drift.populations = data.drift.populations.filter((p) => !small.has(p.id));
+    data.drift.cells = data.drift.cells.filter((c) => !small.has(c.population));
+  }
+  const withheldGroups = (data.model?.candidate.holdout.fairness ?? []).flatMap((a) => a.groups.filter((g) => g.withheld).map((g) => `${a.attribute} ${g.value}`));
+  if (withheldGroups.length > 0) note(`Model accuracy for ${withheldGroups.join(', ')}: fewer than ${k} users, withheld.`);
 }
 
 /** The four weeks up to the run's current drift window (or the newest data), day by day. */

@@ -54,6 +54,9 @@ export interface UsersTable {
   plan: Plan;
   country: string | null;
   industry: string | null;
+  /** Optional groups for fairness across users. */
+  age_band: string | null;
+  gender: string | null;
   batch_id: BigId;
 }
 

@@ -9,6 +9,7 @@ import { latestSegmentRun } from '../db/queries/segment-runs.js';
 import type { ModelStatus } from '../db/schema.js';
 import { measureLatency, scorePredictions, SLICE_DIMENSIONS, sliceValue } from './evaluate.js';
 import { fitNaiveBayes } from './baseline.js';
+import { FAIRNESS_ATTRIBUTES, groupOf } from './fairness.js';
 import { SPLITS } from './dataset.js';
 import { DEFAULT_GATE, gateCandidate, type BaselinePairs, type GateConfig, type GateVerdict, type ModelEvaluation, type PairedExamples } from './gate.js';
 import { predictIntents, type LoadedModel } from './predict.js';
@@ -50,13 +51,16 @@ export async function evaluateCandidate(deps: Omit<ModelDeps, 'backend'>, option
     const latency = measureLatency(models, holdout.map((e) => e.text), options.latencyRequests);
     // Each model predicts each example once: the reports and the paired tests share them.
     const predictions = models.map((m) => ({ holdout: predictIntents(m, holdout.map((e) => e.text)), golden: predictIntents(m, golden.map((e) => e.text)) }));
-    const evaluations: ModelEvaluation[] = models.map((_, i) => ({ holdout: scorePredictions(holdout, predictions[i].holdout), golden: scorePredictions(golden, predictions[i].golden), latency: latency[i] }));
+    const minGroupUsers = gate.minGroupUsers;
+    const evaluations: ModelEvaluation[] = models.map((_, i) => ({ holdout: scorePredictions(holdout, predictions[i].holdout, { minGroupUsers }), golden: scorePredictions(golden, predictions[i].golden, { minGroupUsers }), latency: latency[i] }));
     const [candidate, production = null] = evaluations;
     const paired: PairedExamples | null = productionRow === null ? null : {
       productionLabels: productionRow.labels,
       holdout: holdout.map((e, i) => ({
         intent: e.intent,
         slices: SLICE_DIMENSIONS.flatMap((d) => { const v = sliceValue(e, d); return v === null ? [] : [`${d}=${v}`]; }),
+        groups: FAIRNESS_ATTRIBUTES.flatMap((a) => { const v = groupOf(e, a); return v === null ? [] : [`${a}=${v}`]; }),
+        user: e.user_id,
         candidate: predictions[0].holdout[i].intent === e.intent,
         production: predictions[1].holdout[i].intent === e.intent,
       })),

@@ -9,9 +9,13 @@ import {
   type CalibrationBin, type ClassScore, type PairCount,
 } from '../analytics/index.js';
 import { localeOf } from './dataset.js';
+import { fairnessReport, type AttributeFairness, type FairnessExample } from './fairness.js';
+
+/** Groups of fewer users are withheld from reports (NEEDLOOP_MIN_GROUP's default). */
+export const MIN_GROUP_USERS = 10;
 import { predictIntents, type LoadedModel, type Prediction } from './predict.js';
 
-export interface EvaluationExample {
+export interface EvaluationExample extends FairnessExample {
   text: string;
   intent: string;
   plan?: string | null;
@@ -39,6 +43,8 @@ export interface ModelReport {
   calibration: CalibrationBin[];
   confusion: { labels: string[]; matrix: number[][] };
   slices: SliceScore[];
+  /** Accuracy and recall per group of users (plan, country, age band, gender); small groups withheld. */
+  fairness: AttributeFairness[];
 }
 
 function pairsOf(truth: readonly string[], predicted: readonly string[]): PairCount[] {
@@ -58,13 +64,14 @@ export function sliceValue(e: EvaluationExample, dimension: SliceDimension): str
 }
 
 /** The report of predictions against the examples' intents (pure: no model involved). */
-export function scorePredictions(examples: readonly EvaluationExample[], predictions: readonly Prediction[]): ModelReport {
+export function scorePredictions(examples: readonly EvaluationExample[], predictions: readonly Prediction[], options: { minGroupUsers?: number } = {}): ModelReport {
   const truth = examples.map((e) => e.intent);
   const predicted = predictions.map((p) => p.intent);
   const pairs = pairsOf(truth, predicted);
   const overall = classificationMetrics(pairs);
   const calibration = expectedCalibrationError(predictions.map((p) => p.confidence), predictions.map((p, i) => p.intent === truth[i]));
   const labels = [...new Set([...truth, ...predicted])].sort();
+  const minGroupUsers = options.minGroupUsers ?? MIN_GROUP_USERS;
   const slices: SliceScore[] = [];
   for (const dimension of SLICE_DIMENSIONS) {
     const groups = new Map<string, number[]>();
@@ -73,6 +80,8 @@ export function scorePredictions(examples: readonly EvaluationExample[], predict
       if (value !== null) groups.set(value, [...(groups.get(value) ?? []), i]);
     });
     for (const [value, rows] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      // A slice of fewer users than a report may show is not reported (the gate still judges it).
+      if (new Set(rows.map((i) => examples[i].user_id ?? `request ${i}`)).size < minGroupUsers) continue;
       const m = classificationMetrics(pairsOf(rows.map((i) => truth[i]), rows.map((i) => predicted[i])));
       slices.push({ dimension, value, n: m.n, accuracy: m.accuracy!, macro_f1: m.macro_f1! });
     }
@@ -81,6 +90,7 @@ export function scorePredictions(examples: readonly EvaluationExample[], predict
     n: overall.n, accuracy: overall.accuracy, macro_f1: overall.macro_f1,
     per_intent: perClassScores(pairs), ece: calibration.ece, calibration: calibration.bins,
     confusion: { labels, matrix: confusionMatrix(pairs, labels) }, slices,
+    fairness: fairnessReport(examples, predicted.map((p, i) => p === truth[i]), minGroupUsers),
   };
 }
 

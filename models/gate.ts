@@ -10,6 +10,14 @@
  * anywhere: no slice and not the golden set significantly worse by more than a margin.
  * A candidate that is merely as good is "nothing to gain": production stays, calmly.
  *
+ * Fair across groups of users (plan, country, age band, gender — models/fairness.ts): per
+ * attribute, the group worst served by the candidate and the group worst served by
+ * production must not be significantly worse under the candidate than under production
+ * (McNemar, one-sided), and the gap between the best- and worst-served groups must not
+ * widen by more than `maxGroupGapWidening`, significantly (a one-sided 95 % bound on the
+ * paired difference). Groups of fewer than `minGroupUsers` users or `minGroupExamples`
+ * requests are too small to judge (and are withheld from reports).
+ *
  * The first model is judged against what guessing and the simplest fitted classifier
  * score: significantly more accurate than always answering the most common need, and not
  * significantly worse than a Naive Bayes fitted in the same run on the same examples
@@ -17,6 +25,9 @@
  * (its number of needs, how hard they are to tell apart) instead of fixed ones.
  */
 import { binomialGreaterP, mcnemar, type McNemar } from '../analytics/index.js';
+
+/** One-sided 95 % normal quantile. */
+const Z95_ONE_SIDED = 1.6449;
 import type { Latency, ModelReport } from './evaluate.js';
 
 export interface GateConfig {
@@ -38,6 +49,11 @@ export interface GateConfig {
    * resolves.
    */
   latencyToleranceMs: number;
+  /** Groups of users judged for fairness: at least this many users and requests. */
+  minGroupUsers: number;
+  minGroupExamples: number;
+  /** The gap in accuracy between groups may widen by at most this much (significantly). */
+  maxGroupGapWidening: number;
 }
 
 export const DEFAULT_GATE: GateConfig = {
@@ -49,7 +65,15 @@ export const DEFAULT_GATE: GateConfig = {
   minNewNeedRecall: 0.5,
   maxLatencyRatio: 1.5,
   latencyToleranceMs: 1,
+  minGroupUsers: 10,
+  minGroupExamples: 30,
+  maxGroupGapWidening: 0.05,
 };
+
+/** The gate with the installation's settings for groups of users (NEEDLOOP_MIN_GROUP, NEEDLOOP_FAIRNESS_MAX_GAP_WIDENING). */
+export function gateFor(config: { minGroup: number; maxGroupGapWidening: number }): GateConfig {
+  return { ...DEFAULT_GATE, minGroupUsers: config.minGroup, maxGroupGapWidening: config.maxGroupGapWidening };
+}
 
 export interface ModelEvaluation {
   holdout: ModelReport;
@@ -62,6 +86,10 @@ export interface PairedExample {
   intent: string;
   /** `dimension=value` of each slice the example is in. */
   slices: readonly string[];
+  /** `attribute=value` of each group of users (for fairness) the example's user is in. */
+  groups?: readonly string[];
+  /** Who asked: groups are sized in users. */
+  user?: string | null;
   candidate: boolean;
   production: boolean;
 }
@@ -119,6 +147,64 @@ function worseBeyond(rows: readonly { candidate: boolean; production: boolean }[
   return { drop, test, failed: drop > margin && test.p_worse < alpha };
 }
 
+/** Paired accuracy change of a group (candidate minus production) and its variance. */
+function pairedChange(rows: readonly PairedExample[]): { change: number; variance: number } {
+  const n = rows.length;
+  const b = rows.filter((r) => r.candidate && !r.production).length;
+  const c = rows.filter((r) => !r.candidate && r.production).length;
+  const change = (b - c) / n;
+  return { change, variance: Math.max((b + c) / n - change * change, 0) / n };
+}
+
+/** Fairness across groups of users, per attribute: see the header. */
+function fairnessChecks(rows: readonly PairedExample[], config: GateConfig, check: (passed: boolean, text: string) => void): void {
+  const byAttribute = new Map<string, Map<string, PairedExample[]>>();
+  for (const r of rows) {
+    for (const g of r.groups ?? []) {
+      const at = g.indexOf('=');
+      const [attribute, value] = [g.slice(0, at), g.slice(at + 1)];
+      const groups = byAttribute.get(attribute) ?? new Map<string, PairedExample[]>();
+      groups.set(value, [...(groups.get(value) ?? []), r]);
+      byAttribute.set(attribute, groups);
+    }
+  }
+  let judged = 0;
+  let failed = false;
+  const acc = (members: readonly PairedExample[], k: 'candidate' | 'production') => members.filter((r) => r[k]).length / members.length;
+  for (const [attribute, groups] of [...byAttribute].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const eligible = [...groups].filter(([, members]) => members.length >= config.minGroupExamples && new Set(members.map((m, i) => m.user ?? `request ${i}`)).size >= config.minGroupUsers)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    if (eligible.length < 2) continue;
+    judged += eligible.length;
+    const worstBy = (k: 'candidate' | 'production') => eligible.reduce((w, g) => (acc(g[1], k) < acc(w[1], k) ? g : w));
+    const bestBy = (k: 'candidate' | 'production') => eligible.reduce((w, g) => (acc(g[1], k) > acc(w[1], k) ? g : w));
+    const worst = [worstBy('candidate'), worstBy('production')].filter((g, i, all) => all.findIndex((h) => h[0] === g[0]) === i);
+    for (const [value, members] of worst) {
+      const test = mcnemar(members.map((r) => r.candidate), members.map((r) => r.production));
+      if (test.c > test.b && test.p_worse < config.alpha) {
+        failed = true;
+        check(false, `fairness: ${attribute}=${value} (${members.length} requests), among the worst-served groups, is significantly worse under the candidate: accuracy ${f(acc(members, 'candidate'))} against production's ${f(acc(members, 'production'))} (${pv(test.p_worse)})`);
+      }
+    }
+    // The gap between the groups the candidate serves best and worst, against production's on the same groups.
+    const [hi, lo] = [bestBy('candidate'), worstBy('candidate')];
+    if (hi[0] === lo[0]) continue;
+    const [gapCandidate, gapProduction] = [acc(hi[1], 'candidate') - acc(lo[1], 'candidate'), acc(hi[1], 'production') - acc(lo[1], 'production')];
+    const [dHi, dLo] = [pairedChange(hi[1]), pairedChange(lo[1])];
+    const widening = dHi.change - dLo.change;
+    const bound = widening - Z95_ONE_SIDED * Math.sqrt(dHi.variance + dLo.variance);
+    if (bound > config.maxGroupGapWidening) {
+      failed = true;
+      check(false, `fairness: the accuracy gap between ${attribute}=${hi[0]} and ${attribute}=${lo[0]} widens from ${f(gapProduction)} to ${f(gapCandidate)}, significantly more than ${config.maxGroupGapWidening} (95 % lower bound ${f(bound)})`);
+    }
+  }
+  if (!failed) {
+    check(true, judged === 0
+      ? `fairness: no attribute of users has two groups of ≥ ${config.minGroupUsers} users and ≥ ${config.minGroupExamples} requests to compare`
+      : `fairness: no worst-served group of users is significantly worse under the candidate, and no gap between groups widens by more than ${config.maxGroupGapWidening} (${judged} groups judged)`);
+  }
+}
+
 export function gateCandidate(candidate: ModelEvaluation, production: ModelEvaluation | null, paired: PairedExamples | null, config: GateConfig = DEFAULT_GATE, baseline: BaselinePairs | null = null): GateVerdict {
   const reasons: string[] = [];
   const check = (passed: boolean, text: string) => reasons.push(`${passed ? 'PASS' : 'FAIL'} ${text}`);
@@ -170,6 +256,7 @@ export function gateCandidate(candidate: ModelEvaluation, production: ModelEvalu
     if (w.failed) check(false, `slice ${slice} (${members.length} examples): accuracy ${f(w.drop)} below production's, significantly (${pv(w.test.p_worse)}; at most ${config.maxSliceAccuracyDrop})`);
   }
   if (!reasons.some((r) => r.startsWith('FAIL slice'))) check(true, `no slice with ≥ ${config.minSliceExamples} examples is significantly worse than production's by more than ${config.maxSliceAccuracyDrop} accuracy (${slicesChecked} slices)`);
+  fairnessChecks(rows, config, check);
   const golden = worseBeyond(paired.golden, config.maxGoldenAccuracyDrop, config.alpha);
   const [cg, pg] = [candidate.golden.accuracy, production.golden.accuracy];
   if (paired.golden.length > 0) check(!golden.failed, `golden-set accuracy ${f(cg)} against production's ${f(pg)}: ${golden.failed ? 'significantly' : 'not significantly'} worse by more than ${config.maxGoldenAccuracyDrop} (${pv(golden.test.p_worse)})`);

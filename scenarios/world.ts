@@ -59,6 +59,29 @@ export interface SimUser {
   industry: string;
 }
 
+const AGE_BANDS = ['18-24', '25-34', '35-44', '45-54', '55+'] as const;
+const AGE_WEIGHTS = [0.14, 0.34, 0.27, 0.16, 0.09];
+const GENDERS = ['female', 'male', 'non-binary', ''] as const;
+const GENDER_WEIGHTS = [0.46, 0.47, 0.02, 0.05]; // '' : not given
+
+/**
+ * A user's age band and gender, for fairness across groups: drawn from a hash of the id,
+ * so that they take nothing from the world's random stream (every other figure of a seed
+ * stays as it was).
+ */
+function demographics(id: string): [string, string] {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  const draw = (weights: readonly number[], u: number) => {
+    let acc = 0;
+    for (let i = 0; i < weights.length; i++) if (u < (acc += weights[i])) return i;
+    return weights.length - 1;
+  };
+  const u1 = (h >>> 0) / 2 ** 32;
+  const u2 = (Math.imul(h, 2654435761) >>> 0) / 2 ** 32;
+  return [AGE_BANDS[draw(AGE_WEIGHTS, u1)], GENDERS[draw(GENDER_WEIGHTS, u2)]];
+}
+
 export interface DayRequest {
   user: SimUser;
   t: number;
@@ -245,11 +268,11 @@ export class ScenarioWorld {
   }
 
   usersHeader(): string {
-    return 'user_id,signup_at,plan,country,industry';
+    return 'user_id,signup_at,plan,country,industry,age_band,gender';
   }
 
   userLines(): string[] {
-    return this.population.map((u) => [u.id, u.signup, u.plan, u.country, u.industry].map(csvField).join(','));
+    return this.population.map((u) => [u.id, u.signup, u.plan, u.country, u.industry, ...demographics(u.id)].map(csvField).join(','));
   }
 
   surveyHeader(): string {

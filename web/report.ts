@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
+import type { AttributeFairness } from '../models/fairness.js';
 
 export interface SliceView {
   dimension: string;
@@ -21,6 +22,8 @@ export interface EvaluationView {
     n: number; accuracy: number | null; macro_f1: number | null; ece: number | null; slices: SliceView[];
     confusion: { labels: string[]; matrix: number[][] };
     per_intent: { label: string; precision: number; recall: number; f1: number; support: number }[];
+    /** Accuracy per group of users, per attribute (models/fairness.ts); absent in evaluations from before. */
+    fairness?: AttributeFairness[];
     /** Expected calibration error's bins: requests, mean confidence and share right per 0.1 of confidence. */
     calibration?: { from: number; n: number; confidence: number | null; accuracy: number | null }[];
   };
@@ -81,6 +84,8 @@ export interface ReportData {
     days: { date: string; answered: number; flagged: number }[];
     examples: { ts: string; text: string; guess: string | null; confidence: number | null }[];
   } | null;
+  /** Groups too small to show (fewer than `min_group` users), and what was withheld of them. */
+  privacy: { min_group: number; withheld: string[] };
   /** The nights of `needloop simulate` up to this run: what users got, what the loop did. */
   timeline: { night: number; date: string; production_model: string | null; accuracy: number | null; changed_need: string | null; changed_need_recall: number | null; retrain: boolean; candidate: string | null; promoted: string | null; reasons: string[] }[];
 }
@@ -113,9 +118,34 @@ function loadAssets() {
   return assets;
 }
 
+const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)} %`);
+
+/**
+ * The fairness table, for a PM: per attribute of users, each group's accuracy with its
+ * 95 % interval and recall, production's accuracy beside it, the worst-served group and the
+ * gap; groups too small to show say so instead of a figure.
+ */
+export function fairnessTable(model: ReportData['model'], minGroup: number): string {
+  const candidate = model?.candidate.holdout.fairness ?? [];
+  if (candidate.length === 0) return '<p class="empty">No attribute of users (plan, country, age band, gender) has two groups in the holdout: nothing to compare.</p>';
+  const production = model?.production?.holdout.fairness ?? [];
+  return candidate.map((a) => {
+    const prod = production.find((p) => p.attribute === a.attribute);
+    const rows = a.groups.map((g) => {
+      const p = prod?.groups.find((x) => x.value === g.value);
+      if (g.withheld) return `<tr class="withheld"><td>${escapeHtml(g.value)}</td><td colspan="5">fewer than ${minGroup} users: withheld</td></tr>`;
+      return `<tr${a.worst === g.value ? ' class="worst"' : ''}><td>${escapeHtml(g.value)}${a.worst === g.value ? ' <strong>(worst served)</strong>' : ''}</td><td>${g.users}</td><td>${g.requests}</td><td>${pct(g.accuracy)} <span class="ci">(${pct(g.low)}–${pct(g.high)})</span></td><td>${pct(g.recall)}</td><td>${p === undefined || p.withheld ? '–' : pct(p.accuracy)}</td></tr>`;
+    }).join('');
+    const gap = a.gap === null ? '' : `<p>Largest gap: ${pct(a.gap)} between the best- and worst-served groups${prod?.gap === null || prod === undefined ? '' : ` (production: ${pct(prod.gap)})`}.</p>`;
+    const title = { plan: 'Plan', country: 'Country', age_band: 'Age band', gender: 'Gender' }[a.attribute];
+    return `<h3>${title}</h3><table class="fairness" data-attribute="${escapeHtml(a.attribute)}"><thead><tr><th>group</th><th>users</th><th>requests</th><th>accuracy (95 % interval)</th><th>recall</th><th>production's accuracy</th></tr></thead><tbody>${rows}</tbody></table>${gap}`;
+  }).join('\n');
+}
+
 export function renderReport(data: ReportData): string {
   const { d3, client, css } = loadAssets();
   const items = data.summary.map((s) => `<li>${escapeHtml(s)}</li>`).join('\n');
+  const withheld = data.privacy.withheld.length === 0 ? '' : `<div id="privacy-note" class="notice"><p>Withheld to protect privacy: figures and examples of groups of fewer than ${data.privacy.min_group} users (NEEDLOOP_MIN_GROUP) are not shown.</p><ul>${data.privacy.withheld.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></div>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -131,7 +161,7 @@ export function renderReport(data: ReportData): string {
 </header>
 <section id="summary-section"><h2>Summary</h2><ul id="summary">
 ${items}
-</ul></section>
+</ul>${withheld}</section>
 <section id="needs-section"><h2>Needs</h2>
 <p><label>Segment <select id="segment-select"></select></label></p>
 <div class="row"><figure id="opportunity-map"></figure><figure id="kano-chart"></figure></div>
@@ -143,7 +173,8 @@ ${items}
 <section id="timeline-section"><h2>The loop, night by night</h2><figure id="timeline-chart"></figure><ol id="timeline-events"></ol></section>
 <section id="model-section"><h2>Model</h2><div id="gate"></div>
 <div class="row"><figure id="slice-chart"></figure><figure id="confusion-matrix"></figure></div>
-<div class="row"><figure id="reliability-chart"></figure><figure id="training-curve"></figure></div></section>
+<div class="row"><figure id="reliability-chart"></figure><figure id="training-curve"></figure></div>
+<h3>Fairness across groups of users</h3><div id="fairness">${data.model === null ? '<p class="empty">No model was evaluated in this run.</p>' : fairnessTable(data.model, data.privacy.min_group)}</div></section>
 <script type="application/json" id="report-data">${embedJson(data)}</script>
 <script>${d3}</script>
 <script>${client}</script>

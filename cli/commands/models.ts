@@ -9,7 +9,7 @@ import type { Database, ModelVersion } from '../../db/schema.js';
 import { approverNames, audit } from '../../db/queries/pipeline-runs.js';
 import { selectBackend, type SelectedBackend } from '../../models/backend.js';
 import { evaluateCandidate, type CandidateEvaluation } from '../../models/evaluate-candidate.js';
-import type { ModelEvaluation } from '../../models/gate.js';
+import { gateFor, type ModelEvaluation } from '../../models/gate.js';
 import { ModelStore } from '../../models/model-store.js';
 import { predictIntents } from '../../models/predict.js';
 import { predictFile, PredictFileError } from '../../models/predict-file.js';
@@ -144,7 +144,7 @@ export function registerModels(program: Command, config: () => Config): void {
       const cfg = config();
       const candidateId = idArgument(flags.candidate, '--candidate');
       await backendFor(cfg, json);
-      const result = await withDatabase(cfg, (handle) => evaluateCandidate({ db: handle.db, store: new ModelStore(cfg.modelsDir) }, { candidateId }));
+      const result = await withDatabase(cfg, (handle) => evaluateCandidate({ db: handle.db, store: new ModelStore(cfg.modelsDir) }, { candidateId, gate: gateFor(cfg) }));
       if (json) printJson(result);
       else printEvaluation(result);
     });

@@ -210,6 +210,9 @@ function usersContract(): Contract {
     column('plan', true, 'text', oneOf('plan', ['free', 'pro', 'enterprise'])),
     column('country', false, 'text', text('country', 64, true)),
     column('industry', false, 'text', text('industry', 200, true)),
+    // Optional groups for fairness across users; any labels the team uses ("25-34", "f").
+    column('age_band', false, 'text', text('age_band', 64, true)),
+    column('gender', false, 'text', text('gender', 64, true)),
   ];
   return {
     kind: 'users',

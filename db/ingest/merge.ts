@@ -73,9 +73,9 @@ async function insertStaged(client: pg.PoolClient, contract: Contract, batchId: 
          select ${cols}, $1 from ${STAGE} where reason is null order by line
          on conflict (user_id) do update
             set signup_at = excluded.signup_at, plan = excluded.plan, country = excluded.country,
-                industry = excluded.industry, batch_id = excluded.batch_id
-          where (users.signup_at, users.plan, users.country, users.industry)
-                is distinct from (excluded.signup_at, excluded.plan, excluded.country, excluded.industry)`,
+                industry = excluded.industry, age_band = excluded.age_band, gender = excluded.gender, batch_id = excluded.batch_id
+          where (users.signup_at, users.plan, users.country, users.industry, users.age_band, users.gender)
+                is distinct from (excluded.signup_at, excluded.plan, excluded.country, excluded.industry, excluded.age_band, excluded.gender)`,
         [batchId],
       );
       return rowCount ?? 0;

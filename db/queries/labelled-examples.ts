@@ -17,9 +17,14 @@ export interface LabelledExample {
   ts: Date;
   text: string;
   intent: string;
+  user_id: string;
   plan: string | null;
   /** The user's persona in the given segmentation; null without one. */
   segment: string | null;
+  /** Optional attributes from the users file, for fairness across groups. */
+  country: string | null;
+  age_band: string | null;
+  gender: string | null;
 }
 
 /** Share of events in the holdout partition (a byte of md5(event_id) below 77 of 256). */
@@ -51,7 +56,7 @@ export async function labelledExamples(db: Kysely<Database>, q: ExampleQuery): P
   const { rows } = await sql<LabelledExample>`
     select e.event_id, e.ts, e.request_text as text,
            case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end as intent,
-           u.plan, s.name as segment
+           e.user_id, u.plan, s.name as segment, u.country, u.age_band, u.gender
       from usage_events e
       left join users u on u.user_id = e.user_id
       left join user_segments us on us.user_id = e.user_id and us.segment_run_id = ${q.segmentRunId}

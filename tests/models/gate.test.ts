@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelReport } from '../../models/evaluate.js';
-import { DEFAULT_GATE, gateCandidate, type ModelEvaluation, type PairedExamples } from '../../models/gate.js';
+import { DEFAULT_GATE, gateCandidate, type ModelEvaluation, type PairedExample, type PairedExamples } from '../../models/gate.js';
 
 function evaluation(o: { accuracy: number; golden: number; p95: number; perIntent?: [string, number][] }): ModelEvaluation {
   const report = (accuracy: number): ModelReport => ({
-    n: 400, accuracy, macro_f1: accuracy, ece: 0.02, calibration: [], confusion: { labels: [], matrix: [] }, slices: [],
+    n: 400, accuracy, macro_f1: accuracy, ece: 0.02, calibration: [], confusion: { labels: [], matrix: [] }, slices: [], fairness: [],
     per_intent: (o.perIntent ?? [['a', 200], ['b', 200]]).map(([label, support]) => ({ label, precision: accuracy, recall: accuracy, f1: accuracy, support })),
   });
   return { holdout: report(o.accuracy), golden: report(o.golden), latency: { p50_ms: o.p95 / 2, p95_ms: o.p95, requests: 200 } };
@@ -92,4 +92,41 @@ describe('gateCandidate', () => {
     expect(failed[1]).toMatch(/^FAIL golden-set accuracy 0\.500 against production's 0\.970: significantly worse by more than 0\.01/);
     expect(failed[2]).toBe("FAIL p95 latency 5.00 ms is 2.50× production's 2.00 ms (at most 1.5×, or within 1 ms)");
   });
+
+  it('refuses a candidate that hurts one group of users, naming the group, though it is better overall', () => {
+    // 40 users per group, 3 requests each: country=de gains a lot, country=br loses.
+    const rows: PairedExample[] = [];
+    const add = (country: string, counts: { both: number; cand: number; prod: number; none: number }) => {
+      let i = 0;
+      for (const [k, candidate, production] of [['both', true, true], ['cand', true, false], ['prod', false, true], ['none', false, false]] as const) {
+        for (let j = 0; j < counts[k]; j++, i++) rows.push({ intent: 'a', slices: [], groups: [`country=${country}`, 'plan=free'], user: `${country}-${i % 40}`, candidate, production });
+      }
+    };
+    add('de', { both: 80, cand: 35, prod: 0, none: 5 });
+    add('fr', { both: 100, cand: 10, prod: 2, none: 8 });
+    add('br', { both: 70, cand: 2, prod: 22, none: 26 });
+    const pairs: PairedExamples = { productionLabels: ['a'], holdout: rows, golden: [] };
+    const verdict = gateCandidate(evaluation({ accuracy: 0.8, golden: 0.9, p95: 1 }), evaluation({ accuracy: 0.75, golden: 0.9, p95: 1 }), pairs);
+    expect(verdict.reasons[0]).toMatch(/^PASS significantly better/);
+    expect(verdict.blessed).toBe(false);
+    expect(verdict.nothing_to_gain).toBe(false);
+    const fails = verdict.reasons.filter((r) => r.startsWith('FAIL'));
+    expect(fails[0]).toBe("FAIL fairness: country=br (120 requests), among the worst-served groups, is significantly worse under the candidate: accuracy 0.600 against production's 0.767 (p < 0.001)");
+    // de − br: −0.100 under production (br served better), 0.358 under the candidate; the paired
+    // widening 0.458 less 1.645 × its standard error 0.056 (worked by hand) is 0.366.
+    expect(fails[1]).toBe('FAIL fairness: the accuracy gap between country=de and country=br widens from -0.100 to 0.358, significantly more than 0.05 (95 % lower bound 0.366)');
+
+    // The same gains in every group: fair, blessed.
+    rows.length = 0;
+    for (const country of ['de', 'fr', 'br']) add(country, { both: 90, cand: 14, prod: 2, none: 14 });
+    const fair = gateCandidate(evaluation({ accuracy: 0.8, golden: 0.9, p95: 1 }), evaluation({ accuracy: 0.75, golden: 0.9, p95: 1 }), { ...pairs, holdout: rows });
+    expect(fair.reasons.filter((r) => r.startsWith('FAIL'))).toEqual([]);
+    expect(fair.reasons).toContain('PASS fairness: no worst-served group of users is significantly worse under the candidate, and no gap between groups widens by more than 0.05 (3 groups judged)');
+
+    // Groups of fewer than 10 users are not judged (and are withheld from reports).
+    const tiny = rows.map((r) => ({ ...r, user: r.user!.replace(/-(\d+)$/, (_, n) => `-${Number(n) % 5}`) }));
+    const small = gateCandidate(evaluation({ accuracy: 0.8, golden: 0.9, p95: 1 }), evaluation({ accuracy: 0.75, golden: 0.9, p95: 1 }), { ...pairs, holdout: tiny });
+    expect(small.reasons.filter((r) => r.includes('fairness'))).toEqual(['PASS fairness: no attribute of users has two groups of ≥ 10 users and ≥ 30 requests to compare']);
+  });
 });
+

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/pipeline-activities.js';
+import { publishRunReport } from '../../activities/publish-report.js';
 import { loadConfig } from '../../config.js';
 import { promoteModel } from '../../db/queries/model-versions.js';
 import { selectBackend } from '../../models/backend.js';
@@ -129,4 +130,47 @@ describe('the run report in Chromium', () => {
     expect(await page.locator('body script').count()).toBe(3); // the data, d3 and the charts: nothing injected
     expect(errors).toEqual([]);
   }, 60_000);
+
+  it('shows a fairness table a PM can read: each group\'s accuracy with its interval, production\'s beside it, the worst-served group', async () => {
+    const { page, data } = await open();
+    const plan = data.model!.candidate.holdout.fairness!.find((a) => a.attribute === 'plan')!;
+    expect(plan.groups.map((g) => g.value)).toEqual(['enterprise', 'free', 'pro']);
+    const table = page.locator('#fairness table[data-attribute="plan"]');
+    expect(await table.locator('tbody tr').count()).toBe(3);
+    const worst = plan.groups.find((g) => g.value === plan.worst)!;
+    expect(await table.locator('tr.worst td').first().textContent()).toBe(`${plan.worst} (worst served)`);
+    expect(await table.locator('tr.worst td').nth(3).textContent()).toBe(`${(100 * worst.accuracy!).toFixed(1)} % (${(100 * worst.low!).toFixed(1)} %–${(100 * worst.high!).toFixed(1)} %)`);
+    expect(await page.locator('#fairness').textContent()).toContain(`Largest gap: ${(100 * plan.gap!).toFixed(1)} % between the best- and worst-served groups (production: `);
+    expect(await page.locator('#fairness table[data-attribute="age_band"] tbody tr').count()).toBe(5);
+    await page.locator('#fairness').screenshot({ path: join(ARTIFACTS, 'report-fairness.png') });
+  }, 60_000);
+
+  it('withholds every figure of a group below NEEDLOOP_MIN_GROUP, and says so where a PM reads', async () => {
+    const stored = await db.handle.db.selectFrom('pipeline_runs').select(['id', 'results']).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    const segments = (stored.results as { segments: { segments: { id: number; name: string; size: number }[] } }).segments.segments;
+    const smallest = [...segments].sort((a, b) => a.size - b.size)[0];
+    const k = smallest.size + 1; // the smallest segment is one user short
+    const published = await publishRunReport({ db: db.handle.db, reportsDir: join(files.dir, 'reports-k'), catalogue, minGroup: k }, { run_id: stored.id, results: stored.results });
+    const { page, errors } = await openPage(browser);
+    await page.goto(`file://${published.path}`);
+    await page.waitForSelector('body[data-rendered="true"]');
+    const data = JSON.parse((await page.textContent('#report-data'))!) as ReportData;
+    const note = await page.locator('#privacy-note').textContent();
+    expect(note).toContain(`Withheld to protect privacy: figures and examples of groups of fewer than ${k} users (NEEDLOOP_MIN_GROUP) are not shown.`);
+    expect(note).toContain(`Segment "${smallest.name}" has fewer than ${k} users: its size, features, needs and drift are withheld.`);
+    // No figure of the small segment anywhere: not in the data, the charts, the selector or the summary.
+    expect(data.segments!.map((x) => x.name)).not.toContain(smallest.name);
+    expect(data.needs!.rows.filter((r) => r.segment === smallest.id)).toEqual([]);
+    expect(data.drift!.populations.map((p) => p.name)).not.toContain(smallest.name);
+    expect(await page.locator('#segments-section').textContent()).not.toContain(smallest.name);
+    expect(await page.locator('#segment-select option').allTextContents()).not.toContain(smallest.name);
+    expect(await page.locator('#drift-heatmap').textContent()).not.toContain(smallest.name);
+    const summary = await page.locator('#summary').textContent();
+    expect(summary).toContain(`${smallest.name} (fewer than ${k})`);
+    expect(summary).not.toContain(`${smallest.name} (${smallest.size})`);
+    expect(data.needs!.rows.every((r) => r.n >= k)).toBe(true);
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'report-withheld.png'), fullPage: true });
+  }, 60_000);
 });
+
