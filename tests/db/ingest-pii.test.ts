@@ -1,6 +1,9 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PiiScrubber, luhn } from '../../analytics/pii.js';
 import { ingestFile } from '../../db/ingest/ingest-file.js';
+import { runCli } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { catalogue, usageJson } from '../helpers/ingest.js';
 
@@ -86,4 +89,20 @@ describe('personal data in free text', () => {
       if (digits(value).length >= 7) expect(rows[0].dump.replace(/\D/g, ' ')).not.toContain(digits(value));
     }
   });
+
+  it('never reaches the run\'s report or its output: a pipeline run over planted data shows placeholders only', async () => {
+    const inbox = join(files.dir, 'pii-inbox');
+    await mkdir(inbox, { recursive: true });
+    await writeFile(join(inbox, 'users.csv'), `user_id,signup_at,plan\n${['u1', 'u2', 'u3'].map((u) => `${u},2026-01-01,free`).join('\n')}\n`);
+    await writeFile(join(inbox, 'surveys.csv'), ['response_id,user_id,submitted_at,nps,csat,comment', ...TEXTS.map((t, i) => `r${i},u${1 + (i % 3)},2026-03-0${1 + (i % 5)}T09:00:00Z,${i + 3},${1 + (i % 5)},"${t}"`)].join('\n'));
+    await writeFile(join(inbox, 'usage.jsonl'), TEXTS.map((t, i) => usageJson({ event_id: `rp${i}`, user_id: `u${1 + (i % 3)}`, ts: `2026-03-0${1 + (i % 5)}T10:00:00Z`, request_text: t, out_of_scope: true, feedback: 'corrected', corrected_intent: 'automate_workflows', predicted_intent: 'draft_email' })).join('\n'));
+    const reports = join(files.dir, 'pii-reports');
+    // Every group shown (k = 1), so that the comments and requests would be on the page if kept.
+    const run = await runCli(['run', '--local', '--json'], { DATABASE_URL: db.handle.url, NEEDLOOP_HOME: join(files.dir, 'pii-home'), NEEDLOOP_INBOX: inbox, NEEDLOOP_REPORTS_DIR: reports, NEEDLOOP_MIN_GROUP: '1', TFJS_BACKEND: 'cpu' });
+    const report = await readFile(join(reports, 'latest.html'), 'utf8');
+    expect(report).toContain('[PHONE]');
+    const everything = `${report}\n${run.stdout}\n${run.stderr}`;
+    for (const [value] of PLANTED) expect(everything).not.toContain(value);
+  }, 60_000);
 });
+
