@@ -20,6 +20,7 @@ import type { PipelineRunStatus } from '../db/schema.js';
 import { selectBackend, type SelectedBackend } from '../models/backend.js';
 import { evaluateCandidate as evaluateModel } from '../models/evaluate-candidate.js';
 import { gateFor } from '../models/gate.js';
+import { catalogueWithAdopted, discoverNeeds as discoverNeedsInDb } from './discover-needs.js';
 import type { ModelStore } from '../models/model-store.js';
 import { TrainingCancelled } from '../models/train.js';
 import { trainCandidate, TrainingDataError } from '../models/train-candidate.js';
@@ -149,7 +150,7 @@ export function createActivities(deps: ActivityDeps) {
     async ingestFile(input: { file: string }): Promise<IngestSummary> {
       const ctx = temporalContext();
       const r = await ingestOneFile(handle, input.file, {
-        catalogue, maxFieldBytes: config.maxFieldBytes, scrubber: scrubberFactory(config.pii), confineTo: dirname(input.file),
+        catalogue: await catalogueWithAdopted(handle, catalogue), maxFieldBytes: config.maxFieldBytes, scrubber: scrubberFactory(config.pii), confineTo: dirname(input.file),
         onProgress: (p) => ctx?.heartbeat({ file: p.file, phase: p.phase, bytes: p.bytesRead, of: p.bytesTotal }),
       });
       return { file: r.file, kind: r.kind, status: r.status, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, error: r.error ?? null, redacted: r.redacted ?? null };
@@ -225,6 +226,13 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
+    /** The needs nobody has named yet: tonight's candidates (activities/discover-needs.ts). */
+    async discoverNeeds(input: { run_id: string }) {
+      const r = await discoverNeedsInDb({ handle, store, minGroup: config.minGroup }, { pipelineRunId: input.run_id }).catch(nonRetryable);
+      if (r === null) return null;
+      return { window: r.window, looked_at: r.looked_at, like_known: r.like_known, candidates: r.candidates.map((c) => ({ id: c.id, label: c.label, size: c.size, users: c.users, growth: c.growth, new: c.new, opportunity: c.opportunity })) };
+    },
+
     async evaluateCandidate(input: { candidate_id: string }) {
       const r = await evaluateModel({ db, store }, { candidateId: input.candidate_id, gate: gateFor(config) }).catch(nonRetryable);
       const headline = (e: typeof r.candidate | null) => (e === null ? null : { holdout_accuracy: e.holdout.accuracy, holdout_macro_f1: e.holdout.macro_f1, golden_accuracy: e.golden.accuracy, p95_latency_ms: e.latency.p95_ms });
@@ -246,7 +254,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async publishReport(input: { run_id: string; results: unknown }) {
-      return publishRunReport({ db, reportsDir: config.reportsDir, catalogue, minGroup: config.minGroup }, input);
+      return publishRunReport({ db, reportsDir: config.reportsDir, catalogue: await catalogueWithAdopted(handle, catalogue), minGroup: config.minGroup }, input);
     },
   };
 }

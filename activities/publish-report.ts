@@ -22,6 +22,7 @@ interface RunResults {
   ingested?: { file: string; status: string; accepted: number; rejected: number }[];
   segments?: { k: number; segments: { name: string; size: number }[] } | null;
   needs?: { top_needs: { need: string; opportunity: number | null }[]; nps: number | null } | null;
+  discovery?: { candidates: { label: string; size: number; growth: number | null; new: boolean }[] } | null;
   drift?: { dataset_drift: boolean; drifted_columns: string[]; emerging_needs: string[]; model?: string | null; notes?: string[] } | null;
   decision?: { retrain: boolean; first_model?: boolean; reasons: string[] };
   training?: { candidate_id: string; fine_tuned: boolean; new_intents: string[] };
@@ -38,6 +39,8 @@ export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS): stri
   if (loaded.length > 0) out.push(`Loaded ${loaded.length} new file(s): ${loaded.map((f) => `${f.file} (${f.accepted} rows, ${f.rejected} rejected)`).join(', ')}.`);
   const unloaded = results.ingested?.filter((f) => f.status === 'failed') ?? [];
   if (unloaded.length > 0) out.push(`${unloaded.length} file(s) could not be loaded, and nothing of them is in these figures: ${unloaded.map((f) => basename(f.file)).join(', ')} (the run's errors say why).`);
+  const unnamed = results.discovery?.candidates ?? [];
+  if (unnamed.length > 0) out.push(`${unnamed.length} need(s) nobody has named yet: ${unnamed.slice(0, 3).map((c) => `"${c.label}" (${c.size} requests, ${c.growth === null ? 'new' : `${c.growth >= 0 ? '+' : ''}${(100 * c.growth).toFixed(0)} % on the week before`})`).join(', ')} — see "Needs nobody has named yet".`);
   const top = results.needs?.top_needs ?? [];
   if (top.length > 0) out.push(`Top unmet needs by opportunity: ${top.map((n) => `${n.need} (${n.opportunity?.toFixed(1)})`).join(', ')}.`);
   if (results.segments) out.push(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${s.size < minGroup ? `fewer than ${minGroup}` : s.size})`).join(', ')}.`);

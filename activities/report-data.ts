@@ -8,6 +8,7 @@ import type { DriftResult } from './detect-drift.js';
 import type { NeedsResult } from './analyze-needs.js';
 import type { Database } from '../db/schema.js';
 import { outOfScopeByDay, outOfScopeExamples } from '../db/queries/feedback.js';
+import { candidatesWithLatest } from '../db/queries/need-candidates.js';
 import { DEFAULT_WINDOW_DAYS, latestTime } from '../db/queries/time-window.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { MIN_GROUP_USERS } from '../models/evaluate.js';
@@ -37,7 +38,7 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
   const data: ReportData = {
     run_id: run.id, generated_at: new Date().toISOString(), summary: run.summary,
     labels: Object.fromEntries(catalogue.map((n) => [n.id, { en: n.label.en, zh: n.label.zh }])),
-    needs: null, segments: null, drift: null, model: null, out_of_scope: null, timeline: [],
+    needs: null, segments: null, drift: null, model: null, out_of_scope: null, timeline: [], unnamed_needs: [],
     privacy: { min_group: options.minGroup ?? MIN_GROUP_USERS, withheld: [] },
   };
   if (ids.needs?.analysis_id) {
@@ -86,6 +87,15 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
     }
   }
   data.out_of_scope = await outOfScope(db, data.drift?.current);
+  if ((run.results as { discovery?: unknown }).discovery != null) {
+    data.unnamed_needs = (await candidatesWithLatest(db, ['open'])).filter((c) => c.latest.pipeline_run_id === run.id).map((c) => {
+      const d = c.latest.detail as { examples: string[]; by_plan: Record<string, number>; experience: { failure_rate: number; abandon_rate: number; mean_rating: number | null } };
+      return {
+        id: c.id, label: c.label, size: c.latest.size, users: c.latest.users, previous_size: c.latest.previous_size, growth: c.latest.growth, growth_p: c.latest.growth_p,
+        opportunity: c.latest.opportunity, first_seen: c.first_seen.toISOString(), nights: c.nights, examples: d.examples, by_plan: d.by_plan, experience: d.experience,
+      };
+    });
+  }
   if (/^\d{1,18}$/.test(run.id)) {
     const nights = await db.selectFrom('simulation_nights').selectAll().where('pipeline_run_id', '<=', run.id).orderBy('night').execute();
     data.timeline = nights.map((n) => ({

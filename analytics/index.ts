@@ -34,3 +34,4 @@ export * from './special-functions.js';
 export * from './text-drift.js';
 export * from './wasserstein.js';
 export * from './classification-report.js';
+export * from './discover-needs.js';

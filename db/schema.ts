@@ -289,6 +289,54 @@ export interface AuditLogTable {
   source: string | null;
 }
 
+export interface NeedCandidatesTable {
+  id: Generated<string>;
+  label: string;
+  /** The cluster's unit centroid in analytics/discover-needs.ts's hashed space. */
+  centroid: number[];
+  status: ColumnType<'open' | 'dismissed' | 'adopted', 'open' | 'dismissed' | 'adopted' | undefined, 'open' | 'dismissed' | 'adopted'>;
+  adopted_as: string | null;
+  first_seen: Timestamp;
+  last_seen: Timestamp;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface NeedCandidateSightingsTable {
+  id: Generated<string>;
+  candidate_id: BigId;
+  pipeline_run_id: BigId | null;
+  window_from: Timestamp;
+  window_to: Timestamp;
+  label: string;
+  size: number;
+  users: number;
+  previous_size: number;
+  growth: number | null;
+  growth_p: number | null;
+  cohesion: number;
+  opportunity: number;
+  detail: ColumnType<unknown, string, string>;
+  event_ids: string[];
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface AdoptedNeedsTable {
+  id: string;
+  label_en: string;
+  label_zh: string;
+  category: string;
+  candidate_id: BigId | null;
+  adopted_by: string | null;
+  adopted_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface AdoptedExamplesTable {
+  event_id: string;
+  intent: string;
+  candidate_id: BigId | null;
+  adopted_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface SimulationNightsTable {
   night: number;
   date: ColumnType<string, string, string>;
@@ -331,6 +379,10 @@ export interface Database {
   approvers: ApproversTable;
   audit_log: AuditLogTable;
   simulation_nights: SimulationNightsTable;
+  need_candidates: NeedCandidatesTable;
+  need_candidate_sightings: NeedCandidateSightingsTable;
+  adopted_needs: AdoptedNeedsTable;
+  adopted_examples: AdoptedExamplesTable;
 }
 
 export type IngestBatch = Selectable<IngestBatchesTable>;

@@ -84,6 +84,11 @@ export interface ReportData {
     days: { date: string; answered: number; flagged: number }[];
     examples: { ts: string; text: string; guess: string | null; confidence: number | null }[];
   } | null;
+  /** Needs nobody has named yet (candidates of discovery), most promising first. */
+  unnamed_needs: {
+    id: string; label: string; size: number; users: number; previous_size: number; growth: number | null; growth_p: number | null; opportunity: number;
+    first_seen: string; nights: number; examples: string[]; by_plan: Record<string, number>; experience: { failure_rate: number; abandon_rate: number; mean_rating: number | null };
+  }[];
   /** Groups too small to show (fewer than `min_group` users), and what was withheld of them. */
   privacy: { min_group: number; withheld: string[] };
   /** The nights of `needloop simulate` up to this run: what users got, what the loop did. */
@@ -142,6 +147,19 @@ export function fairnessTable(model: ReportData['model'], minGroup: number): str
   }).join('\n');
 }
 
+/** The "Needs nobody has named yet" section: what users ask that no need in the catalogue covers. */
+export function unnamedNeedsSection(needs: ReportData['unnamed_needs']): string {
+  if (needs.length === 0) return '<p class="empty">No group of requests outside the known needs stands out tonight.</p>';
+  const growth = (n: ReportData['unnamed_needs'][number]) => (n.growth === null ? 'new this week' : `${n.growth >= 0 ? '+' : ''}${(100 * n.growth).toFixed(0)} % on the week before${n.growth_p !== null && n.growth_p < 0.05 ? ' (significant)' : ''}`);
+  const rows = needs.map((n) => `<tr class="unnamed-need" data-candidate="${escapeHtml(n.id)}"><td><strong>${escapeHtml(n.label)}</strong><br><span class="ci">candidate #${escapeHtml(n.id)}, first seen ${escapeHtml(n.first_seen.slice(0, 10))}${n.nights > 1 ? `, ${n.nights} nights` : ''}</span></td>
+<td>${n.size} requests from ${n.users} users</td><td>${escapeHtml(growth(n))}</td>
+<td>${pct(n.experience.failure_rate + n.experience.abandon_rate)} failed or abandoned${n.experience.mean_rating === null ? '' : `; rated ${n.experience.mean_rating.toFixed(1)}/5`}</td>
+<td>${Object.entries(n.by_plan).slice(0, 3).map(([p, share]) => `${escapeHtml(p)} ${pct(share)}`).join(', ')}</td>
+<td><ul>${n.examples.slice(0, 3).map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul></td></tr>`).join('\n');
+  return `<table class="fairness"><thead><tr><th>candidate need</th><th>size</th><th>growth</th><th>how they are served</th><th>plans</th><th>examples</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="ci">Adopt one: <code>needloop needs adopt ID --as NEED_ID</code> (its requests become labelled examples for the next fine-tune); hide one: <code>needloop needs dismiss ID</code>.</p>`;
+}
+
 export function renderReport(data: ReportData): string {
   const { d3, client, css } = loadAssets();
   const items = data.summary.map((s) => `<li>${escapeHtml(s)}</li>`).join('\n');
@@ -169,6 +187,7 @@ ${items}
 <div id="comment-terms"></div></section>
 <section id="segments-section"><h2>Segments</h2><figure id="segments-chart"></figure><ul id="segment-features"></ul></section>
 <section id="drift-section"><h2>Drift</h2><figure id="drift-heatmap"></figure><figure id="drift-histogram"></figure><div id="text-drift"></div></section>
+<section id="unnamed-needs-section"><h2>Needs nobody has named yet</h2><div id="unnamed-needs">${unnamedNeedsSection(data.unnamed_needs)}</div></section>
 <section id="out-of-scope-section"><h2>Requests of no known need</h2><figure id="out-of-scope-chart"></figure><ul id="out-of-scope-examples"></ul></section>
 <section id="timeline-section"><h2>The loop, night by night</h2><figure id="timeline-chart"></figure><ol id="timeline-events"></ol></section>
 <section id="model-section"><h2>Model</h2><div id="gate"></div>

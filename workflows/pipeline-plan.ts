@@ -48,6 +48,7 @@ export async function pipelinePlan(fx: PipelineEffects, input: PipelineInput & {
     results.needs = await fx.run('analyzeNeeds', { run_id, by_segment: results.segments !== null });
     await step('drift');
     results.drift = await fx.run('detectDrift', { run_id });
+    results.discovery = await fx.run('discoverNeeds', { run_id });
     await step('decide');
     results.decision = results.drift === null
       ? { retrain: false, first_model: false, reasons: ['there are no usage events to learn from'] }

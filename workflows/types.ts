@@ -53,6 +53,8 @@ export interface PipelineResults {
   segments?: ActivityOutput<'segmentUsers'>;
   needs?: ActivityOutput<'analyzeNeeds'>;
   drift?: ActivityOutput<'detectDrift'>;
+  /** Candidate needs nobody has named yet (null without usage events). */
+  discovery?: ActivityOutput<'discoverNeeds'>;
   decision?: ActivityOutput<'decideRetraining'>;
   training?: ActivityOutput<'fineTune'>;
   evaluation?: ActivityOutput<'evaluateCandidate'>;

@@ -8,6 +8,7 @@ import { ModelStore } from '../../models/model-store.js';
 import type { Config } from '../../config.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
 import { printJson, say, UserError } from '../output.js';
+import { registerNeedCandidates } from './need-candidates.js';
 import { windowFlags } from './window-flags.js';
 import { withDatabase } from './with-database.js';
 
@@ -42,8 +43,12 @@ function printNeeds(result: NeedsResult & { rejected?: { line: number; reason: s
 }
 
 export function registerNeeds(program: Command, config: () => Config): void {
-  program
-    .command('needs')
+  // `needs [options]` scores needs (the default subcommand, `needs score`), so that each
+  // subcommand's options — `needs candidates --json` — are its own.
+  const needs = program.command('needs').description('score needs for a window (needs [score]); find, adopt and dismiss the needs nobody has named (needs discover|candidates|adopt|dismiss)');
+  registerNeedCandidates(needs, config);
+  needs
+    .command('score', { isDefault: true })
     .description('score needs (importance, satisfaction, opportunity, Kano), NPS and CSAT for a window')
     .option('--from <date>', 'window start (default: 28 days before --to)')
     .option('--to <date>', 'window end, inclusive for a date (default: the latest response)')

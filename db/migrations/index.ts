@@ -11,6 +11,7 @@ import * as outOfScope from './2026-12-02T01-00-out-of-scope.js';
 import * as access from './2026-12-02T02-00-access.js';
 import * as ingestHardening from './2026-12-02T03-00-ingest-hardening.js';
 import * as userGroups from './2026-12-02T04-00-user-groups.js';
+import * as needCandidates from './2026-12-02T05-00-need-candidates.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T02-00-access': access,
   '2026-12-02T03-00-ingest-hardening': ingestHardening,
   '2026-12-02T04-00-user-groups': userGroups,
+  '2026-12-02T05-00-need-candidates': needCandidates,
 };

@@ -1,7 +1,8 @@
 /**
  * Training and evaluation examples for the intent model, from usage feedback: a
  * confirmed prediction labels its request with the predicted intent, a correction with
- * the corrected one. The frozen golden set is kept apart and never trained on.
+ * the corrected one; a request a product manager labelled by adopting a discovered need
+ * (`needloop needs adopt`) carries that need, whatever its feedback said. The frozen golden set is kept apart and never trained on.
  *
  * Every event belongs for good to one of two partitions, by a hash of its id: the
  * holdout partition (30 %) is never trained on by any model, so any model can be judged
@@ -55,15 +56,16 @@ export async function labelledExamples(db: Kysely<Database>, q: ExampleQuery): P
   const partition = q.partition === 'train' ? sql`and not ${inHoldout()}` : q.partition === 'holdout' ? sql`and ${inHoldout()}` : sql``;
   const { rows } = await sql<LabelledExample>`
     select e.event_id, e.ts, e.request_text as text,
-           case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end as intent,
+           coalesce(a.intent, case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end) as intent,
            e.user_id, u.plan, s.name as segment, u.country, u.age_band, u.gender
       from usage_events e
+      left join adopted_examples a on a.event_id = e.event_id
       left join users u on u.user_id = e.user_id
       left join user_segments us on us.user_id = e.user_id and us.segment_run_id = ${q.segmentRunId}
       left join segments s on s.segment_run_id = us.segment_run_id and s.segment_id = us.segment_id
      where e.ts >= ${q.window.from} and e.ts < ${q.window.to}
-       and e.feedback is not null and e.request_text is not null
-       and case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end is not null
+       and e.request_text is not null
+       and coalesce(a.intent, case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end) is not null
        and not exists (select 1 from golden_examples g where g.event_id = e.event_id)
        ${partition}
      order by ${order} ${limit}`.execute(db);

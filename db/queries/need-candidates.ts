@@ -1,0 +1,152 @@
+/**
+ * Candidate needs (issue 16): the requests discovery looks at, the candidates with their
+ * sightings night by night, and what a product manager adopted or dismissed.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import { OUT_OF_SCOPE } from '../need-catalogue.js';
+import type { TimeWindow } from './time-window.js';
+
+export interface WindowRequest {
+  event_id: string;
+  user_id: string;
+  text: string;
+  predicted_intent: string | null;
+  confidence: number | null;
+  out_of_scope: boolean | null;
+  model_version: string | null;
+  outcome: string;
+  rating: number | null;
+  feedback: string | null;
+  corrected_intent: string | null;
+  plan: string | null;
+  segment: string | null;
+}
+
+/** The window's requests with text (at most `limit`, a deterministic sample), with who asked. */
+export async function windowRequests(db: Kysely<Database>, window: TimeWindow, segmentRunId: string | null, limit: number): Promise<WindowRequest[]> {
+  const { rows } = await sql<WindowRequest>`
+    select e.event_id, e.user_id, e.request_text as text, e.predicted_intent, e.confidence, e.out_of_scope, e.model_version,
+           e.outcome, e.rating, e.feedback, e.corrected_intent, u.plan, s.name as segment
+      from usage_events e
+      left join users u on u.user_id = e.user_id
+      left join user_segments us on us.user_id = e.user_id and us.segment_run_id = ${segmentRunId}
+      left join segments s on s.segment_run_id = us.segment_run_id and s.segment_id = us.segment_id
+     where e.ts >= ${window.from} and e.ts < ${window.to} and e.request_text is not null
+       and not exists (select 1 from adopted_examples a where a.event_id = e.event_id)
+     order by md5(e.event_id) limit ${limit}`.execute(db);
+  return rows;
+}
+
+/** Labelled requests of known needs (confirmed, or corrected to a need), up to `perNeed` each. */
+export async function knownNeedRequests(db: Kysely<Database>, window: TimeWindow, perNeed: number): Promise<{ intent: string; text: string }[]> {
+  const { rows } = await sql<{ intent: string; text: string }>`
+    select intent, text from (
+      select coalesce(a.intent, case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end) as intent, e.request_text as text,
+             row_number() over (partition by coalesce(a.intent, case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end) order by md5(e.event_id)) as rank
+        from usage_events e
+        left join adopted_examples a on a.event_id = e.event_id
+       where e.ts >= ${window.from} and e.ts < ${window.to} and e.request_text is not null
+         and (a.intent is not null or e.feedback is not null)) labelled
+     where intent is not null and intent <> ${OUT_OF_SCOPE} and rank <= ${perNeed}`.execute(db);
+  return rows;
+}
+
+export interface CandidateRow {
+  id: string;
+  label: string;
+  centroid: number[];
+  status: 'open' | 'dismissed' | 'adopted';
+  adopted_as: string | null;
+  first_seen: Date;
+  last_seen: Date;
+}
+
+export async function allCandidates(db: Kysely<Database>): Promise<CandidateRow[]> {
+  return db.selectFrom('need_candidates').selectAll().orderBy('id').execute() as Promise<CandidateRow[]>;
+}
+
+export interface Sighting {
+  candidate_id: string;
+  pipeline_run_id: string | null;
+  window_from: Date;
+  window_to: Date;
+  label: string;
+  size: number;
+  users: number;
+  previous_size: number;
+  growth: number | null;
+  growth_p: number | null;
+  cohesion: number;
+  opportunity: number;
+  detail: unknown;
+  event_ids: string[];
+}
+
+/** Records a night's cluster: a new candidate, or a sighting of `matched`. Returns the candidate id. */
+export async function recordSighting(db: Kysely<Database>, matched: string | null, centroid: readonly number[], sighting: Omit<Sighting, 'candidate_id'>): Promise<string> {
+  return db.transaction().execute(async (trx) => {
+    let id = matched;
+    if (id === null) {
+      id = (await trx.insertInto('need_candidates').values({ label: sighting.label, centroid: [...centroid], first_seen: sighting.window_to, last_seen: sighting.window_to }).returning('id').executeTakeFirstOrThrow()).id;
+    } else {
+      await trx.updateTable('need_candidates').set({ label: sighting.label, centroid: [...centroid], last_seen: sighting.window_to }).where('id', '=', id).execute();
+    }
+    await trx.insertInto('need_candidate_sightings').values({ ...sighting, candidate_id: id, detail: JSON.stringify(sighting.detail) }).execute();
+    return id;
+  });
+}
+
+/** Each candidate with its newest sighting and the number of nights it was seen. */
+export async function candidatesWithLatest(db: Kysely<Database>, statuses: readonly CandidateRow['status'][]): Promise<(CandidateRow & { latest: Sighting; nights: number })[]> {
+  if (statuses.length === 0) return [];
+  const rows = await db.selectFrom('need_candidates as c')
+    .innerJoinLateral(
+      (eb) => eb.selectFrom('need_candidate_sightings as s').selectAll('s').whereRef('s.candidate_id', '=', 'c.id').orderBy('s.id', 'desc').limit(1).as('l'),
+      (join) => join.onTrue(),
+    )
+    .select((eb) => [
+      'c.id', 'c.label', 'c.centroid', 'c.status', 'c.adopted_as', 'c.first_seen', 'c.last_seen',
+      'l.pipeline_run_id', 'l.window_from', 'l.window_to', 'l.label as latest_label', 'l.size', 'l.users', 'l.previous_size', 'l.growth', 'l.growth_p', 'l.cohesion', 'l.opportunity', 'l.detail', 'l.event_ids',
+      eb.selectFrom('need_candidate_sightings as n').select((e) => e.fn.countAll<string>().as('n')).whereRef('n.candidate_id', '=', 'c.id').as('nights'),
+    ])
+    .where('c.status', 'in', [...statuses]).orderBy('l.opportunity', 'desc').execute();
+  return rows.map((r) => ({
+    id: r.id, label: r.label, centroid: r.centroid, status: r.status, adopted_as: r.adopted_as, first_seen: r.first_seen, last_seen: r.last_seen, nights: Number(r.nights),
+    latest: {
+      candidate_id: r.id, pipeline_run_id: r.pipeline_run_id, window_from: r.window_from, window_to: r.window_to, label: r.latest_label, size: r.size, users: r.users, previous_size: r.previous_size,
+      growth: r.growth, growth_p: r.growth_p, cohesion: r.cohesion, opportunity: r.opportunity, detail: r.detail, event_ids: r.event_ids,
+    },
+  }));
+}
+
+export async function setCandidateStatus(db: Kysely<Database>, id: string, status: 'dismissed' | 'open'): Promise<boolean> {
+  return Number((await db.updateTable('need_candidates').set({ status }).where('id', '=', id).where('status', '<>', 'adopted').executeTakeFirst()).numUpdatedRows) > 0;
+}
+
+export interface AdoptedNeed {
+  id: string;
+  label: { en: string; zh: string };
+  category: string;
+}
+
+export async function adoptedNeeds(db: Kysely<Database>): Promise<AdoptedNeed[]> {
+  const rows = await db.selectFrom('adopted_needs').selectAll().orderBy('adopted_at').execute();
+  return rows.map((r) => ({ id: r.id, label: { en: r.label_en, zh: r.label_zh }, category: r.category }));
+}
+
+/** Adopts candidate ID as need NEED: adds it, labels the given requests with it, marks the candidate adopted. */
+export async function adoptCandidate(db: Kysely<Database>, a: { candidateId: string; need: AdoptedNeed; by: string | null; eventIds: readonly string[] }): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    await trx.insertInto('adopted_needs').values({ id: a.need.id, label_en: a.need.label.en, label_zh: a.need.label.zh, category: a.need.category, candidate_id: a.candidateId, adopted_by: a.by }).execute();
+    let labelled = 0;
+    for (let i = 0; i < a.eventIds.length; i += 1000) {
+      const chunk = a.eventIds.slice(i, i + 1000);
+      const r = await trx.insertInto('adopted_examples').values(chunk.map((event_id) => ({ event_id, intent: a.need.id, candidate_id: a.candidateId })))
+        .onConflict((oc) => oc.column('event_id').doNothing()).executeTakeFirst();
+      labelled += Number(r.numInsertedOrUpdatedRows ?? 0);
+    }
+    await trx.updateTable('need_candidates').set({ status: 'adopted', adopted_as: a.need.id }).where('id', '=', a.candidateId).execute();
+    return labelled;
+  });
+}
