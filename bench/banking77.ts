@@ -33,40 +33,10 @@ import { DEFAULT_TOKENIZER, WORD_TOKENIZER, type TokenizerSettings } from '../mo
 import { TRAINING_DEFAULTS } from '../models/train-candidate.js';
 import { FIRST_MODEL, fitModel } from '../models/fit.js';
 import { OUT_OF_SCOPE } from '../db/need-catalogue.js';
-import { log, report } from './bench-kit.js';
+import { log, readBanking77, report } from './bench-kit.js';
 
-const DATA = join('..', 'shared', 'data', 'banking77');
 const HELD_OUT = 10;
 const work = join('.needloop', 'bench', 'banking77');
-
-/** The rows of a two-column CSV (RFC 4180: quoted fields may hold commas, quotes and line breaks). */
-async function read(name: string): Promise<{ text: string; intent: string }[]> {
-  const csv = await readFile(join(DATA, name), 'utf8');
-  const records: string[][] = [];
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < csv.length; i++) {
-    const ch = csv[i];
-    if (quoted) {
-      if (ch === '"' && csv[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') fields.push(field), (field = '');
-    else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && csv[i + 1] === '\n') i++;
-      fields.push(field);
-      if (fields.some((f) => f !== '')) records.push(fields);
-      [fields, field] = [[], ''];
-    } else field += ch;
-  }
-  if (field !== '' || fields.length > 0) records.push([...fields, field]);
-  return records.slice(1).map((r, i) => {
-    if (r.length !== 2) throw new Error(`${name}, record ${i + 1}: expected text,category, got ${r.length} fields`);
-    return { text: r[0].replace(/\s+/g, ' ').trim(), intent: r[1] };
-  });
-}
 
 /** Trains needloop's first model on `train` as trainCandidate does (models/fit.ts) and predicts `test`. */
 async function needloop(train: { text: string; intent: string }[], test: { text: string; intent: string }[], tokenizer: TokenizerSettings = DEFAULT_TOKENIZER, batch?: string) {
@@ -128,7 +98,7 @@ async function fasttext(train: { text: string; intent: string }[], test: { text:
 
 await mkdir(work, { recursive: true });
 const backend = await selectBackend(null);
-const [train, test] = [await read('train.csv'), await read('test.csv')];
+const [train, test] = [await readBanking77('train.csv'), await readBanking77('test.csv')];
 log(`BANKING77: ${train.length} train, ${test.length} test queries; needloop on ${backend.device}…`);
 // Batch prediction: the test queries 30 times over as JSON Lines.
 const batchFile = join(work, 'requests.jsonl');

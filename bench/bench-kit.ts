@@ -2,7 +2,7 @@
  * Shared pieces of the benchmarks: a throw-away Postgres server, the machine's
  * description, a timer, and printing (a table for people, JSON with --json).
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -68,3 +68,36 @@ export function report(name: string, rows: Record<string, string | number>[], ex
   for (const r of rows) process.stdout.write(`${keys.map((k, i) => String(r[k]).padEnd(widths[i])).join('  ')}\n`);
   for (const [k, v] of Object.entries(extra)) process.stdout.write(`${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : String(v)}\n`);
 }
+
+/** BANKING77 (../shared/data/banking77, CC BY 4.0): real user language for the benches. */
+export const BANKING77 = join('..', 'shared', 'data', 'banking77');
+
+/** The rows of a two-column CSV (RFC 4180: quoted fields may hold commas, quotes and line breaks). */
+export async function readBanking77(name: string): Promise<{ text: string; intent: string }[]> {
+  const csv = await readFile(join(BANKING77, name), 'utf8');
+  const records: string[][] = [];
+  let fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < csv.length; i++) {
+    const ch = csv[i];
+    if (quoted) {
+      if (ch === '"' && csv[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') fields.push(field), (field = '');
+    else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && csv[i + 1] === '\n') i++;
+      fields.push(field);
+      if (fields.some((f) => f !== '')) records.push(fields);
+      [fields, field] = [[], ''];
+    } else field += ch;
+  }
+  if (field !== '' || fields.length > 0) records.push([...fields, field]);
+  return records.slice(1).map((r, i) => {
+    if (r.length !== 2) throw new Error(`${name}, record ${i + 1}: expected text,category, got ${r.length} fields`);
+    return { text: r[0].replace(/\s+/g, ' ').trim(), intent: r[1] };
+  });
+}
+

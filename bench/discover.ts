@@ -1,0 +1,90 @@
+/**
+ * bench/discover — needs nobody has named (issue 16): how fast, and how well.
+ *
+ * 1. Scale: clustering and labelling 100,000 requests (the generator's user language, 40 %
+ *    Chinese, with a planted need of 2,000 requests) through `discoverCandidates`, against
+ *    SciPy's k-means (`scipy.cluster.vq.kmeans2`, compiled) on the same vectors with the
+ *    same k, timed in the same run: the baseline does less (no vectors, no filtering, no
+ *    noise, no labels) in C. Target: < 30 s on 2 cores.
+ * 2. Real language: BANKING77 with 10 intents held out as needs nobody named — the pool is
+ *    their test requests and every other intent's test requests, the known needs the other
+ *    67 intents' training requests. For each held-out intent, the purity and recall of the
+ *    candidate that holds most of its requests; and the candidates that are mostly known
+ *    intents (false alarms).
+ *
+ *   node bin/run-ts.js bench/discover.ts [--json]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { discoverCandidates, DIMENSIONS, embed, fitIdf, textFeatures } from '../analytics/discover-needs.js';
+import { Random } from '../analytics/seeded-random.js';
+import { PHRASINGS } from '../scenarios/request-templates.js';
+import { writeRequest } from '../scenarios/user-language.js';
+import { log, readBanking77, report } from './bench-kit.js';
+
+const work = join('.needloop', 'bench', 'discover');
+await mkdir(work, { recursive: true });
+const rows: Record<string, string | number>[] = [];
+
+// ---- 1. scale -------------------------------------------------------------------------
+const N = 100_000;
+const PLANTED = ['cancel my {p} subscription', 'how do I cancel the {p} subscription', 'please cancel my subscription, the {p} one', 'I want to cancel my subscription and get a refund', 'cancel {p} subscription before it renews', '取消我的{q}订阅', '怎么取消{q}订阅', '我要取消订阅并退款'];
+const rng = new Random('bench-discover');
+const intents = Object.keys(PHRASINGS);
+const pool: { text: string; planted: boolean }[] = [];
+for (let i = 0; i < N - 2000; i++) pool.push({ text: writeRequest(rng, rng.pick(intents), { zh: rng.chance(0.4), shifted: false }).text, planted: false });
+for (let i = 0; i < 2000; i++) pool.push({ text: rng.pick(PLANTED).replace('{p}', rng.pick(['pro', 'team', 'annual'])).replace('{q}', rng.pick(['专业版', '团队版', '年度'])), planted: true });
+const known = intents.flatMap((intent) => Array.from({ length: 200 }, () => ({ intent, text: writeRequest(rng, intent, { zh: rng.chance(0.4), shifted: false }).text })));
+const previous = Array.from({ length: 20_000 }, () => writeRequest(rng, rng.pick(intents), { zh: rng.chance(0.4), shifted: false }).text);
+log(`clustering ${N} requests…`);
+const t0 = performance.now();
+const found = discoverCandidates(pool.map((p) => p.text), known, previous);
+const seconds = (performance.now() - t0) / 1000;
+const best = found.clusters.map((c) => ({ c, hits: c.members.filter((m) => pool[m].planted).length })).sort((a, b) => b.hits - a.hits);
+const plantedHits = best.filter((b) => b.hits / b.c.members.length >= 0.8).reduce((a, b) => a + b.hits, 0);
+
+// The baseline: SciPy's k-means on the same vectors, same k (analytics/discover-needs.ts: √(n/2), at most 64).
+const features = pool.map((p) => textFeatures(p.text));
+const idf = fitIdf(features);
+const x = new Float32Array(N * DIMENSIONS);
+features.forEach((f, i) => embed(f, idf, x.subarray(i * DIMENSIONS, (i + 1) * DIMENSIONS)));
+await writeFile(join(work, 'vectors.f32'), Buffer.from(x.buffer));
+const k = Math.max(2, Math.min(64, Math.round(Math.sqrt(N / 2))));
+let scipySeconds: number | null = null;
+try {
+  const out = execFileSync('python3', ['-c', `
+import numpy as np, time
+from scipy.cluster.vq import kmeans2
+x = np.fromfile('${join(work, 'vectors.f32')}', dtype=np.float32).reshape(-1, ${DIMENSIONS}).astype(np.float64)
+t = time.perf_counter(); kmeans2(x, ${k}, iter=12, minit='++', seed=1); print(time.perf_counter() - t)`], { encoding: 'utf8' });
+  scipySeconds = Number(out.trim());
+} catch (error) {
+  log(`SciPy baseline unavailable: ${(error as Error).message.split('\n')[0]}`);
+}
+rows.push({ measure: `cluster + label ${N} requests (s)`, needloop: seconds.toFixed(1), baseline: scipySeconds === null ? 'n/a' : `${scipySeconds.toFixed(1)} (SciPy kmeans2, k=${k}, clustering only)`, ratio: scipySeconds === null ? 'n/a' : (seconds / scipySeconds).toFixed(2) });
+rows.push({ measure: 'planted need: requests found in pure candidates', needloop: `${plantedHits} of 2000 (${(plantedHits / 20).toFixed(0)} %)`, baseline: '–', ratio: '–' });
+rows.push({ measure: 'candidates (≥ 20 requests)', needloop: found.clusters.length, baseline: '–', ratio: '–' });
+
+// ---- 2. real language: BANKING77 -------------------------------------------------------
+const [train, test] = [await readBanking77('train.csv'), await readBanking77('test.csv')];
+const all = [...new Set(train.map((e) => e.intent))].sort();
+const heldOut = all.filter((_, i) => i % 7 === 3).slice(0, 10);
+const knownB = all.filter((i) => !heldOut.includes(i)).flatMap((intent) => train.filter((e) => e.intent === intent).slice(0, 200));
+const bank = discoverCandidates(test.map((e) => e.text), knownB, []);
+const perIntent = heldOut.map((intent) => {
+  const total = test.filter((e) => e.intent === intent).length;
+  const bestC = bank.clusters.map((c) => ({ c, hits: c.members.filter((m) => test[m].intent === intent).length })).sort((a, b) => b.hits - a.hits)[0];
+  return { intent, total, purity: bestC === undefined || bestC.hits === 0 ? 0 : bestC.hits / bestC.c.members.length, recall: bestC === undefined ? 0 : bestC.hits / total };
+});
+const falseAlarms = bank.clusters.filter((c) => {
+  const counts = new Map<string, number>();
+  for (const m of c.members) counts.set(test[m].intent, (counts.get(test[m].intent) ?? 0) + 1);
+  const [top] = [...counts].sort((a, b) => b[1] - a[1])[0];
+  return !heldOut.includes(top);
+}).length;
+const found8 = perIntent.filter((p) => p.purity >= 0.8 && p.recall >= 0.7).length;
+for (const p of perIntent) rows.push({ measure: `BANKING77 held out: ${p.intent} (${p.total} test requests)`, needloop: `purity ${p.purity.toFixed(2)}, recall ${p.recall.toFixed(2)}`, baseline: '–', ratio: '–' });
+rows.push({ measure: 'BANKING77: held-out intents found (purity ≥ 0.8, recall ≥ 0.7)', needloop: `${found8} of ${heldOut.length}`, baseline: '–', ratio: '–' });
+rows.push({ measure: 'BANKING77: candidates mostly of known intents (false alarms)', needloop: `${falseAlarms} of ${bank.clusters.length}`, baseline: '–', ratio: '–' });
+report('bench/discover', rows, { requests: N, seconds, scipy_seconds: scipySeconds, banking77_found: found8, banking77_false_alarms: falseAlarms });
