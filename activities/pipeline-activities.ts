@@ -20,6 +20,7 @@ import type { PipelineRunStatus } from '../db/schema.js';
 import { selectBackend, type SelectedBackend } from '../models/backend.js';
 import { evaluateCandidate as evaluateModel } from '../models/evaluate-candidate.js';
 import { gateFor } from '../models/gate.js';
+import { adoptedNeeds } from '../db/queries/need-candidates.js';
 import { catalogueWithAdopted, discoverNeeds as discoverNeedsInDb } from './discover-needs.js';
 import type { ModelStore } from '../models/model-store.js';
 import { TrainingCancelled } from '../models/train.js';
@@ -191,6 +192,9 @@ export function createActivities(deps: ActivityDeps) {
       if (waiting !== undefined) return { retrain: false, first_model: false, reasons: [`model ${waiting.id} already awaits approval: no new candidate until it is decided`] };
       const production = await findProductionModel(db);
       if (production === null) return { retrain: true, first_model: true, reasons: ['there is no production model yet: training the first one'] };
+      // A need adopted from discovery that production does not know: its labelled requests wait to be learnt.
+      const unknown = (await adoptedNeeds(db)).filter((n) => !production.labels.includes(n.id)).map((n) => n.id);
+      if (unknown.length > 0) return { retrain: true, first_model: false, reasons: [...input.drift_reasons, `adopted need${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not known to production model ${production.id} yet`] };
       return { retrain: input.drift_retrain, first_model: false, reasons: input.drift_reasons };
     },
 

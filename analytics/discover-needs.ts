@@ -45,7 +45,7 @@ export const DEFAULT_DISCOVERY: DiscoveryOptions = {
   memberSimilarity: 0.35,
   mergeSimilarity: 0.5,
   minCohesion: 0.6,
-  knownSimilarity: 0.6,
+  knownSimilarity: 0.5,
   seed: 'needloop-discovery',
 };
 
@@ -312,13 +312,11 @@ export interface Discovery {
   likeKnown: number;
 }
 
-/** A request this close to a known need's prototype is that need, served badly. */
-export const KNOWN_SIMILARITY = 0.5;
 const PROTOTYPES_PER_NEED = 8;
 
 /**
  * Tonight's candidate needs among POOL (texts no known need answered well): requests like a
- * known need's (within KNOWN_SIMILARITY of one of a few prototypes of KNOWN's requests of
+ * known need's (within `knownSimilarity` of one of a few prototypes of KNOWN's requests of
  * that need) are set aside, the rest clustered; each cluster is counted again among
  * PREVIOUS (the window before's pool) for its growth. `members` index into POOL.
  */
@@ -344,7 +342,7 @@ export function discoverCandidates(pool: readonly string[], known: readonly { in
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
       let like = false;
-      for (let j = 0; j < prototypes.length && !like; j++) like = dot(x, i, P, j) >= KNOWN_SIMILARITY;
+      for (let j = 0; j < prototypes.length && !like; j++) like = dot(x, i, P, j) >= options.knownSimilarity;
       if (!like) out.push(i);
     }
     return out;

@@ -11,7 +11,7 @@ import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { csvField, FileWriter } from './file-writer.js';
 import { PERSONAS } from './personas.js';
 import {
-  DAY_MS, EMERGING_NEED, FADING_NEED, GENERATED_MODEL_VERSION, ScenarioWorld, SCENARIOS, SEGMENT_SHIFT_SATISFACTION, type DayRequest, type Locale, type Reaction, type ScenarioName,
+  DAY_MS, EMERGING_NEED, FADING_NEED, GENERATED_MODEL_VERSION, ScenarioWorld, UNNAMED_NEED, SCENARIOS, SEGMENT_SHIFT_SATISFACTION, type DayRequest, type Locale, type Reaction, type ScenarioName,
 } from './world.js';
 
 export { EMERGING_NEED, FADING_NEED, GENERATED_MODEL_VERSION, SCENARIOS, type Locale, type ScenarioName };
@@ -71,6 +71,7 @@ const CHANGED_COLUMNS: Record<ScenarioName, string[]> = {
   'vocabulary-shift': ['request_text', 'request_length', 'confidence', 'outcome', 'rating', 'feedback', 'corrected_intent'],
   'segment-shift': ['feature', 'request_text', 'predicted_intent', 'latency_ms', 'nps', 'csat', ...Object.keys(SEGMENT_SHIFT_SATISFACTION).map((n) => `sat_${n}`)],
   'fading-need': ['predicted_intent', 'feature', 'request_text'],
+  'unnamed-need': ['request_text', 'request_length', 'confidence'],
 };
 
 /**
@@ -84,6 +85,7 @@ const AFFECTED_COLUMNS: Record<ScenarioName, string[]> = {
   'vocabulary-shift': ['predicted_intent'],
   'segment-shift': ['request_length', 'outcome', 'rating', 'feedback', 'corrected_intent'],
   'fading-need': ['latency_ms', 'rating', 'request_length', 'confidence', 'outcome', 'feedback', 'corrected_intent'],
+  'unnamed-need': ['predicted_intent', 'outcome', 'rating', 'feedback', 'corrected_intent', 'feature'],
 };
 
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -159,7 +161,7 @@ export async function generateScenario(options: GenerateOptions): Promise<Genera
     new_need: scenario === 'emerging-need' ? EMERGING_NEED : null,
     changed_columns: CHANGED_COLUMNS[scenario],
     affected_columns: AFFECTED_COLUMNS[scenario],
-    changed_needs: scenario === 'emerging-need' ? [EMERGING_NEED] : scenario === 'segment-shift' ? Object.keys(SEGMENT_SHIFT_SATISFACTION) : scenario === 'fading-need' ? [FADING_NEED] : [],
+    changed_needs: scenario === 'emerging-need' ? [EMERGING_NEED] : scenario === 'segment-shift' ? Object.keys(SEGMENT_SHIFT_SATISFACTION) : scenario === 'fading-need' ? [FADING_NEED] : scenario === 'unnamed-need' ? [UNNAMED_NEED] : [],
     personas: world.personas.map((p) => p.id),
     users: world.population.map((u) => ({ user_id: u.id, persona: u.persona.id })),
   };

@@ -5,8 +5,11 @@
  * the users send requests, the production model answers them through the same predictor
  * as /api/predict, the users react and give noisy feedback, and each night the pipeline
  * runs through the local runner. With `approve: 'auto'` a simulated engineer approves
- * every blessed candidate. What the users experienced (accuracy on the scenario's truth)
- * and what the loop decided is stored per night for the timeline and the report.
+ * every blessed candidate. With `adopt: 'auto'` a simulated product manager reads each
+ * night's candidate needs (needs nobody has named yet) and adopts one whose requests are
+ * mostly of a need the catalogue lacks — as a PM reading its examples would. What the users
+ * experienced (accuracy on the scenario's truth) and what the loop decided is stored per
+ * night for the timeline and the report.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -17,17 +20,19 @@ import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connection.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { findProductionModel, modelTag } from '../db/queries/model-versions.js';
+import { adoptCandidate } from '../db/queries/need-candidates.js';
 import { addApprover } from '../db/queries/pipeline-runs.js';
 import { ModelStore } from '../models/model-store.js';
 import { Predictor } from '../web/predictor.js';
 import { decideLocally, runLocally, type LocalRunOutcome } from '../workflows/local-runner.js';
 import { FileWriter } from './file-writer.js';
 import { legacyEvents, usageEvent } from './generate.js';
-import { DAY_MS, EMERGING_NEED, FADING_NEED, ScenarioWorld, type ChangeKind, type DayRequest, type ScenarioName } from './world.js';
+import { DAY_MS, EMERGING_NEED, FADING_NEED, ScenarioWorld, UNNAMED_NEED, type ChangeKind, type DayRequest, type ScenarioName } from './world.js';
 
 /** Days of legacy-served history before the first simulated night. */
 export const HISTORY_DAYS = 28;
 export const SIMULATED_ENGINEER = 'simulated-engineer';
+export const SIMULATED_PM = 'simulated-product-manager';
 
 export interface SimulateOptions {
   scenario: ScenarioName;
@@ -39,6 +44,8 @@ export interface SimulateOptions {
   /** A second change (the demo's): from this night on, this kind applies too. */
   secondChange?: { kind: ChangeKind; night: number };
   approve: 'auto' | 'never';
+  /** A simulated product manager adopts a discovered need the catalogue lacks (default never). */
+  adopt?: 'auto' | 'never';
   /** Stop approving after this night: later candidates await a person (the demo). */
   approveUntilNight?: number;
   /** First day of the history, ISO date. */
@@ -67,6 +74,10 @@ export interface SimulatedNight {
   candidate: string | null;
   promoted: string | null;
   gate: string[];
+  /** Tonight's candidate needs nobody has named (their labels). */
+  discovered: string[];
+  /** The need the simulated product manager adopted tonight, if any. */
+  adopted: string | null;
 }
 
 export interface SimulationResult {
@@ -94,6 +105,8 @@ function changedNeed(kind: ChangeKind | null): { name: string | null; matches: (
       return { name: FADING_NEED, matches: (r) => r.intent === FADING_NEED };
     case 'vocabulary-shift':
       return { name: 'new phrasings', matches: (r) => r.shifted };
+    case 'unnamed-need':
+      return { name: UNNAMED_NEED, matches: (r) => r.intent === UNNAMED_NEED };
     default:
       return { name: null, matches: () => false };
   }
@@ -167,6 +180,8 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
     const out: SimulatedNight[] = [];
     let pending: SimulationResult['pending'] = boot.outcome.pending === null ? null : { run_id: boot.outcome.run_id, candidate_id: boot.outcome.pending.candidate_id };
     const measured = changedNeed(kind);
+    /** The true need of every simulated request, for the simulated product manager. */
+    const truth = new Map<string, string>();
     for (let night = 1; night <= nights; night++) {
       const day = dayOf(night);
       const dir = join(options.workDir, `night-${String(night).padStart(2, '0')}`);
@@ -186,7 +201,9 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
           if (correct) changedRight++;
         }
         const answer = { model: answered === null ? null : modelTag(answered.model), predicted: p?.intent ?? null, confidence: p === null ? null : Math.round(p.confidence * 10000) / 10000, outOfScope: p?.out_of_scope ?? null };
-        await nightUsage.line(JSON.stringify(usageEvent(world, request, answer, world.react(request, { predicted: answer.predicted, correct }))));
+        const event = usageEvent(world, request, answer, world.react(request, { predicted: answer.predicted, correct }));
+        truth.set(String(event.event_id), request.intent);
+        await nightUsage.line(JSON.stringify(event));
       }
       await nightUsage.close();
       const nightSurveys = new FileWriter(join(dir, 'surveys.csv'));
@@ -196,6 +213,24 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
 
       const { outcome, promoted } = await run(dir, night);
       const r = outcome.results;
+      // The simulated product manager reads tonight's candidates: one whose requests are
+      // mostly of a need the catalogue lacks is adopted, all its requests accepted.
+      let adopted: string | null = null;
+      if (options.adopt === 'auto') {
+        for (const c of r.discovery?.candidates ?? []) {
+          const sighting = await db.selectFrom('need_candidate_sightings').select('event_ids').where('candidate_id', '=', c.id).orderBy('id', 'desc').limit(1).executeTakeFirst();
+          const members = sighting?.event_ids ?? [];
+          const counts = new Map<string, number>();
+          for (const e of members) counts.set(truth.get(e) ?? '?', (counts.get(truth.get(e) ?? '?') ?? 0) + 1);
+          const [need, n] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? ['?', 0];
+          const status = (await db.selectFrom('need_candidates').select('status').where('id', '=', c.id).executeTakeFirst())?.status;
+          if (status !== 'open' || n < members.length / 2 || catalogue.some((x) => x.id === need) || world.adopted.has(need) || need === '?') continue;
+          await adoptCandidate(db, { candidateId: c.id, need: { id: need, label: { en: c.label, zh: c.label }, category: 'functional' }, by: SIMULATED_PM, eventIds: members });
+          world.adopted.add(need);
+          adopted = need;
+          break;
+        }
+      }
       const record: SimulatedNight = {
         night,
         date: new Date(startMs + day * DAY_MS).toISOString().slice(0, 10),
@@ -211,6 +246,8 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
         candidate: r.training?.candidate_id ?? null,
         promoted,
         gate: r.evaluation?.reasons ?? [],
+        discovered: (r.discovery?.candidates ?? []).map((c) => c.label),
+        adopted,
       };
       if (outcome.pending !== null) pending = { run_id: outcome.run_id, candidate_id: outcome.pending.candidate_id };
       else if (promoted !== null) pending = null;

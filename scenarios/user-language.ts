@@ -90,3 +90,22 @@ export function writeRequest(rng: Random, intent: string, options: { zh: boolean
   if (!zh && rng.chance(0.3)) text = text.toLowerCase();
   return { text, ambiguous };
 }
+
+/**
+ * Requests for the unnamed-need scenario's need (cancelling a subscription), which no
+ * catalogue has: varied phrasings that share the need's words, as real requests of one need do.
+ */
+const UNNAMED_PHRASINGS = {
+  en: ['cancel my {plan} subscription', 'how do I cancel the {plan} subscription', 'please cancel my subscription, the {plan} one', 'I want to cancel my subscription and get a refund',
+    'cancel {plan} subscription before it renews', 'can you cancel my subscription to {plan}', 'need to cancel subscription asap', 'where do i cancel my subscription'],
+  zh: ['取消我的{plan}订阅', '怎么取消{plan}订阅', '请帮我取消订阅，{plan}那个', '我要取消订阅并退款', '在续费前取消{plan}订阅', '能取消我的{plan}订阅吗', '马上取消订阅', '在哪里取消订阅'],
+  plans: { en: ['pro', 'team', 'annual', 'monthly', 'premium'], zh: ['专业版', '团队版', '年度', '月度', '高级版'] },
+};
+
+export function writeUnnamedRequest(rng: Random, zh: boolean): WrittenRequest {
+  const lang = zh ? 'zh' : 'en';
+  let text = rng.pick(UNNAMED_PHRASINGS[lang]).replace('{plan}', rng.pick(UNNAMED_PHRASINGS.plans[lang]));
+  if (!zh && rng.chance(TYPO_SHARE)) text = typo(rng, text);
+  if (rng.chance(FILLER_SHARE)) text = rng.chance(0.5) ? rng.pick(FILLERS[lang].before) + text : text + rng.pick(FILLERS[lang].after);
+  return { text, ambiguous: false };
+}

@@ -11,9 +11,10 @@ import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { csvField } from './file-writer.js';
 import { KANO_OF, PERSONAS, type KanoCategory, type Persona } from './personas.js';
 import { COMMENTS, FEATURE_OF, PHRASINGS } from './request-templates.js';
-import { writeRequest } from './user-language.js';
+import { writeRequest, writeUnnamedRequest } from './user-language.js';
+import { OUT_OF_SCOPE } from '../db/need-catalogue.js';
 
-export const SCENARIOS = ['stable', 'emerging-need', 'vocabulary-shift', 'segment-shift', 'fading-need'] as const;
+export const SCENARIOS = ['stable', 'emerging-need', 'vocabulary-shift', 'segment-shift', 'fading-need', 'unnamed-need'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type Locale = 'en' | 'zh' | 'mixed';
 export type ChangeKind = Exclude<ScenarioName, 'stable'>;
@@ -22,6 +23,11 @@ export type ChangeKind = Exclude<ScenarioName, 'stable'>;
 export const EMERGING_NEED = 'automate_workflows';
 /** The need users lose interest in, in the fading-need scenario. */
 export const FADING_NEED = 'energy_efficiency';
+/**
+ * The need of the unnamed-need scenario: in no catalogue, so no model knows it and no user
+ * can correct a request to it ("none of these" at most) — until a product manager adopts it.
+ */
+export const UNNAMED_NEED = 'cancel_subscription';
 /** The production model version the generated events were served by. */
 export const GENERATED_MODEL_VERSION = 'legacy-2026.1';
 
@@ -132,6 +138,8 @@ export class ScenarioWorld {
   private readonly labels: Map<string, { en: string; zh: string }>;
   /** Multiplies every user's activity so that the total comes near a requested count. */
   scale = 1;
+  /** Needs a product manager has adopted into the catalogue: users' feedback can name them now. */
+  readonly adopted = new Set<string>();
 
   constructor(private readonly options: WorldOptions) {
     const { catalogue, seed } = options;
@@ -181,6 +189,7 @@ export class ScenarioWorld {
     const known = new Set(this.known);
     const entries = Object.entries(persona.intents).filter(([id]) => known.has(id));
     if (this.changed('emerging-need', day) && EMERGING_WEIGHT[persona.id] !== undefined) entries.push([EMERGING_NEED, EMERGING_WEIGHT[persona.id]]);
+    if (this.changed('unnamed-need', day) && EMERGING_WEIGHT[persona.id] !== undefined) entries.push([UNNAMED_NEED, EMERGING_WEIGHT[persona.id]]);
     const fadeFrom = this.changeDay('fading-need');
     if (fadeFrom !== null && day >= fadeFrom) {
       const f = 1 - (1 - FADED_TO) * Math.min(1, (day - fadeFrom + 1) / FADE_DAYS);
@@ -206,7 +215,7 @@ export class ScenarioWorld {
         const intent = intents[rng.weighted(weights)];
         const zh = locale === 'zh' || (locale === 'mixed' && rng.chance(p.zhShare));
         const shifted = this.changed('vocabulary-shift', day) && rng.chance(SHIFTED_SHARE);
-        const written = writeRequest(rng, intent, { zh, shifted });
+        const written = intent === UNNAMED_NEED ? writeUnnamedRequest(rng, zh) : writeRequest(rng, intent, { zh, shifted });
         out.push({ user, t: this.options.startMs + day * DAY_MS + rng.int(DAY_MS), session, intent, text: written.text, zh, shifted, ambiguous: written.ambiguous });
       }
     }
@@ -221,14 +230,14 @@ export class ScenarioWorld {
     const { rng } = this;
     let confidence: number;
     let correct: boolean;
-    if (request.intent === EMERGING_NEED) {
+    if (request.intent === EMERGING_NEED || request.intent === UNNAMED_NEED) {
       confidence = rng.beta(2, 5);
       correct = false;
     } else {
       confidence = request.shifted ? rng.beta(2.5, 2) : request.ambiguous ? rng.beta(3, 3) : rng.beta(14, 1.5);
       correct = rng.chance(confidence);
     }
-    const others = intentsOfUser.filter((i) => i !== request.intent && i !== EMERGING_NEED);
+    const others = intentsOfUser.filter((i) => i !== request.intent && i !== EMERGING_NEED && i !== UNNAMED_NEED);
     const predicted = correct ? request.intent : others.length > 0 ? rng.pick(others) : rng.pick(this.known.filter((i) => i !== request.intent));
     return { predicted, confidence: Math.round(confidence * 10000) / 10000, correct };
   }
@@ -256,6 +265,8 @@ export class ScenarioWorld {
     else if (gaveFeedback) {
       feedback = 'corrected';
       corrected = rng.chance(0.04) ? rng.pick(this.known.filter((i) => i !== answer.predicted)) : request.intent;
+      // A need in no catalogue cannot be named in feedback: "none of these", until it is adopted.
+      if (corrected === UNNAMED_NEED && !this.adopted.has(UNNAMED_NEED)) corrected = OUT_OF_SCOPE;
       if (corrected === answer.predicted) feedback = 'confirmed';
       if (feedback === 'confirmed') corrected = null;
     }
@@ -264,7 +275,7 @@ export class ScenarioWorld {
 
   /** The product feature a request is made in. */
   featureOf(intent: string): string {
-    return this.rng.chance(0.85) ? FEATURE_OF[intent] : 'chat';
+    return this.rng.chance(0.85) ? (FEATURE_OF[intent] ?? 'billing') : 'chat';
   }
 
   usersHeader(): string {

@@ -24,7 +24,8 @@ export function describeNight(n: SimulatedNight): string {
       ? `retrained → model ${n.candidate} ${n.status === 'awaiting_approval' ? 'awaits approval' : 'not promoted'}`
       : n.retrain ? 'retrain due' : 'quiet';
   const why = n.retrain ? ` — ${n.reasons[0] ?? ''}` : n.reasons.length > 0 ? ` — ${n.reasons[0]}` : '';
-  return `night ${String(n.night).padStart(2)} ${n.date}  served by model ${n.production_model ?? '–'}  accuracy ${pct(n.accuracy)}  changed need ${pct(n.changed_need_recall)}  ${did}${why}`;
+  const found = n.discovered.length === 0 ? '' : `; unnamed: ${n.discovered.map((d) => `"${d}"`).join(', ')}${n.adopted === null ? '' : ` → adopted as ${n.adopted}`}`;
+  return `night ${String(n.night).padStart(2)} ${n.date}  served by model ${n.production_model ?? '–'}  accuracy ${pct(n.accuracy)}  changed need ${pct(n.changed_need_recall)}  ${did}${why}${found}`;
 }
 
 export function simulationJson(r: SimulationResult) {
@@ -33,6 +34,7 @@ export function simulationJson(r: SimulationResult) {
     nights: r.nights.map((n) => ({
       night: n.night, date: n.date, run_id: n.run_id, production_model: n.production_model, requests: n.requests, accuracy: n.accuracy,
       changed_need_recall: n.changed_need_recall, retrain: n.retrain, reasons: n.reasons, notes: n.notes, candidate: n.candidate, promoted: n.promoted, gate: n.gate,
+      discovered: n.discovered, adopted: n.adopted,
     })),
   };
 }
@@ -72,14 +74,16 @@ export function registerSimulate(program: Command, config: () => Config): void {
     .option('--seed <s>', 'random seed', '1')
     .option('--change-night <n>', 'the first night whose day has the change (default: a third in)', integerOption('--change-night', 1))
     .option('--approve <mode>', 'auto: a simulated engineer approves blessed candidates | never', 'auto')
+    .option('--adopt <mode>', 'auto: a simulated product manager adopts a discovered need the catalogue lacks | never', 'never')
     .option('--json', 'print {nights: [...]} as JSON')
-    .action(async (flags: { scenario: ScenarioName; nights: number; users: number; seed: string; changeNight?: number; approve: string; json?: boolean }) => {
+    .action(async (flags: { scenario: ScenarioName; nights: number; users: number; seed: string; changeNight?: number; approve: string; adopt: string; json?: boolean }) => {
       if (!SCENARIOS.includes(flags.scenario)) throw new UserError(`--scenario must be one of ${SCENARIOS.join(', ')} (got ${flags.scenario})`);
       if (flags.approve !== 'auto' && flags.approve !== 'never') throw new UserError(`--approve must be auto or never (got ${flags.approve})`);
+      if (flags.adopt !== 'auto' && flags.adopt !== 'never') throw new UserError(`--adopt must be auto or never (got ${flags.adopt})`);
       const json = flags.json === true;
       const result = await runSimulation(config(), {
         scenario: flags.scenario, nights: flags.nights, users: flags.users, seed: /^\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed,
-        changeNight: flags.changeNight, approve: flags.approve,
+        changeNight: flags.changeNight, approve: flags.approve, adopt: flags.adopt,
         onNight: (n) => {
           if (!json) say(describeNight(n));
         },

@@ -22,14 +22,14 @@ beforeAll(async () => {
 });
 
 /** The loop over simulated nights, in a database of its own; needloop's model serves. */
-function useSimulation(scenario: ScenarioName) {
+function useSimulation(scenario: ScenarioName, o: { nights?: number; changeNight?: number; adopt?: 'auto' | 'never' } = {}) {
   const ctx = {} as { handle: TestDatabase; config: ReturnType<typeof loadConfig>; result: SimulationResult };
   beforeAll(async () => {
     ctx.handle = await createTestDatabase();
     const dir = join(files.dir, scenario);
     ctx.config = loadConfig({ DATABASE_URL: ctx.handle.url, NEEDLOOP_HOME: dir, NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), TFJS_BACKEND: 'cpu' });
     ctx.result = await simulate({ handle: ctx.handle, config: ctx.config, catalogue }, {
-      scenario, nights: NIGHTS, users: 500, seed: 7, changeNight: CHANGE_NIGHT, approve: 'auto', workDir: join(dir, 'simulation'),
+      scenario, nights: o.nights ?? NIGHTS, users: 500, seed: 7, changeNight: o.changeNight ?? CHANGE_NIGHT, approve: 'auto', adopt: o.adopt ?? 'auto', workDir: join(dir, 'simulation'),
     });
   }, 600_000);
   afterAll(async () => {
@@ -50,6 +50,8 @@ describe('simulate(stable, 10 nights)', () => {
     expect(result.nights.filter((n) => n.retrain), timeline(result)).toEqual([]);
     expect(result.nights.every((n) => n.production_model === '1' && n.candidate === null)).toBe(true);
     expect(result.changed_need).toBeNull();
+    // Nothing unnamed in stable traffic: no candidate need, night after night.
+    expect(result.nights.flatMap((n) => n.discovered)).toEqual([]);
   });
 
   it('the model users get is realistic, not perfect: accuracy on their true needs between 0.8 and 0.98', () => {
@@ -106,3 +108,28 @@ describe.each(['emerging-need', 'vocabulary-shift'] as const)('simulate(%s, chan
     expect(drift.retrain.reasons.map((r) => r.message).join(' ')).not.toMatch(/predicted_intent|confidence drifted/);
   });
 });
+
+describe('simulate(unnamed-need, 6 nights, a simulated product manager adopting)', () => {
+  const ctx = useSimulation('unnamed-need', { nights: 6, changeNight: 2 });
+
+  it('discovers the need nobody named within 2 nights, adopts it, and the next promoted model learns it', async () => {
+    const { result } = ctx;
+    const nights = result.nights;
+    expect(result.changed_need).toBe('cancel_subscription');
+    expect(nights[0].discovered, timeline(result)).toEqual([]);
+    const found = nights.find((n) => n.discovered.some((d) => d.includes('cancel')));
+    expect(found, timeline(result)).toBeDefined();
+    expect(found!.night).toBeLessThanOrEqual(3);
+    const adoption = nights.find((n) => n.adopted === 'cancel_subscription');
+    expect(adoption, timeline(result)).toBeDefined();
+    // Before it is learnt no model answers it; after the next promotion, it does.
+    expect(nights.filter((n) => n.night <= adoption!.night).every((n) => (n.changed_need_recall ?? 0) === 0)).toBe(true);
+    const promotion = nights.find((n) => n.night > adoption!.night && n.promoted !== null);
+    expect(promotion, timeline(result)).toBeDefined();
+    expect(promotion!.reasons.join(' ')).toMatch(/adopted need cancel_subscription is not known to production model|none of the known needs/);
+    const model = await ctx.handle.db.selectFrom('model_versions').select('labels').where('id', '=', promotion!.promoted!).executeTakeFirstOrThrow();
+    expect(model.labels).toContain('cancel_subscription');
+    expect(nights.at(-1)!.changed_need_recall).toBeGreaterThan(0.7);
+  });
+});
+
