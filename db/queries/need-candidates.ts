@@ -3,7 +3,8 @@
  * sightings night by night, and what a product manager adopted or dismissed.
  */
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../schema.js';
+import type { Selectable } from 'kysely';
+import type { Database, NeedCandidateSightingsTable } from '../schema.js';
 import { OUT_OF_SCOPE } from '../need-catalogue.js';
 import type { TimeWindow } from './time-window.js';
 
@@ -66,22 +67,8 @@ export async function allCandidates(db: Kysely<Database>): Promise<CandidateRow[
   return db.selectFrom('need_candidates').selectAll().orderBy('id').execute() as Promise<CandidateRow[]>;
 }
 
-export interface Sighting {
-  candidate_id: string;
-  pipeline_run_id: string | null;
-  window_from: Date;
-  window_to: Date;
-  label: string;
-  size: number;
-  users: number;
-  previous_size: number;
-  growth: number | null;
-  growth_p: number | null;
-  cohesion: number;
-  opportunity: number;
-  detail: unknown;
-  event_ids: string[];
-}
+/** A night's sighting of a candidate, as stored. */
+export type Sighting = Omit<Selectable<NeedCandidateSightingsTable>, 'id' | 'created_at'>;
 
 /** Records a night's cluster: a new candidate, or a sighting of `matched`. Returns the candidate id. */
 export async function recordSighting(db: Kysely<Database>, matched: string | null, centroid: readonly number[], sighting: Omit<Sighting, 'candidate_id'>): Promise<string> {
