@@ -154,6 +154,9 @@ export function createActivities(deps: ActivityDeps) {
         catalogue: await catalogueWithAdopted(handle, catalogue), maxFieldBytes: config.maxFieldBytes, scrubber: scrubberFactory(config.pii), confineTo: dirname(input.file),
         onProgress: (p) => ctx?.heartbeat({ file: p.file, phase: p.phase, bytes: p.bytesRead, of: p.bytesTotal }),
       });
+      // Under Temporal a lost database connection is thrown, so that the activity's retries
+      // apply; the local runner reports it as the file's failure, and the next run loads it.
+      if (r.transient === true && ctx !== null) throw new Error(r.error);
       return { file: r.file, kind: r.kind, status: r.status, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, error: r.error ?? null, redacted: r.redacted ?? null };
     },
 
@@ -204,18 +207,24 @@ export function createActivities(deps: ActivityDeps) {
      */
     async fineTune(input: { run_id: string; seed: number }) {
       const ctx = temporalContext();
-      backend ??= selectBackend(config.tfjsBackend);
-      const selected = await backend;
+      // Heartbeats from the start, and every 30 s whatever the phase: loading the data or
+      // the backend can take longer than the heartbeat timeout, a batch far less.
+      let details: Record<string, unknown> = { phase: 'loading' };
+      ctx?.heartbeat(details);
+      const beat = ctx === null ? null : setInterval(() => ctx.heartbeat(details), 30_000);
       let last = 0;
       try {
+        backend ??= selectBackend(config.tfjsBackend);
+        const selected = await backend;
         const r = await trainCandidate({ db, store, backend: selected }, {
           seed: input.seed,
           signal: ctx?.cancellationSignal,
           onProgress: (p) => {
+            details = { phase: 'training', epoch: p.epoch + 1, epochs: p.epochs, batch: p.batch, batches: p.batches, loss: p.loss };
             // A heartbeat per second at most: enough for the heartbeat timeout, cheap on the wire.
             if (ctx !== null && Date.now() - last > 1000) {
               last = Date.now();
-              ctx.heartbeat({ epoch: p.epoch + 1, epochs: p.epochs, batch: p.batch, batches: p.batches, loss: p.loss });
+              ctx.heartbeat(details);
             }
           },
         });
@@ -227,6 +236,8 @@ export function createActivities(deps: ActivityDeps) {
         // Temporal reports a cancelled activity by its CancelledFailure.
         if (error instanceof TrainingCancelled) throw ctx === null ? error : new CancelledFailure(error.message);
         return nonRetryable(error);
+      } finally {
+        if (beat !== null) clearInterval(beat);
       }
     },
 

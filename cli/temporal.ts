@@ -9,7 +9,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { PipelineActivities } from '../activities/pipeline-activities.js';
 import type { Config, TemporalConfig } from '../config.js';
 import { UserError } from './output.js';
-import { TRAINING_TASK_QUEUE } from '../workflows/types.js';
+import { trainingTaskQueue } from '../workflows/types.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -56,7 +56,9 @@ export async function createWorkers(config: Config, activities: PipelineActiviti
     workers.push(await Worker.create({
       connection,
       namespace: config.temporal.namespace,
-      taskQueue: queue === 'default' ? config.temporal.taskQueue : TRAINING_TASK_QUEUE,
+      taskQueue: queue === 'default' ? config.temporal.taskQueue : trainingTaskQueue(config.temporal.taskQueue),
+      // A deploy lets running tasks finish (training included) before the worker stops.
+      shutdownGraceTime: queue === 'training' ? '30 minutes' : '2 minutes',
       activities,
       ...(queue === 'default' ? { workflowsPath: WORKFLOWS_PATH, bundlerOptions } : {}),
       // One training at a time per host: it takes the whole GPU (or CPU).

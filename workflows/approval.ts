@@ -10,9 +10,11 @@ export class DecisionRefused extends Error {
 export function checkDecision(
   state: { pending: PendingApproval | null; decision: ApprovalDecision | null; approvers: readonly string[] },
   request: { candidate: string; by: string; reason?: string },
+  now?: number,
 ): void {
   if (state.decision !== null) throw new DecisionRefused(`a decision was already taken: ${state.decision.kind} by ${state.decision.by} at ${state.decision.at}`);
   if (state.pending === null) throw new DecisionRefused('no candidate awaits approval in this run');
+  if (now !== undefined && now > Date.parse(state.pending.deadline)) throw new DecisionRefused(`the approval expired at ${state.pending.deadline}`);
   if (request.candidate !== state.pending.candidate_id) {
     throw new DecisionRefused(`model ${request.candidate} is not the candidate awaiting approval in this run (model ${state.pending.candidate_id} is)`);
   }

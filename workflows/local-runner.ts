@@ -55,6 +55,11 @@ async function replay(acts: PipelineActivities, runId: string, input: PipelineIn
       latest = results;
       options.onStep?.(step);
     },
+    // A local run takes every plan change, has no cancellation of its own (a killed process
+    // is closed by the next run), and so runs clean-up as it comes.
+    patched: () => true,
+    cleanup: (work) => work(),
+    isCancellation: () => false,
   };
   try {
     const results = await pipelinePlan(effects, { ...planInput, runId });

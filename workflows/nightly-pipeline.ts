@@ -2,19 +2,22 @@
 // GPU task queue, a child workflow per inbox file, engineers' decisions by Update and
 // the run's state by Query.
 import {
-  ApplicationFailure, condition, defineQuery, defineUpdate, executeChild, proxyActivities, setHandler, workflowInfo,
+  ApplicationFailure, CancellationScope, condition, defineQuery, defineUpdate, executeChild, isCancellation, patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
-import { checkDecision } from './approval.js';
+import { checkDecision, DecisionRefused } from './approval.js';
 import { ingestFileWorkflow } from './ingest-file.js';
-import { pipelinePlan, type PipelineEffects } from './pipeline-plan.js';
+import { PLAN_CHANGES, pipelinePlan, type PipelineEffects } from './pipeline-plan.js';
 import {
-  TRAINING_TASK_QUEUE, type ApprovalDecision, type ApprovalInput, type PendingApproval, type PipelineActivities, type PipelineInput,
+  trainingTaskQueue, type ApprovalDecision, type ApprovalInput, type PendingApproval, type PipelineActivities, type PipelineInput,
   type PipelineResults, type PipelineStatus, type PipelineStep, type RejectionInput,
 } from './types.js';
 
 export const approvePromotion = defineUpdate<ApprovalDecision, [ApprovalInput]>('approvePromotion');
 export const rejectPromotion = defineUpdate<ApprovalDecision, [RejectionInput]>('rejectPromotion');
 export const statusQuery = defineQuery<PipelineStatus>('status');
+
+/** The workflow clock: deterministic in a workflow (Temporal replays it from history). */
+const workflowNow = () => new Date().getTime();
 
 const NON_RETRYABLE = ['TrainingDataError', 'AnalysisError', 'RegistryError', 'ReportError'];
 
@@ -23,9 +26,17 @@ const activities = proxyActivities<PipelineActivities>({
   retry: { maximumAttempts: 5, initialInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-const training = proxyActivities<PipelineActivities>({
-  taskQueue: TRAINING_TASK_QUEUE,
+/**
+ * Training goes to this run's own training queue. With no training worker up it does not
+ * wait for ever: after an hour unstarted the run fails and says so (scheduleToStart), and
+ * no attempt runs past 6 hours, nor all attempts past 12 (a stuck night must not make the
+ * Schedule skip every later one). The activity heartbeats every 30 s from its start.
+ */
+const trainingOn = (taskQueue: string) => proxyActivities<PipelineActivities>({
+  taskQueue,
+  scheduleToStartTimeout: '1 hour',
   startToCloseTimeout: '6 hours',
+  scheduleToCloseTimeout: '12 hours',
   heartbeatTimeout: '2 minutes',
   retry: { maximumAttempts: 3, initialInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
 });
@@ -38,14 +49,32 @@ export async function nightlyPipeline(input: PipelineInput): Promise<PipelineRes
     status.decision = decision;
     return decision;
   };
-  setHandler(approvePromotion, (u) => decide({ kind: 'approve', by: u.by, comment: u.comment ?? null, at: new Date().toISOString() }), {
-    validator: (u) => checkDecision({ ...status, approvers }, { candidate: u.candidate, by: u.by }),
+  // An approver removed while the run waits may no longer decide: the list is read again
+  // when a decision arrives (a plan change: runs started before it skip the reading).
+  const stillApprover = async (by: string) => {
+    if (!patched(PLAN_CHANGES.approversPerDecision)) return;
+    approvers = await activities.listApprovers();
+    checkDecision({ ...status, approvers }, { candidate: status.pending?.candidate_id ?? '', by }, workflowNow());
+  };
+  const refuse = (error: unknown): never => {
+    throw error instanceof DecisionRefused ? ApplicationFailure.create({ message: error.message, type: 'DecisionRefused', nonRetryable: true }) : error;
+  };
+  setHandler(approvePromotion, async (u) => {
+    await stillApprover(u.by).catch(refuse);
+    return decide({ kind: 'approve', by: u.by, comment: u.comment ?? null, at: new Date().toISOString() });
+  }, {
+    // The workflow clock: a decision after the stored deadline is refused.
+    validator: (u) => checkDecision({ ...status, approvers }, { candidate: u.candidate, by: u.by }, workflowNow()),
   });
-  setHandler(rejectPromotion, (u) => decide({ kind: 'reject', by: u.by, comment: u.reason, at: new Date().toISOString() }), {
-    validator: (u) => checkDecision({ ...status, approvers }, { candidate: u.candidate, by: u.by, reason: u.reason }),
+  setHandler(rejectPromotion, async (u) => {
+    await stillApprover(u.by).catch(refuse);
+    return decide({ kind: 'reject', by: u.by, comment: u.reason, at: new Date().toISOString() });
+  }, {
+    validator: (u) => checkDecision({ ...status, approvers }, { candidate: u.candidate, by: u.by, reason: u.reason }, workflowNow()),
   });
 
-  const { workflowId } = workflowInfo();
+  const { workflowId, taskQueue } = workflowInfo();
+  const training = trainingOn(trainingTaskQueue(taskQueue));
   const { run_id } = await activities.beginRun({ runner: 'temporal', run_key: workflowId });
   status.run_id = run_id;
   const effects: PipelineEffects = {
@@ -59,7 +88,10 @@ export async function nightlyPipeline(input: PipelineInput): Promise<PipelineRes
     waitForApproval: async (pending: PendingApproval, timeoutMs: number) => {
       approvers = await activities.listApprovers();
       status.pending = pending;
-      const decided = await condition(() => status.decision !== null, timeoutMs);
+      // Until the stored deadline, not `timeoutMs` from now: the report and the record were
+      // written after the deadline was set, and a decision must not outlive it.
+      const remaining = Math.max(0, Math.min(timeoutMs, Date.parse(pending.deadline) - workflowNow()));
+      const decided = await condition(() => status.decision !== null, remaining);
       status.pending = null;
       return decided ? status.decision : null;
     },
@@ -67,6 +99,10 @@ export async function nightlyPipeline(input: PipelineInput): Promise<PipelineRes
       status.step = step;
       status.results = results;
     },
+    patched: (changeId) => patched(changeId),
+    // As Temporal's samples clean up: in a scope a cancellation of the run cannot reach.
+    cleanup: (work) => CancellationScope.nonCancellable(work),
+    isCancellation: (error) => isCancellation(error),
   };
   const results = await pipelinePlan(effects, { ...input, runId: run_id });
   if (results.error !== undefined) throw ApplicationFailure.create({ message: results.error, type: 'PipelineFailed', nonRetryable: true });

@@ -14,7 +14,25 @@ export interface PipelineEffects {
   /** The engineer's decision, or null once `timeoutMs` has passed without one. */
   waitForApproval(pending: PendingApproval, timeoutMs: number): Promise<ApprovalDecision | null>;
   onStep(step: PipelineStep, results: PipelineResults): void;
+  /**
+   * Whether this run takes the code path of a plan change (Temporal's `patched`): false
+   * while replaying a run that started before the change, so that a change never breaks a
+   * run in flight (one may wait 72 h for approval). The local runner always takes it.
+   */
+  patched(changeId: string): boolean;
+  /** Runs clean-up that a cancellation of the run must not stop (Temporal: a non-cancellable scope). */
+  cleanup<T>(work: () => Promise<T>): Promise<T>;
+  /** Whether an error is the run's own cancellation (Temporal's CancelledFailure). */
+  isCancellation(error: unknown): boolean;
 }
+
+/** Plan changes, by the id `patched` records; see "Rolling out a plan change" in the README. */
+export const PLAN_CHANGES = {
+  /** 2026-12-02: the needs nobody has named yet, looked for after drift. */
+  discoverNeeds: 'discover-needs',
+  /** 2026-12-02: the approver list is read again when a decision arrives. */
+  approversPerDecision: 'approvers-per-decision',
+} as const;
 
 /** Thrown by a runner that cannot wait (the local one): the run stops here and resumes later. */
 export class PlanSuspended extends Error {
@@ -24,10 +42,11 @@ export class PlanSuspended extends Error {
   }
 }
 
-function messageOf(error: unknown): string {
-  // An activity's failure arrives wrapped; its cause says what went wrong.
-  const e = error as { message?: string; cause?: { message?: string } };
-  return e.cause?.message ?? e.message ?? String(error);
+/** What went wrong: the innermost cause's message (an activity's failure arrives wrapped, maybe twice). */
+export function messageOf(error: unknown): string {
+  let e = error as { message?: string; cause?: unknown } | null;
+  for (let depth = 0; e?.cause !== undefined && e.cause !== null && depth < 10; depth++) e = e.cause as typeof e;
+  return e?.message ?? String(error);
 }
 
 export async function pipelinePlan(fx: PipelineEffects, input: PipelineInput & { runId: string }): Promise<PipelineResults> {
@@ -48,7 +67,7 @@ export async function pipelinePlan(fx: PipelineEffects, input: PipelineInput & {
     results.needs = await fx.run('analyzeNeeds', { run_id, by_segment: results.segments !== null });
     await step('drift');
     results.drift = await fx.run('detectDrift', { run_id });
-    results.discovery = await fx.run('discoverNeeds', { run_id });
+    if (fx.patched(PLAN_CHANGES.discoverNeeds)) results.discovery = await fx.run('discoverNeeds', { run_id });
     await step('decide');
     results.decision = results.drift === null
       ? { retrain: false, first_model: false, reasons: ['there are no usage events to learn from'] }
@@ -56,9 +75,18 @@ export async function pipelinePlan(fx: PipelineEffects, input: PipelineInput & {
     if (results.decision.retrain) await retrainAndAskForApproval(fx, input, results, step);
   } catch (error) {
     if (error instanceof PlanSuspended) throw error;
-    results.error = messageOf(error);
-    // A candidate nobody can decide on any more must not block the next runs.
+    const cancelled = fx.isCancellation(error);
+    results.error = cancelled ? 'the run was cancelled' : messageOf(error);
+    // A candidate nobody can decide on any more must not block the next runs — also, and
+    // above all, when the run was cancelled: the clean-up must not be cancelled with it.
     const undecided = results.training !== undefined && results.promotion === undefined && (results.approval === undefined || results.approval.kind === 'pending');
+    if (cancelled) {
+      await fx.cleanup(async () => {
+        if (undecided) await fx.run('rejectCandidate', { candidate_id: results.training!.candidate_id, by: 'needloop', reason: 'its pipeline run was cancelled' });
+        await fx.run('finishRun', { run_id, status: 'failed', results, error: results.error! });
+      });
+      throw error;
+    }
     if (undecided) {
       await fx.run('rejectCandidate', { candidate_id: results.training!.candidate_id, by: 'needloop', reason: `its pipeline run failed: ${results.error}` }).catch(() => undefined);
     }

@@ -7,7 +7,13 @@ export type ActivityInput<K extends ActivityName> = Parameters<PipelineActivitie
 export type ActivityOutput<K extends ActivityName> = Awaited<ReturnType<PipelineActivities[K]>>;
 
 export const DEFAULT_TASK_QUEUE = 'needloop';
-export const TRAINING_TASK_QUEUE = 'needloop-training';
+/**
+ * The training queue of a pipeline queue: `<queue>-training`, so that two environments on
+ * one namespace (needloop, needloop-staging) never take each other's training.
+ */
+export function trainingTaskQueue(queue: string): string {
+  return `${queue}-training`;
+}
 /** How long a blessed candidate waits for an engineer before it expires. */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 72 * 3600 * 1000;
 

@@ -3,7 +3,7 @@
  * RUN that is a number is a local run (from `run --local`); anything else is a Temporal
  * workflow id.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { createActivities, type PipelineActivities } from '../../activities/pipeline-activities.js';
 import type { Config } from '../../config.js';
@@ -19,6 +19,7 @@ import { runStatus } from '../../workflows/pipeline-plan.js';
 import type { ApprovalDecision, PipelineInput, PipelineResults } from '../../workflows/types.js';
 import { printJson, say, UserError } from '../output.js';
 import { cliSource } from '../source.js';
+import { scheduleIdOf } from './schedule.js';
 import { connectClient } from '../temporal.js';
 import { withDatabase } from './with-database.js';
 
@@ -107,6 +108,11 @@ export async function decideRun(config: Config, handle: DatabaseHandle, run: str
     return { ok: true, candidate, outcome: null, decision };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) return { ok: false, reason: (error.cause as Error | undefined)?.message ?? error.message };
+    if (error instanceof WorkflowNotFoundError) return { ok: false, reason: `there is no open Temporal run ${workflowId}: it has finished (needloop status ${workflowId}), or never started` };
+    // Servers before 1.25 refuse Updates unless the dynamic config enables them.
+    if (/update.*(disabled|not enabled)|enableUpdateWorkflowExecution/i.test((error as Error).message ?? '')) {
+      return { ok: false, reason: 'this Temporal server refuses Updates: set frontend.enableUpdateWorkflowExecution to true in its dynamic config (needed before server 1.25), see "Running on Temporal" in the README' };
+    }
     throw error;
   } finally {
     await client.connection.close();
@@ -147,10 +153,12 @@ export function registerPipeline(program: Command, config: () => Config): void {
       const date = flags.date ?? today();
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UserError(`--date must be YYYY-MM-DD (got ${date})`);
       const client = await connectClient(cfg);
-      const workflowId = `needloop-nightly-${date}`;
+      const workflowId = `${scheduleIdOf(cfg.temporal.taskQueue)}-${date}`;
       try {
         const handle = await client.workflow.start(nightlyPipeline, {
           taskQueue: cfg.temporal.taskQueue, workflowId, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          // It may wait for approval; past that and a day more, it is stopped rather than left to block the night after.
+          workflowRunTimeout: `${Math.ceil(cfg.approvalTimeoutMs / 3_600_000) + 24} hours`,
         });
         if (!flags.wait) {
           if (flags.json) printJson({ run_id: workflowId, runner: 'temporal', status: 'running' });

@@ -6,14 +6,24 @@ import { nightlyPipeline } from '../../workflows/nightly-pipeline.js';
 import { printJson, say, UserError } from '../output.js';
 import { connectClient } from '../temporal.js';
 
-export const SCHEDULE_ID = 'needloop-nightly';
+/**
+ * The Schedule of a task queue: `<queue>-nightly` (needloop-nightly by default), so that an
+ * environment on its own queue — a staging setup, an integration test — can never touch
+ * another's Schedule.
+ */
+export function scheduleIdOf(taskQueue: string): string {
+  return `${taskQueue}-nightly`;
+}
+
+/** A night's run may wait this long for approval; past it plus a day, the run is stopped. */
+const runTimeout = (approvalTimeoutMs: number) => `${Math.ceil(approvalTimeoutMs / 3_600_000) + 24} hours`;
 
 async function withSchedules<T>(config: Config, work: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<T>): Promise<T> {
   const client = await connectClient(config);
   try {
     return await work(client);
   } catch (error) {
-    if (error instanceof ScheduleNotFoundError) throw new UserError(`there is no schedule ${SCHEDULE_ID}: needloop schedule create`, 1);
+    if (error instanceof ScheduleNotFoundError) throw new UserError(`there is no schedule ${scheduleIdOf(config.temporal.taskQueue)}: needloop schedule create`, 1);
     throw error;
   } finally {
     await client.connection.close();
@@ -43,15 +53,19 @@ export function registerSchedule(program: Command, config: () => Config): void {
       if (!Intl.supportedValuesOf('timeZone').includes(flags.timezone) && flags.timezone !== 'UTC') throw new UserError(`--timezone ${flags.timezone} is not an IANA time zone (e.g. Europe/Paris)`);
       await withSchedules(cfg, async (client) => {
         await client.schedule.create({
-          scheduleId: SCHEDULE_ID,
+          scheduleId: scheduleIdOf(cfg.temporal.taskQueue),
           spec: { calendars: [{ hour, minute }], timezone: flags.timezone },
-          policies: { overlap: ScheduleOverlapPolicy.SKIP },
+          // A worker down for a week does not replay seven nights at once: one day's catch-up.
+          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
           // Temporal appends the scheduled time to this id: one workflow per night.
-          action: { type: 'startWorkflow', workflowType: nightlyPipeline, workflowId: 'needloop-nightly', taskQueue: cfg.temporal.taskQueue, args: [{ inbox: cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1 }] },
+          action: {
+            type: 'startWorkflow', workflowType: nightlyPipeline, workflowId: scheduleIdOf(cfg.temporal.taskQueue), taskQueue: cfg.temporal.taskQueue,
+            workflowRunTimeout: runTimeout(cfg.approvalTimeoutMs), args: [{ inbox: cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1 }],
+          },
         });
       });
-      if (flags.json) printJson({ schedule_id: SCHEDULE_ID, hour, minute, timezone: flags.timezone, overlap: 'skip' });
-      else say(`Schedule ${SCHEDULE_ID}: the pipeline runs daily at ${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')} ${flags.timezone}.`);
+      if (flags.json) printJson({ schedule_id: scheduleIdOf(cfg.temporal.taskQueue), hour, minute, timezone: flags.timezone, overlap: 'skip' });
+      else say(`Schedule ${scheduleIdOf(cfg.temporal.taskQueue)}: the pipeline runs daily at ${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')} ${flags.timezone}.`);
     });
 
   schedule
@@ -59,7 +73,8 @@ export function registerSchedule(program: Command, config: () => Config): void {
     .description('the schedule, whether it is paused, its next and recent runs')
     .option('--json', 'print the description as JSON')
     .action(async (flags: { json?: boolean }) => {
-      const d = await withSchedules(config(), (client) => client.schedule.getHandle(SCHEDULE_ID).describe());
+      const cfg = config();
+      const d = await withSchedules(cfg, (client) => client.schedule.getHandle(scheduleIdOf(cfg.temporal.taskQueue)).describe());
       const out = {
         schedule_id: d.scheduleId, paused: d.state.paused, note: d.state.note ?? null, calendars: d.spec.calendars ?? [], timezone: d.spec.timezone ?? 'UTC',
         overlap: d.policies.overlap, next_runs: d.info.nextActionTimes, recent_runs: d.info.recentActions.map((a) => ({ scheduled_at: a.scheduledAt, workflow_id: a.action.workflow.workflowId })),
@@ -79,14 +94,15 @@ export function registerSchedule(program: Command, config: () => Config): void {
       .option('--note <text>', 'why (pause, unpause)')
       .option('--json', 'print {schedule_id, action} as JSON')
       .action(async (flags: { note?: string; json?: boolean }) => {
-        await withSchedules(config(), async (client) => {
-          const handle = client.schedule.getHandle(SCHEDULE_ID);
+        const cfg = config();
+        await withSchedules(cfg, async (client) => {
+          const handle = client.schedule.getHandle(scheduleIdOf(cfg.temporal.taskQueue));
           if (name === 'pause') await handle.pause(flags.note);
           else if (name === 'unpause') await handle.unpause(flags.note);
           else await handle.delete();
         });
-        if (flags.json) printJson({ schedule_id: SCHEDULE_ID, action: name });
-        else say(`Schedule ${SCHEDULE_ID}: ${name}d.`);
+        if (flags.json) printJson({ schedule_id: scheduleIdOf(cfg.temporal.taskQueue), action: name });
+        else say(`Schedule ${scheduleIdOf(cfg.temporal.taskQueue)}: ${name}d.`);
       });
   }
 }

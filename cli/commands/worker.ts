@@ -22,9 +22,16 @@ export function registerWorker(program: Command, config: () => Config): void {
       try {
         const { workers, connection } = await createWorkers(cfg, pipelineActivities(handle, cfg), queues as QueueName[]);
         say(`needloop worker: ${queues.join(' and ')} queue(s) on ${cfg.temporal.address} (namespace ${cfg.temporal.namespace}); Ctrl-C stops it after the running tasks`);
-        // The Temporal runtime shuts the workers down gracefully on SIGINT / SIGTERM.
-        await Promise.all(workers.map((w) => w.run()));
+        // The Temporal runtime shuts the workers down gracefully on SIGINT / SIGTERM. If
+        // one worker fails, the others are shut down (and drained) before the database
+        // closes under them.
+        const runs = workers.map((w) => w.run());
+        const failed = await Promise.race(runs.map((r) => r.then(() => null, (error: unknown) => error)));
+        if (failed !== null) for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        const outcomes = await Promise.allSettled(runs);
         await connection.close();
+        const error = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+        if (error !== undefined) throw error.reason;
       } finally {
         await handle.close();
       }

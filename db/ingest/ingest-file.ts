@@ -34,6 +34,8 @@ export interface FileResult {
   batch_id?: string;
   /** Personal data replaced in the file's free text, per kind (absent when nothing was scrubbed). */
   redacted?: Record<string, number>;
+  /** Failed for a reason that may pass (the database connection was lost): worth retrying. */
+  transient?: boolean;
 }
 
 export interface IngestProgress extends ScanProgress {
@@ -213,7 +215,7 @@ function failed(file: string, kind: IngestKind | null, error: unknown): FileResu
     : isConnectionLoss(error)
       ? `${file}: lost the connection to Postgres (${(error as Error).message}); nothing of this file was kept: ingest it again once the database is back`
       : `${file}: ${(error as Error).message ?? String(error)}`;
-  return { file, kind, status: 'failed', accepted: 0, rejected: 0, duplicates: 0, error: message };
+  return { file, kind, status: 'failed', accepted: 0, rejected: 0, duplicates: 0, error: message, ...(isConnectionLoss(error) ? { transient: true } : {}) };
 }
 
 export async function ingestFile(handle: DatabaseHandle, file: string, options: IngestOptions): Promise<FileResult> {

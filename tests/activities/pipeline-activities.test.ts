@@ -52,16 +52,18 @@ describe('pipeline activities in a Temporal activity context (MockActivityEnviro
     expect(((await env.run(acts.ingestFile, { file: generated.files.usage })) as IngestSummary).status).toBe('duplicate');
   });
 
-  it('fineTune heartbeats epochs and batches, and a cancelled training registers nothing', async () => {
+  it('fineTune heartbeats from its start (loading), then epochs and batches; a cancelled training registers nothing', async () => {
     const env = new MockActivityEnvironment();
-    const beats: { epoch: number; batch: number; batches: number }[] = [];
-    env.on('heartbeat', (d: { epoch: number; batch: number; batches: number }) => {
+    const beats: { phase: string; epoch?: number; batch?: number }[] = [];
+    env.on('heartbeat', (d: { phase: string; epoch?: number; batch?: number }) => {
       beats.push(d);
-      env.cancel();
+      if (d.phase === 'training') env.cancel();
     });
     const error = await env.run(acts.fineTune, { run_id: runId, seed: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CancelledFailure);
-    expect(beats[0]).toMatchObject({ epoch: 1, batch: 1 });
+    // Loading the data can outlast the heartbeat timeout: the first beat comes before it.
+    expect(beats[0]).toEqual({ phase: 'loading' });
+    expect(beats[1]).toMatchObject({ phase: 'training', epoch: 1, batch: 1 });
     expect(await versions()).toBe(0);
 
     const completed = new MockActivityEnvironment();

@@ -20,7 +20,7 @@ import { ModelStore } from '../../models/model-store.js';
 import { trainCandidate } from '../../models/train-candidate.js';
 import { generateScenario } from '../../scenarios/generate.js';
 import { approvePromotion, nightlyPipeline, rejectPromotion, statusQuery } from '../../workflows/nightly-pipeline.js';
-import { TRAINING_TASK_QUEUE, type PipelineInput } from '../../workflows/types.js';
+import { trainingTaskQueue, type PipelineInput } from '../../workflows/types.js';
 import { runCli } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { catalogue } from '../helpers/ingest.js';
@@ -74,7 +74,7 @@ describe.skipIf(!available)('the nightly workflow on Temporal', () => {
     await addApprover(db.handle.db, 'alice', 'token-a');
     input = { inbox: join(dir, 'inbox'), approvalTimeoutMs: 3_600_000, seed: 1 };
     worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: TASK_QUEUE, workflowsPath: WORKFLOWS_PATH, bundlerOptions, activities });
-    trainingWorker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: TRAINING_TASK_QUEUE, activities });
+    trainingWorker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: trainingTaskQueue(TASK_QUEUE), activities });
     running = Promise.all([worker.run(), trainingWorker.run()]);
   }, 300_000);
 
@@ -130,7 +130,7 @@ describe.skipIf(!available)('the nightly workflow on Temporal', () => {
     const created = await runCli(['schedule', 'create', '--timezone', 'Europe/Paris', '--json'], cliEnv);
     expect(created.stderr).toBe('');
     const described = JSON.parse((await runCli(['schedule', 'describe', '--json'], cliEnv)).stdout);
-    expect(described).toMatchObject({ schedule_id: 'needloop-nightly', paused: false, timezone: 'Europe/Paris', calendars: [expect.objectContaining({ hour: [{ start: 2, end: 2, step: 1 }] })] });
+    expect(described).toMatchObject({ schedule_id: `${TASK_QUEUE}-nightly`, paused: false, timezone: 'Europe/Paris', calendars: [expect.objectContaining({ hour: [{ start: 2, end: 2, step: 1 }] })] });
     expect((await runCli(['schedule', 'pause', '--note', 'test'], cliEnv)).code).toBe(0);
     expect(JSON.parse((await runCli(['schedule', 'describe', '--json'], cliEnv)).stdout).paused).toBe(true);
     expect((await runCli(['schedule', 'delete'], cliEnv)).code).toBe(0);
