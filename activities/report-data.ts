@@ -11,6 +11,7 @@ import { outOfScopeByDay, outOfScopeExamples } from '../db/queries/feedback.js';
 import { candidatesWithLatest } from '../db/queries/need-candidates.js';
 import { DEFAULT_WINDOW_DAYS, latestTime } from '../db/queries/time-window.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
+import { groupBy } from '../analytics/index.js';
 import { MIN_GROUP_USERS } from '../models/evaluate.js';
 import type { EvaluationView, Interval, ReportData } from '../web/report.js';
 
@@ -127,9 +128,8 @@ export function withholdSmallGroups(data: ReportData): void {
     const needs = data.needs;
     const names = needs.segment_names;
     const thin = needs.rows.filter((r) => (r.segment === null || !small.has(r.segment)) && r.n < k);
-    const bySegment = new Map<string, string[]>();
-    for (const r of thin) bySegment.set(r.segment === null ? 'all users' : `segment "${names[r.segment] ?? r.segment}"`, [...(bySegment.get(r.segment === null ? 'all users' : `segment "${names[r.segment] ?? r.segment}"`) ?? []), data.labels[r.need]?.en ?? r.need]);
-    for (const [who, list] of bySegment) note(`Scores of ${list.join(', ')} for ${who}: fewer than ${k} respondents, withheld.`);
+    const bySegment = groupBy(thin, (r) => (r.segment === null ? 'all users' : `segment "${names[r.segment] ?? r.segment}"`));
+    for (const [who, rows] of bySegment) note(`Scores of ${rows.map((r) => data.labels[r.need]?.en ?? r.need).join(', ')} for ${who}: fewer than ${k} respondents, withheld.`);
     needs.rows = needs.rows.filter((r) => (r.segment === null || !small.has(r.segment)) && r.n >= k);
     const kept = new Set(needs.rows.map((r) => r.segment));
     needs.segment_names = Object.fromEntries(Object.entries(names).filter(([id]) => kept.has(Number(id))));

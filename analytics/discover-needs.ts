@@ -22,6 +22,7 @@
  * merging and a fixed projection across nights, which none of the JS packages offers.
  */
 import { Random } from './seeded-random.js';
+import { groupBy } from './group-by.js';
 import { words } from './tokenize.js';
 
 export const DIMENSIONS = 192;
@@ -328,8 +329,7 @@ export function discoverCandidates(pool: readonly string[], known: readonly { in
     features.forEach((f, i) => embed(f, idf, x.subarray(i * DIMENSIONS, (i + 1) * DIMENSIONS)));
     return x;
   };
-  const byNeed = new Map<string, number[]>();
-  known.forEach((k, i) => byNeed.set(k.intent, [...(byNeed.get(k.intent) ?? []), i]));
+  const byNeed = groupBy(known.map((_, i) => i), (i) => known[i].intent);
   const prototypes: Float32Array[] = [];
   for (const [need, rows] of [...byNeed].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const k = Math.min(PROTOTYPES_PER_NEED, rows.length);

@@ -35,3 +35,4 @@ export * from './text-drift.js';
 export * from './wasserstein.js';
 export * from './classification-report.js';
 export * from './discover-needs.js';
+export * from './group-by.js';

@@ -3,6 +3,7 @@
  * is the holdout, never trained on; within training, the newest examples validate), the
  * frozen golden set, the replay sample's size, and the label index.
  */
+import { groupBy } from '../analytics/group-by.js';
 import { Random } from '../analytics/seeded-random.js';
 import { encodeTexts, type TokenizerSettings } from './tokenizer.js';
 import type { TrainingData } from './train.js';
@@ -90,8 +91,7 @@ export function oversampleNewIntents<T extends { intent: string }>(train: readon
  */
 export function stratifiedSample<T extends { intent: string }>(rows: readonly T[], limits: { share: number; perIntent: number }, seed: number): { sample: T[]; rest: T[] } {
   const rng = new Random(seed);
-  const byIntent = new Map<string, number[]>();
-  rows.forEach((r, i) => byIntent.set(r.intent, [...(byIntent.get(r.intent) ?? []), i]));
+  const byIntent = groupBy(rows.map((_, i) => i), (i) => rows[i].intent);
   const chosen = new Set<number>();
   for (const intent of [...byIntent.keys()].sort()) {
     const indices = byIntent.get(intent)!;

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import {
-  classificationMetrics, confusionMatrix, expectedCalibrationError, perClassScores, quantileSorted,
+  classificationMetrics, confusionMatrix, expectedCalibrationError, groupBy, perClassScores, quantileSorted,
   type CalibrationBin, type ClassScore, type PairCount,
 } from '../analytics/index.js';
 import { localeOf } from './dataset.js';
@@ -74,11 +74,7 @@ export function scorePredictions(examples: readonly EvaluationExample[], predict
   const minGroupUsers = options.minGroupUsers ?? MIN_GROUP_USERS;
   const slices: SliceScore[] = [];
   for (const dimension of SLICE_DIMENSIONS) {
-    const groups = new Map<string, number[]>();
-    examples.forEach((e, i) => {
-      const value = sliceValue(e, dimension);
-      if (value !== null) groups.set(value, [...(groups.get(value) ?? []), i]);
-    });
+    const groups = groupBy(examples.map((_, i) => i), (i) => sliceValue(examples[i], dimension));
     for (const [value, rows] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
       // A slice of fewer users than a report may show is not reported (the gate still judges it).
       if (new Set(rows.map((i) => examples[i].user_id ?? `request ${i}`)).size < minGroupUsers) continue;

@@ -5,7 +5,7 @@
  * `minUsers` distinct users is withheld — its figures are not reported, so that a small
  * group cannot be singled out, and it takes no part in the worst group or the gap.
  */
-import { wilsonInterval } from '../analytics/index.js';
+import { groupBy, wilsonInterval } from '../analytics/index.js';
 
 export const FAIRNESS_ATTRIBUTES = ['plan', 'country', 'age_band', 'gender'] as const;
 export type FairnessAttribute = (typeof FAIRNESS_ATTRIBUTES)[number];
@@ -54,11 +54,7 @@ export function groupOf(e: FairnessExample, attribute: FairnessAttribute): strin
 export function fairnessReport(examples: readonly FairnessExample[], correct: readonly boolean[], minUsers: number): AttributeFairness[] {
   const out: AttributeFairness[] = [];
   for (const attribute of FAIRNESS_ATTRIBUTES) {
-    const groups = new Map<string, number[]>();
-    examples.forEach((e, i) => {
-      const g = groupOf(e, attribute);
-      if (g !== null) groups.set(g, [...(groups.get(g) ?? []), i]);
-    });
+    const groups = groupBy(examples.map((_, i) => i), (i) => groupOf(examples[i], attribute));
     if (groups.size < 2) continue;
     const scores: GroupScore[] = [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([value, rows]) => {
       const users = new Set(rows.map((i) => examples[i].user_id ?? `request ${i}`)).size;

@@ -24,7 +24,7 @@
  * (models/baseline.ts), on the holdout and the golden set — floors that scale with the task
  * (its number of needs, how hard they are to tell apart) instead of fixed ones.
  */
-import { binomialGreaterP, mcnemar, type McNemar } from '../analytics/index.js';
+import { binomialGreaterP, groupBy, groupByEach, mcnemar, type McNemar } from '../analytics/index.js';
 
 /** One-sided 95 % normal quantile. */
 const Z95_ONE_SIDED = 1.6449;
@@ -164,7 +164,9 @@ function fairnessChecks(rows: readonly PairedExample[], config: GateConfig, chec
       const at = g.indexOf('=');
       const [attribute, value] = [g.slice(0, at), g.slice(at + 1)];
       const groups = byAttribute.get(attribute) ?? new Map<string, PairedExample[]>();
-      groups.set(value, [...(groups.get(value) ?? []), r]);
+      const members = groups.get(value);
+      if (members === undefined) groups.set(value, [r]);
+      else members.push(r);
       byAttribute.set(attribute, groups);
     }
   }
@@ -223,8 +225,7 @@ export function gateCandidate(candidate: ModelEvaluation, production: ModelEvalu
   const overall = mcnemar(rows.map((r) => r.candidate), rows.map((r) => r.production));
   const better = overall.b > overall.c && overall.p_better < config.alpha;
   const productionKnows = new Set(paired.productionLabels);
-  const byNeed = new Map<string, PairedExample[]>();
-  for (const r of rows) byNeed.set(r.intent, [...(byNeed.get(r.intent) ?? []), r]);
+  const byNeed = groupBy(rows, (r) => r.intent);
   const newNeeds = [...byNeed].filter(([need, examples]) => {
     if (productionKnows.has(need) || examples.length < config.minNewNeedExamples) return false;
     return examples.filter((e) => e.candidate).length / examples.length >= config.minNewNeedRecall;
@@ -246,8 +247,7 @@ export function gateCandidate(candidate: ModelEvaluation, production: ModelEvalu
   }
 
   // No worse anywhere.
-  const slices = new Map<string, PairedExample[]>();
-  for (const r of rows) for (const s of r.slices) slices.set(s, [...(slices.get(s) ?? []), r]);
+  const slices = groupByEach(rows, (r) => r.slices);
   let slicesChecked = 0;
   for (const [slice, members] of [...slices].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (members.length < config.minSliceExamples) continue;
