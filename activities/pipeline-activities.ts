@@ -14,7 +14,7 @@ import { ingestFile as ingestOneFile, ingestOrder } from '../db/ingest/ingest-fi
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { findProductionModel, promoteModel, rejectModel, RegistryError } from '../db/queries/model-versions.js';
 import {
-  approverNames, closeInterruptedRuns, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, updatePipelineRun, type Decision,
+  approverNames, beginNightRun, closeInterruptedRuns, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, runTrainingElsewhere, updatePipelineRun, type Decision,
 } from '../db/queries/pipeline-runs.js';
 import type { PipelineRunStatus } from '../db/schema.js';
 import { selectBackend, type SelectedBackend } from '../models/backend.js';
@@ -75,7 +75,19 @@ export function createActivities(deps: ActivityDeps) {
   let backend: Promise<SelectedBackend> | null = null;
 
   return {
-    async beginRun(input: { runner: 'local' | 'temporal'; run_key: string | null }): Promise<{ run_id: string }> {
+    /**
+     * Opens the run. A Temporal run names its night: one run per night, whatever its
+     * workflow id (a Schedule's carry a timestamp), so that two runs of one night cannot
+     * train two candidates.
+     */
+    async beginRun(input: { runner: 'local' | 'temporal'; run_key: string | null; night?: string }): Promise<{ run_id: string }> {
+      if (input.runner === 'temporal' && input.night !== undefined && input.run_key !== null) {
+        const r = await beginNightRun(db, { runKey: input.run_key, night: input.night });
+        if ('taken_by' in r) {
+          throw ApplicationFailure.create({ message: `pipeline run ${r.taken_by.id} (${r.taken_by.run_key}) already covers the night of ${input.night}: one run per night`, type: 'NightTaken', nonRetryable: true });
+        }
+        return r;
+      }
       return { run_id: await createPipelineRun(db, { runner: input.runner, runKey: input.run_key }) };
     },
 
@@ -190,9 +202,11 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Retrain when drift says so, or when there is no production model yet. */
-    async decideRetraining(input: { drift_retrain: boolean; drift_reasons: string[] }): Promise<{ retrain: boolean; first_model: boolean; reasons: string[] }> {
+    async decideRetraining(input: { drift_retrain: boolean; drift_reasons: string[]; run_id?: string }): Promise<{ retrain: boolean; first_model: boolean; reasons: string[] }> {
       const waiting = await db.selectFrom('model_versions').select('id').where('status', '=', 'awaiting_approval').orderBy('id').executeTakeFirst();
       if (waiting !== undefined) return { retrain: false, first_model: false, reasons: [`model ${waiting.id} already awaits approval: no new candidate until it is decided`] };
+      const training = await runTrainingElsewhere(db, input.run_id);
+      if (training !== null) return { retrain: false, first_model: false, reasons: [`pipeline run ${training} is training a candidate: no second one until it is decided`] };
       const production = await findProductionModel(db);
       if (production === null) return { retrain: true, first_model: true, reasons: ['there is no production model yet: training the first one'] };
       // A need adopted from discovery that production does not know: its labelled requests wait to be learnt.

@@ -110,6 +110,8 @@ export interface PipelineRunsTable {
   runner: ColumnType<'local' | 'temporal', 'local' | 'temporal' | undefined, 'local' | 'temporal'>;
   /** The Temporal workflow id; null for local runs. */
   run_key: string | null;
+  /** The night (UTC date) a Temporal run is for: one run per night. */
+  night: ColumnType<string | null, string | null | undefined, string | null>;
   step: string | null;
   candidate_id: BigId | null;
   approval_deadline: Timestamp | null;

@@ -75,7 +75,9 @@ export async function nightlyPipeline(input: PipelineInput): Promise<PipelineRes
 
   const { workflowId, taskQueue } = workflowInfo();
   const training = trainingOn(trainingTaskQueue(taskQueue));
-  const { run_id } = await activities.beginRun({ runner: 'temporal', run_key: workflowId });
+  // One run per night: the night is the run's start date (UTC), whatever its workflow id.
+  const night = new Date(workflowInfo().runStartTime.getTime()).toISOString().slice(0, 10);
+  const { run_id } = await activities.beginRun({ runner: 'temporal', run_key: workflowId, night });
   status.run_id = run_id;
   const effects: PipelineEffects = {
     run: (name, args) => {

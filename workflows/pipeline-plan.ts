@@ -71,7 +71,7 @@ export async function pipelinePlan(fx: PipelineEffects, input: PipelineInput & {
     await step('decide');
     results.decision = results.drift === null
       ? { retrain: false, first_model: false, reasons: ['there are no usage events to learn from'] }
-      : await fx.run('decideRetraining', { drift_retrain: results.drift.retrain, drift_reasons: results.drift.reasons });
+      : await fx.run('decideRetraining', { drift_retrain: results.drift.retrain, drift_reasons: results.drift.reasons, run_id });
     if (results.decision.retrain) await retrainAndAskForApproval(fx, input, results, step);
   } catch (error) {
     if (error instanceof PlanSuspended) throw error;

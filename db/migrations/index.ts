@@ -12,6 +12,7 @@ import * as access from './2026-12-02T02-00-access.js';
 import * as ingestHardening from './2026-12-02T03-00-ingest-hardening.js';
 import * as userGroups from './2026-12-02T04-00-user-groups.js';
 import * as needCandidates from './2026-12-02T05-00-need-candidates.js';
+import * as runNight from './2026-12-02T06-00-run-night.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T03-00-ingest-hardening': ingestHardening,
   '2026-12-02T04-00-user-groups': userGroups,
   '2026-12-02T05-00-need-candidates': needCandidates,
+  '2026-12-02T06-00-run-night': runNight,
 };

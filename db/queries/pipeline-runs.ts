@@ -14,6 +14,35 @@ export interface Decision {
   at: string;
 }
 
+/**
+ * A Temporal run for NIGHT (YYYY-MM-DD): the run of this workflow id if it exists (a retried
+ * activity), else a new one — unless another run, not failed, already covers that night
+ * (a Schedule's run and a manual one, say): then null and that run.
+ */
+export async function beginNightRun(db: Kysely<Database>, run: { runKey: string; night: string }): Promise<{ run_id: string } | { taken_by: { id: string; run_key: string | null } }> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`needloop-night:${run.night}`}, 0))`.execute(trx);
+    const mine = await trx.selectFrom('pipeline_runs').select('id').where('run_key', '=', run.runKey).executeTakeFirst();
+    if (mine !== undefined) return { run_id: mine.id };
+    const other = await trx.selectFrom('pipeline_runs').select(['id', 'run_key']).where('runner', '=', 'temporal').where('night', '=', run.night).where('status', '<>', 'failed').executeTakeFirst();
+    if (other !== undefined) return { taken_by: other };
+    const row = await trx.insertInto('pipeline_runs').values({ kind: 'nightly', status: 'running', runner: 'temporal', run_key: run.runKey, night: run.night }).returning('id').executeTakeFirstOrThrow();
+    return { run_id: row.id };
+  });
+}
+
+/**
+ * Another run still training or evaluating a candidate, if any: a second candidate must wait
+ * for it. Only runs started in the last day count: training stops within 12 hours, so an
+ * older one was terminated and will not finish (it must not block every later night).
+ */
+export async function runTrainingElsewhere(db: Kysely<Database>, runId: string | undefined): Promise<string | null> {
+  const row = await db.selectFrom('pipeline_runs').select('id').where('status', '=', 'running').where('step', 'in', ['train', 'evaluate'])
+    .where('started_at', '>', sql<Date>`now() - interval '1 day'`)
+    .$if(runId !== undefined, (q) => q.where('id', '<>', runId!)).orderBy('id').executeTakeFirst();
+  return row?.id ?? null;
+}
+
 export async function createPipelineRun(db: Kysely<Database>, run: { runner: 'local' | 'temporal'; runKey: string | null }): Promise<string> {
   // A retried Temporal activity finds the run its first attempt created.
   const row = await db.insertInto('pipeline_runs').values({ kind: 'nightly', status: 'running', runner: run.runner, run_key: run.runKey })

@@ -39,6 +39,21 @@ describe('pipeline activities in a Temporal activity context (MockActivityEnviro
     expect((await acts.beginRun({ runner: 'temporal', run_key: 'test-run' })).run_id).toBe(runId);
   });
 
+  it('one Temporal run per night, whatever its workflow id; a second run of the night may not train a second candidate', async () => {
+    const scheduled = (await acts.beginRun({ runner: 'temporal', run_key: 'needloop-nightly-2026-11-30T01:00:00Z', night: '2026-11-30' })).run_id;
+    expect((await acts.beginRun({ runner: 'temporal', run_key: 'needloop-nightly-2026-11-30T01:00:00Z', night: '2026-11-30' })).run_id).toBe(scheduled);
+    const manual = await acts.beginRun({ runner: 'temporal', run_key: 'needloop-nightly-2026-11-30', night: '2026-11-30' }).catch((e: unknown) => e);
+    expect(manual).toMatchObject({ type: 'NightTaken', nonRetryable: true, message: `pipeline run ${scheduled} (needloop-nightly-2026-11-30T01:00:00Z) already covers the night of 2026-11-30: one run per night` });
+    // While one run trains, another run's decision waits for it.
+    await acts.recordRun({ run_id: scheduled, step: 'train' });
+    const other = (await acts.beginRun({ runner: 'temporal', run_key: 'needloop-nightly-2026-12-01', night: '2026-12-01' })).run_id;
+    expect(await acts.decideRetraining({ drift_retrain: true, drift_reasons: ['drift'], run_id: other })).toEqual({ retrain: false, first_model: false, reasons: [`pipeline run ${scheduled} is training a candidate: no second one until it is decided`] });
+    // A failed run frees its night.
+    await acts.finishRun({ run_id: scheduled, status: 'failed', results: {}, error: 'test' });
+    await acts.finishRun({ run_id: other, status: 'failed', results: {}, error: 'test' });
+    expect((await acts.beginRun({ runner: 'temporal', run_key: 'needloop-nightly-2026-11-30', night: '2026-11-30' })).run_id).not.toBe(scheduled);
+  });
+
   it('ingestFile heartbeats its progress and loads the file once', async () => {
     const generated = await generateScenario({ outDir: join(files.dir, 'inbox'), catalogue, users: 300, days: 35, scenario: 'stable', seed: 2 });
     const inbox = await acts.listInbox({ inbox: join(files.dir, 'inbox') });
