@@ -181,7 +181,8 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
       return showLogin(req, res, 429, `Too many failed sign-ins from your address: try again in ${Math.ceil(wait / 60)} minute(s).`);
     }
     const form = new URLSearchParams(await body(req));
-    if (!sameSecret(cookie(req, LOGIN_COOKIE) ?? '', form.get('csrf')) || (cookie(req, LOGIN_COOKIE) ?? '') === '') {
+    const issued = cookie(req, LOGIN_COOKIE) ?? '';
+    if (issued === '' || !sameSecret(issued, form.get('csrf'))) {
       await record(req, null, { actor: null, action: 'sign-in', target: null, outcome: 'refused', detail: 'the sign-in form was not issued to this browser (CSRF)' });
       return showLogin(req, res, 403, 'This sign-in form has expired: sign in again.');
     }
