@@ -82,8 +82,16 @@ export class PiiScrubber {
         }
       }
       for (const m of text.matchAll(CARD)) if (luhn(m[0].replace(/\D/g, ''))) add(m.index, m.index + m[0].length, 'card');
-      for (const country of [undefined, ...this.countries]) {
-        for (const found of findPhoneNumbersInText(text, country === undefined ? {} : { defaultCountry: country })) add(found.startsAt, found.endsAt, 'phone');
+      // libphonenumber-js throws (and catches) a ParseError for every digit run that is not a
+      // number; capturing those errors' stack traces was 3/4 of a 2M-event ingest.
+      const stackTraceLimit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        for (const country of [undefined, ...this.countries]) {
+          for (const found of findPhoneNumbersInText(text, country === undefined ? {} : { defaultCountry: country })) add(found.startsAt, found.endsAt, 'phone');
+        }
+      } finally {
+        Error.stackTraceLimit = stackTraceLimit;
       }
     }
     return spans.sort((a, b) => a.start - b.start);
