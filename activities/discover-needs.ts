@@ -14,9 +14,9 @@ import { binomialGreaterP, cosine, discoverCandidates } from '../analytics/index
 import type { DatabaseHandle } from '../db/connection.js';
 import { OUT_OF_SCOPE, type NeedCatalogue } from '../db/need-catalogue.js';
 import { findProductionModel, modelTag } from '../db/queries/model-versions.js';
-import { adoptedNeeds, allCandidates, knownNeedRequests, recordSighting, windowRequests, type WindowRequest } from '../db/queries/need-candidates.js';
+import { adoptedNeeds, allCandidates, knownNeedRequests, eachWindowRequestBatch, recordSighting, type WindowRequest } from '../db/queries/need-candidates.js';
 import { latestSegmentRun } from '../db/queries/segment-runs.js';
-import { latestTime } from '../db/queries/time-window.js';
+import { latestTime, type TimeWindow } from '../db/queries/time-window.js';
 import type { ModelStore } from '../models/model-store.js';
 import { predictIntents } from '../models/predict.js';
 
@@ -86,8 +86,6 @@ export async function discoverNeeds(
   const current = { from: new Date(end.getTime() - DISCOVERY_WINDOW_DAYS * DAY_MS), to: end };
   const previous = { from: new Date(current.from.getTime() - DISCOVERY_WINDOW_DAYS * DAY_MS), to: current.from };
   const segmentRunId = (await latestSegmentRun(db))?.run.id ?? null;
-  const [now, before] = [await windowRequests(db, current, segmentRunId, MAX_REQUESTS), await windowRequests(db, previous, segmentRunId, MAX_REQUESTS)];
-
   // The production model's view of every request: its own logged prediction, or a fresh one.
   const production = await findProductionModel(db);
   const loaded = production !== null && deps.store !== null ? await deps.store.load(production.artifact_sha256) : null;
@@ -102,8 +100,17 @@ export async function discoverNeeds(
     }
     return out;
   };
-  const poolNow = judge(now).filter(unexplained);
-  const poolBefore = judge(before).filter(unexplained);
+  // Each window read a batch at a time: only the requests no known need explains are kept.
+  const unexplainedOf = async (window: TimeWindow) => {
+    const kept: ReturnType<typeof judge> = [];
+    let seen = 0;
+    await eachWindowRequestBatch(db, window, segmentRunId, MAX_REQUESTS, (rows) => {
+      seen += rows.length;
+      for (const r of judge(rows)) if (unexplained(r)) kept.push(r);
+    });
+    return { seen, kept };
+  };
+  const [{ seen: nowSeen, kept: poolNow }, { seen: beforeSeen, kept: poolBefore }] = [await unexplainedOf(current), await unexplainedOf(previous)];
 
   const known = await knownNeedRequests(db, { from: previous.from, to: current.to }, KNOWN_PER_NEED);
   const found0 = discoverCandidates(poolNow.map((r) => r.text), known, poolBefore.map((r) => r.text));
@@ -116,7 +123,7 @@ export async function discoverNeeds(
     const users = new Set(members.map((m) => m.user_id)).size;
     if (users < deps.minGroup) continue; // too few people to report on, or to quote
     const previousSize = cluster.previous;
-    const expected = now.length / Math.max(now.length + before.length, 1);
+    const expected = nowSeen / Math.max(nowSeen + beforeSeen, 1);
     const growthP = binomialGreaterP(members.length, members.length + previousSize, expected);
     const growth = previousSize === 0 ? null : members.length / previousSize - 1;
     const failed = members.filter((m) => m.outcome !== 'success').length / members.length;

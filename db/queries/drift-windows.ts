@@ -71,17 +71,24 @@ export async function referenceStats(db: Kysely<Database>, spec: DriftTable, p: 
 /** Rows, and counts per bin (−∞, e1], (e1, e2], …, (ek, ∞) of each numeric column. */
 export async function binCountsOf(db: Kysely<Database>, spec: DriftTable, p: Population, edges: ReadonlyMap<string, readonly number[]>): Promise<{ rows: number; n: Map<string, number>; bins: Map<string, number[]> }> {
   const cols = numeric(spec);
+  // Each row's bin of each column is computed once (in the inner select), then counted per
+  // bin: a filter per bin over width_bucket itself made the reference window of 2M events
+  // take 18 s.
+  const inner: RawBuilder<unknown>[] = [];
   const parts: RawBuilder<unknown>[] = [];
   cols.forEach((c, i) => {
     const e = edges.get(c.name) ?? [];
-    parts.push(sql`count(${expr(c)}) as ${sql.ref(`n${i}`)}`);
     // Right-closed bins through width_bucket on negated values: the bin of v is the
-    // number of edges below v, i.e. k − #{edges ≥ v}.
+    // number of edges below v, i.e. k − #{edges ≥ v}; null for a null value.
     const negated = [...e].reverse().map((v) => -v);
-    const bucket = e.length === 0 ? sql`0` : sql`${e.length} - width_bucket(-${expr(c)}, ${negated}::float8[])`;
-    for (let b = 0; b <= e.length; b++) parts.push(sql`count(*) filter (where ${expr(c)} is not null and ${bucket} = ${b}) as ${sql.ref(`b${i}_${b}`)}`);
+    inner.push(e.length === 0
+      ? sql`case when ${expr(c)} is null then null else 0 end as ${sql.ref(`b${i}`)}`
+      : sql`${e.length} - width_bucket(-${expr(c)}, ${negated}::float8[]) as ${sql.ref(`b${i}`)}`);
+    parts.push(sql`count(${sql.ref(`b${i}`)}) as ${sql.ref(`n${i}`)}`);
+    for (let b = 0; b <= e.length; b++) parts.push(sql`count(*) filter (where ${sql.ref(`b${i}`)} = ${b}) as ${sql.ref(`b${i}_${b}`)}`);
   });
-  const { rows } = await sql<Record<string, unknown>>`select count(*) as rows ${parts.length ? sql`, ${sql.join(parts)}` : sql``} ${from(spec, p)}`.execute(db);
+  const { rows } = await sql<Record<string, unknown>>`select count(*) as rows ${parts.length ? sql`, ${sql.join(parts)}` : sql``}
+    from (select 1 as one ${inner.length ? sql`, ${sql.join(inner)}` : sql``} ${from(spec, p)}) binned`.execute(db);
   const row = rows[0];
   const n = new Map<string, number>();
   const bins = new Map<string, number[]>();

@@ -24,9 +24,27 @@ export interface WindowRequest {
   segment: string | null;
 }
 
-/** The window's requests with text (at most `limit`, a deterministic sample), with who asked. */
-export async function windowRequests(db: Kysely<Database>, window: TimeWindow, segmentRunId: string | null, limit: number): Promise<WindowRequest[]> {
-  const { rows } = await sql<WindowRequest>`
+/**
+ * The window's requests with text (at most `limit`, a deterministic sample), with who asked,
+ * handed over BATCH at a time through a cursor, so that a caller keeping only some of them
+ * never holds the whole window (a week of 2M-event traffic is 230,000 requests).
+ */
+export async function eachWindowRequestBatch(
+  db: Kysely<Database>, window: TimeWindow, segmentRunId: string | null, limit: number, onBatch: (rows: WindowRequest[]) => void, batch = 10_000,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`declare needloop_window_requests no scroll cursor for ${windowRequestsQuery(window, segmentRunId, limit)}`.execute(trx);
+    for (;;) {
+      const { rows } = await sql<WindowRequest>`fetch forward ${sql.lit(batch)} from needloop_window_requests`.execute(trx);
+      if (rows.length > 0) onBatch(rows);
+      if (rows.length < batch) break;
+    }
+    await sql`close needloop_window_requests`.execute(trx);
+  });
+}
+
+function windowRequestsQuery(window: TimeWindow, segmentRunId: string | null, limit: number) {
+  return sql<WindowRequest>`
     select e.event_id, e.user_id, e.request_text as text, e.predicted_intent, e.confidence, e.out_of_scope, e.model_version,
            e.outcome, e.rating, e.feedback, e.corrected_intent, u.plan, s.name as segment
       from usage_events e
@@ -35,8 +53,7 @@ export async function windowRequests(db: Kysely<Database>, window: TimeWindow, s
       left join segments s on s.segment_run_id = us.segment_run_id and s.segment_id = us.segment_id
      where e.ts >= ${window.from} and e.ts < ${window.to} and e.request_text is not null
        and not exists (select 1 from adopted_examples a where a.event_id = e.event_id)
-     order by md5(e.event_id) limit ${limit}`.execute(db);
-  return rows;
+     order by md5(e.event_id) limit ${limit}`;
 }
 
 /** Labelled requests of known needs (confirmed, or corrected to a need), up to `perNeed` each. */
