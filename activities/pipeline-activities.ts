@@ -14,7 +14,7 @@ import { ingestFile as ingestOneFile, ingestOrder } from '../db/ingest/ingest-fi
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { findProductionModel, promoteModel, rejectModel, RegistryError } from '../db/queries/model-versions.js';
 import {
-  approverNames, beginNightRun, closeInterruptedRuns, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, runTrainingElsewhere, updatePipelineRun, type Decision,
+  approverNames, beginNightRun, closeInterruptedRuns, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, runTrainingElsewhere, startStepTime, updatePipelineRun, type Decision,
 } from '../db/queries/pipeline-runs.js';
 import type { PipelineRunStatus } from '../db/schema.js';
 import { selectBackend, type SelectedBackend } from '../models/backend.js';
@@ -92,6 +92,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async recordRun(input: { run_id: string; step?: string; status?: PipelineRunStatus; candidate_id?: string | null; approval_deadline?: string | null; results?: unknown }): Promise<void> {
+      if (input.step !== undefined) await startStepTime(db, input.run_id, input.step);
       await updatePipelineRun(db, input.run_id, {
         step: input.step, status: input.status, candidateId: input.candidate_id, results: input.results,
         approvalDeadline: input.approval_deadline === undefined ? undefined : input.approval_deadline === null ? null : new Date(input.approval_deadline),
@@ -99,6 +100,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async finishRun(input: { run_id: string; status: 'completed' | 'completed_with_errors' | 'failed'; results: unknown; error: string | null }): Promise<void> {
+      await startStepTime(db, input.run_id, 'done');
       await updatePipelineRun(db, input.run_id, { status: input.status, step: 'done', results: input.results, error: input.error, finished: true });
     },
 

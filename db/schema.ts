@@ -132,6 +132,13 @@ export interface PipelineStepsTable {
   finished_at: Generated<Timestamp>;
 }
 
+export interface PipelineStepTimesTable {
+  pipeline_run_id: BigId;
+  step: string;
+  started_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  finished_at: Timestamp | null;
+}
+
 export interface ReportsTable {
   id: Generated<string>;
   pipeline_run_id: BigId | null;
@@ -377,6 +384,7 @@ export interface Database {
   promotions: PromotionsTable;
   golden_examples: GoldenExamplesTable;
   pipeline_steps: PipelineStepsTable;
+  pipeline_step_times: PipelineStepTimesTable;
   reports: ReportsTable;
   approvers: ApproversTable;
   audit_log: AuditLogTable;

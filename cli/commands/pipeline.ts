@@ -9,7 +9,7 @@ import { createActivities, type PipelineActivities } from '../../activities/pipe
 import type { Config } from '../../config.js';
 import type { DatabaseHandle } from '../../db/connection.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
-import { audit, findPipelineRun, latestPipelineRun, withPipelineLock } from '../../db/queries/pipeline-runs.js';
+import { audit, findPipelineRun, latestPipelineRun, stepTimes, withPipelineLock, type StepTime } from '../../db/queries/pipeline-runs.js';
 import type { PipelineRun } from '../../db/schema.js';
 import { ModelStore } from '../../models/model-store.js';
 import { DecisionRefused } from '../../workflows/approval.js';
@@ -55,6 +55,20 @@ function printOutcome(outcome: LocalRunOutcome): void {
 
 function outcomeJson(o: LocalRunOutcome) {
   return { run_id: o.run_id, runner: 'local', status: o.status, candidate: o.pending?.candidate_id ?? o.results.training?.candidate_id ?? null, approval_deadline: o.pending?.deadline ?? null, report: o.results.report?.path ?? null, results: o.results };
+}
+
+const STEP_WORDS: Record<string, string> = { awaiting_approval: 'waiting for approval', decide: 'decide', drift: 'drift and need discovery' };
+
+/** How long each step took, a line each: "  ingest            12.3 s". */
+export function describeSteps(steps: StepTime[], runStatus: string): string[] {
+  if (steps.length === 0) return [];
+  const width = Math.max(...steps.map((s) => (STEP_WORDS[s.step] ?? s.step).length));
+  const lines = steps.map((s) => {
+    const took = s.seconds !== null ? `${s.seconds.toFixed(1)} s` : runStatus === 'running' || runStatus === 'awaiting_approval' ? 'running' : 'did not finish';
+    return `  ${(STEP_WORDS[s.step] ?? s.step).padEnd(width)}  ${took}`;
+  });
+  const work = steps.filter((s) => s.step !== 'awaiting_approval' && s.seconds !== null).reduce((t, s) => t + s.seconds!, 0);
+  return ['Steps:', ...lines, `  ${'(working time)'.padEnd(width)}  ${work.toFixed(1)} s`];
 }
 
 function localStatus(run: PipelineRun) {
@@ -186,12 +200,16 @@ export function registerPipeline(program: Command, config: () => Config): void {
     .action(async (run: string | undefined, flags: { json?: boolean }) => {
       const cfg = config();
       if (isLocalRun(run)) {
-        const found = await withDatabase(cfg, (handle) => (run === undefined ? latestPipelineRun(handle.db) : findPipelineRun(handle.db, run)));
+        const [found, steps] = await withDatabase(cfg, async (handle) => {
+          const r = run === undefined ? await latestPipelineRun(handle.db) : await findPipelineRun(handle.db, run);
+          return [r, r === null ? [] : await stepTimes(handle.db, r.id)] as const;
+        });
         if (found === null) throw new UserError(run === undefined ? 'no pipeline has run yet: needloop run --local' : `pipeline run ${run} does not exist`, 1);
-        const status = localStatus(found);
+        const status = { ...localStatus(found), steps };
         if (flags.json) printJson(status);
         else {
           say(`Pipeline run ${status.run_id} (${status.runner}): ${status.status.replaceAll('_', ' ')}, step ${status.step ?? '–'}`);
+          for (const line of describeSteps(steps, found.status)) say(line);
           for (const line of describeResults(status.results)) say(line);
           if (status.status === 'awaiting_approval') say(`Model ${status.candidate} awaits approval until ${status.approval_deadline?.toISOString()}`);
         }
@@ -202,10 +220,13 @@ export function registerPipeline(program: Command, config: () => Config): void {
         const handle = client.workflow.getHandle(run!);
         const [description, state] = await Promise.all([handle.describe(), handle.query(statusQuery)]);
         const status = state.pending !== null ? 'awaiting_approval' : description.status.name.toLowerCase();
-        const out = { run_id: run, runner: 'temporal', status, step: state.step, candidate: state.pending?.candidate_id ?? state.results.training?.candidate_id ?? null, approval_deadline: state.pending?.deadline ?? null, decision: state.decision, results: state.results };
+        // The step times are in Postgres, under the run the workflow began (null before that).
+        const steps = state.results.run_id === undefined ? [] : await withDatabase(cfg, (db) => stepTimes(db.db, state.results.run_id!));
+        const out = { run_id: run, runner: 'temporal', status, step: state.step, candidate: state.pending?.candidate_id ?? state.results.training?.candidate_id ?? null, approval_deadline: state.pending?.deadline ?? null, decision: state.decision, results: state.results, steps };
         if (flags.json) printJson(out);
         else {
           say(`Pipeline ${run} (Temporal): ${status.replaceAll('_', ' ')}, step ${state.step}`);
+          for (const line of describeSteps(steps, status === 'running' || status === 'awaiting_approval' ? 'running' : status)) say(line);
           for (const line of describeResults(state.results)) say(line);
         }
       } finally {

@@ -13,6 +13,7 @@ import * as ingestHardening from './2026-12-02T03-00-ingest-hardening.js';
 import * as userGroups from './2026-12-02T04-00-user-groups.js';
 import * as needCandidates from './2026-12-02T05-00-need-candidates.js';
 import * as runNight from './2026-12-02T06-00-run-night.js';
+import * as stepTimes from './2026-12-02T07-00-step-times.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T04-00-user-groups': userGroups,
   '2026-12-02T05-00-need-candidates': needCandidates,
   '2026-12-02T06-00-run-night': runNight,
+  '2026-12-02T07-00-step-times': stepTimes,
 };

@@ -91,6 +91,36 @@ export async function journalStep(db: Kysely<Database>, runId: string, step: { s
   await db.insertInto('pipeline_steps').values({ pipeline_run_id: runId, seq: step.seq, name: step.name, output: JSON.stringify(step.output ?? null) }).execute();
 }
 
+/**
+ * Marks the start of STEP in a run's step times: the step still open ends now. Called again
+ * for the step already open (a retried activity) it changes nothing; 'done' only closes.
+ */
+export async function startStepTime(db: Kysely<Database>, runId: string, step: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const open = await trx.selectFrom('pipeline_step_times').select('step').where('pipeline_run_id', '=', runId).where('finished_at', 'is', null).forUpdate().executeTakeFirst();
+    if (open?.step === step) return;
+    await trx.updateTable('pipeline_step_times').set({ finished_at: sql<Date>`clock_timestamp()` }).where('pipeline_run_id', '=', runId).where('finished_at', 'is', null).execute();
+    if (step !== 'done') await trx.insertInto('pipeline_step_times').values({ pipeline_run_id: runId, step }).execute();
+  });
+}
+
+export interface StepTime {
+  step: string;
+  started_at: Date;
+  finished_at: Date | null;
+  /** Null while the step runs. */
+  seconds: number | null;
+}
+
+/** How long each step of a run took, in order; a step still running has no end. */
+export async function stepTimes(db: Kysely<Database>, runId: string): Promise<StepTime[]> {
+  const rows = await db.selectFrom('pipeline_step_times').select(['step', 'started_at', 'finished_at']).where('pipeline_run_id', '=', runId).orderBy('started_at').execute();
+  return rows.map((r) => {
+    const finished = r.finished_at;
+    return { step: r.step, started_at: r.started_at, finished_at: finished, seconds: finished === null ? null : (finished.getTime() - r.started_at.getTime()) / 1000 };
+  });
+}
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export type AccessRole = 'approver' | 'viewer';

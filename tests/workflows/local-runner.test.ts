@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type PipelineActivities } from '../../activities/pipeline-activities.js';
 import { loadConfig } from '../../config.js';
 import { findProductionModel, promoteModel } from '../../db/queries/model-versions.js';
-import { addApprover, findPipelineRun } from '../../db/queries/pipeline-runs.js';
+import { addApprover, findPipelineRun, stepTimes } from '../../db/queries/pipeline-runs.js';
 import { selectBackend } from '../../models/backend.js';
 import { evaluateCandidate } from '../../models/evaluate-candidate.js';
 import { ModelStore } from '../../models/model-store.js';
@@ -69,6 +69,13 @@ describe('the pipeline through the local runner, on the stable scenario', () => 
     expect((await findPipelineRun(ctx.handle.db, outcome.run_id))!).toMatchObject({ status: 'completed', step: 'done' });
     expect((await findProductionModel(ctx.handle.db))!.id).toBe(outcome.pending!.candidate_id);
     expect(next.results.training).toBeUndefined();
+    // Every step's time, the wait for approval among them, each closed when the next began.
+    const times = await stepTimes(ctx.handle.db, outcome.run_id);
+    expect(times.map((t) => t.step)).toEqual(['ingest', 'segment', 'needs', 'drift', 'decide', 'train', 'evaluate', 'awaiting_approval', 'promote', 'report']);
+    for (const [i, t] of times.entries()) {
+      expect(t.seconds).toBeGreaterThanOrEqual(0);
+      if (i > 0) expect(t.started_at.getTime()).toBeGreaterThanOrEqual(times[i - 1].finished_at!.getTime());
+    }
   }, 120_000);
 
   it('a later run on unchanged data does not retrain and publishes its report', async () => {
@@ -83,7 +90,11 @@ describe('the pipeline through the local runner, on the stable scenario', () => 
     const report = outcome.results.report!;
     expect(report.path).toBe(join(ctx.dir, 'reports', `run-${outcome.run_id}.html`));
     expect(await readFile(report.latest, 'utf8')).toBe(await readFile(report.path, 'utf8'));
-    expect(await readFile(report.path, 'utf8')).toContain('The model was not retrained: nothing calls for it — production model 1 holds up.');
+    const html = await readFile(report.path, 'utf8');
+    expect(html).toContain('The model was not retrained: nothing calls for it — production model 1 holds up.');
+    // The report's table of step times lists the steps before it, none of them training.
+    const stepRows = [...html.matchAll(/<tr data-step="([a-z_]+)">/g)].map((m) => m[1]);
+    expect(stepRows).toEqual(['ingest', 'segment', 'needs', 'drift', 'decide']);
     const stored = await ctx.handle.db.selectFrom('reports').selectAll().where('pipeline_run_id', '=', outcome.run_id).execute();
     expect(stored).toHaveLength(1);
     expect((await findPipelineRun(ctx.handle.db, outcome.run_id))!).toMatchObject({ status: 'completed', step: 'done', error: null });
