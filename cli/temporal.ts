@@ -9,7 +9,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { PipelineActivities } from '../activities/pipeline-activities.js';
 import type { Config, TemporalConfig } from '../config.js';
 import { UserError } from './output.js';
-import { trainingTaskQueue } from '../workflows/types.js';
+import { analyticsTaskQueue, ingestTaskQueue, trainingTaskQueue } from '../workflows/types.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -41,11 +41,15 @@ export async function connectClient(config: Config): Promise<Client> {
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
-export type QueueName = 'default' | 'training';
+export type QueueName = 'default' | 'ingest' | 'analytics' | 'training';
+export const QUEUE_NAMES: readonly QueueName[] = ['default', 'ingest', 'analytics', 'training'];
 
 /**
- * Workers for the asked queues on one connection: `default` runs the workflows and every
- * activity; `training` (on GPU hosts) runs the activities only, fineTune among them.
+ * Workers for the asked queues on one connection: `default` runs the workflows and the
+ * short bookkeeping activities; `ingest` loads inbox files, `analytics` segments, scores,
+ * checks drift, discovers, evaluates and writes the report; `training` (on GPU hosts)
+ * fine-tunes. Every queue's worker can run every activity: the workflow decides which
+ * activity goes where.
  */
 export async function createWorkers(config: Config, activities: PipelineActivities, queues: readonly QueueName[]): Promise<{ workers: Worker[]; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({
@@ -56,7 +60,7 @@ export async function createWorkers(config: Config, activities: PipelineActiviti
     workers.push(await Worker.create({
       connection,
       namespace: config.temporal.namespace,
-      taskQueue: queue === 'default' ? config.temporal.taskQueue : trainingTaskQueue(config.temporal.taskQueue),
+      taskQueue: { default: config.temporal.taskQueue, ingest: ingestTaskQueue(config.temporal.taskQueue), analytics: analyticsTaskQueue(config.temporal.taskQueue), training: trainingTaskQueue(config.temporal.taskQueue) }[queue],
       // A deploy lets running tasks finish (training included) before the worker stops.
       shutdownGraceTime: queue === 'training' ? '30 minutes' : '2 minutes',
       activities,

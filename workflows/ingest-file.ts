@@ -1,14 +1,19 @@
 // One inbox file, as a child workflow of the nightly pipeline: idempotent by the file's
-// checksum (the activity loads a file once however often it is asked).
-import { proxyActivities } from '@temporalio/workflow';
-import type { ActivityOutput, PipelineActivities } from './types.js';
+// checksum (the activity loads a file once however often it is asked). Loaded on the
+// ingest queue (`<queue>-ingest`), where workers near the files and Postgres serve it.
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { PLAN_CHANGES } from './pipeline-plan.js';
+import { ingestTaskQueue, type ActivityOutput, type PipelineActivities } from './types.js';
 
-const { ingestFile } = proxyActivities<PipelineActivities>({
+const ingestOn = (taskQueue: string | undefined) => proxyActivities<PipelineActivities>({
+  ...(taskQueue === undefined ? {} : { taskQueue, scheduleToStartTimeout: '1 hour' }),
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '5 minutes',
   retry: { maximumAttempts: 5, initialInterval: '10 seconds', nonRetryableErrorTypes: ['TrainingDataError', 'AnalysisError', 'RegistryError'] },
 });
 
 export async function ingestFileWorkflow(input: { file: string }): Promise<ActivityOutput<'ingestFile'>> {
-  return ingestFile(input);
+  // A file whose workflow started before the split loads where it always did.
+  const queue = patched(PLAN_CHANGES.taskQueues) ? ingestTaskQueue(workflowInfo().taskQueue) : undefined;
+  return ingestOn(queue).ingestFile(input);
 }

@@ -8,7 +8,7 @@ import { checkDecision, DecisionRefused } from './approval.js';
 import { ingestFileWorkflow } from './ingest-file.js';
 import { PLAN_CHANGES, pipelinePlan, type PipelineEffects } from './pipeline-plan.js';
 import {
-  trainingTaskQueue, type ApprovalDecision, type ApprovalInput, type PendingApproval, type PipelineActivities, type PipelineInput,
+  ANALYTICS_ACTIVITIES, analyticsTaskQueue, trainingTaskQueue, type ApprovalDecision, type ApprovalInput, type PendingApproval, type PipelineActivities, type PipelineInput,
   type PipelineResults, type PipelineStatus, type PipelineStep, type RejectionInput,
 } from './types.js';
 
@@ -39,6 +39,14 @@ const trainingOn = (taskQueue: string) => proxyActivities<PipelineActivities>({
   scheduleToCloseTimeout: '12 hours',
   heartbeatTimeout: '2 minutes',
   retry: { maximumAttempts: 3, initialInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** The night's analytics on their own queue: a run fails within an hour, saying so, when no analytics worker serves it. */
+const analyticsOn = (taskQueue: string) => proxyActivities<PipelineActivities>({
+  taskQueue,
+  scheduleToStartTimeout: '1 hour',
+  startToCloseTimeout: '30 minutes',
+  retry: { maximumAttempts: 5, initialInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 export async function nightlyPipeline(input: PipelineInput): Promise<PipelineResults> {
@@ -75,13 +83,15 @@ export async function nightlyPipeline(input: PipelineInput): Promise<PipelineRes
 
   const { workflowId, taskQueue } = workflowInfo();
   const training = trainingOn(trainingTaskQueue(taskQueue));
+  const analytics = analyticsOn(analyticsTaskQueue(taskQueue));
   // One run per night: the night is the run's start date (UTC), whatever its workflow id.
   const night = new Date(workflowInfo().runStartTime.getTime()).toISOString().slice(0, 10);
   const { run_id } = await activities.beginRun({ runner: 'temporal', run_key: workflowId, night });
   status.run_id = run_id;
   const effects: PipelineEffects = {
     run: (name, args) => {
-      const proxy = name === 'fineTune' ? training : activities;
+      // Asked where the routing happens, so that a run started before the split replays on one queue.
+      const proxy = name === 'fineTune' ? training : ANALYTICS_ACTIVITIES.includes(name) && patched(PLAN_CHANGES.taskQueues) ? analytics : activities;
       return (proxy[name] as unknown as (a: typeof args) => Promise<never>)(args);
     },
     ingestFile: (file, index) => executeChild(ingestFileWorkflow, { args: [{ file }], workflowId: `${workflowId}-ingest-${index}` }),

