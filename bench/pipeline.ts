@@ -1,13 +1,17 @@
 /**
- * bench/pipeline — the end-to-end time of one `needloop run --local` (the local runner,
- * in-process, as the CLI runs it) on 200,000 events, 20,000 users and their survey
- * responses (about 10,000), step by step, on an empty model registry (so it trains the
- * first model). Baseline, in the same run: a plain COPY of the same three files into
- * one-column tables — the floor of just moving the bytes into Postgres.
+ * bench/pipeline — the nightly pipeline at scale: one `needloop run --local` (the local
+ * runner, in-process, as the CLI runs it) on 200,000 and 2,000,000 generated usage events
+ * (one user per 20 events, 60 days, their survey answers), and with --20m on 20,000,000
+ * too, each on an empty model registry (so it trains the first model) in a process of
+ * its own, so that each size's peak RSS is its own. Prints every step's time, events/s,
+ * peak RSS and the ratio between sizes. Baseline, in the same run and on the same server:
+ * a plain COPY of the same files into one-column tables, the floor of just moving the
+ * bytes into Postgres (the ingest step's target is ≥ 0.8× its speed).
  *
- *   node bin/run-ts.js bench/pipeline.ts [--json]
+ *   node bin/run-ts.js bench/pipeline.ts [--20m] [--sizes 200000,2000000] [--json]
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
@@ -18,59 +22,125 @@ import { selectBackend } from '../models/backend.js';
 import { ModelStore } from '../models/model-store.js';
 import { generateScenario } from '../scenarios/generate.js';
 import { runLocally } from '../workflows/local-runner.js';
-import { benchServer, log, report, timed } from './bench-kit.js';
+import { benchServer, json, log, report, timed } from './bench-kit.js';
 
-const EVENTS = 200_000;
-const USERS = 20_000;
-const catalogue = loadCatalogue(null);
-const dir = join('.needloop', 'bench', 'pipeline');
-const inbox = join(dir, 'inbox');
-if (!existsSync(join(inbox, 'usage.jsonl'))) {
-  log(`generating ${USERS} users and about ${EVENTS} events in ${inbox}…`);
-  await generateScenario({ outDir: inbox, catalogue, users: USERS, days: 60, events: EVENTS, seed: 'bench-pipeline', scenario: 'emerging-need' });
+interface SizeResult {
+  events: number;
+  users: number;
+  survey_responses: number;
+  status: string;
+  backend: string;
+  steps: { step: string; seconds: number }[];
+  total_seconds: number;
+  copy_seconds: number;
+  ingest_seconds: number;
+  peak_rss_mb: number;
+  input_mb: number;
 }
-const backend = await selectBackend(null);
-const bench = await benchServer();
-try {
-  log('baseline: plain COPY of the three files into one-column tables…');
-  const base = await bench.database('baseline');
-  const baseline = await timed(async () => {
-    const client = await base.pool.connect();
-    try {
-      for (const name of ['users.csv', 'surveys.csv', 'usage.jsonl']) {
-        const table = name.replace('.', '_');
-        await client.query(`create table ${table} (line text)`);
-        // A byte that never occurs as the delimiter and quote: every line is one value.
-        await pipeline(createReadStream(join(inbox, name)), client.query(pgCopy.from(`copy ${table} from stdin with (format csv, delimiter e'\\x01', quote e'\\x02')`)));
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+};
+
+/** One size, in this process: generate (once, kept under .needloop/bench), COPY, run. */
+async function one(events: number): Promise<SizeResult> {
+  const users = Math.max(1000, Math.round(events / 20));
+  const catalogue = loadCatalogue(null);
+  const dir = join('.needloop', 'bench', `pipeline-${events}`);
+  const inbox = join(dir, 'inbox');
+  if (!existsSync(join(inbox, 'surveys.csv'))) {
+    log(`generating ${users} users and about ${events} events in ${inbox}…`);
+    await generateScenario({
+      outDir: inbox, catalogue, users, days: 60, events, seed: 'bench-pipeline', scenario: 'emerging-need',
+      onProgress: (p) => { if (p.day % 10 === 0) log(`  … day ${p.day} of ${p.days}: ${p.events} events`); },
+    });
+  }
+  const files = ['users.csv', 'surveys.csv', 'usage.jsonl'];
+  const inputMb = files.reduce((s, f) => s + statSync(join(inbox, f)).size, 0) / 2 ** 20;
+  const backend = await selectBackend(null);
+  const bench = await benchServer();
+  try {
+    log('baseline: plain COPY of the three files into one-column tables…');
+    const base = await bench.database('baseline');
+    const baseline = await timed(async () => {
+      const client = await base.pool.connect();
+      try {
+        for (const name of files) {
+          const table = name.replace('.', '_');
+          await client.query(`create table ${table} (line text)`);
+          // A byte that never occurs as the delimiter and quote: every line is one value.
+          await pipeline(createReadStream(join(inbox, name)), client.query(pgCopy.from(`copy ${table} from stdin with (format csv, delimiter e'\\x01', quote e'\\x02')`)));
+        }
+      } finally {
+        client.release();
       }
-    } finally {
-      client.release();
-    }
-  });
+    });
+    await base.close();
 
-  const handle = await bench.database('pipeline');
-  const config = loadConfig({ DATABASE_URL: handle.url, NEEDLOOP_HOME: dir, NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), NEEDLOOP_MODELS_DIR: join(dir, `models-${Date.now()}`) });
-  const acts = createActivities({ handle, config, store: new ModelStore(config.modelsDir), catalogue });
-  const steps: { step: string; at: number }[] = [];
-  log(`needloop run --local on ${backend.device}…`);
-  const run = await timed(() => runLocally(acts, { inbox, approvalTimeoutMs: config.approvalTimeoutMs, seed: 1 }, {
-    onStep: (step) => {
-      steps.push({ step, at: performance.now() });
-      log(`  … ${step}`);
-    },
-  }));
-  const end = performance.now();
-  const rows = steps.map((s, i) => ({ step: s.step, seconds: (((steps[i + 1]?.at ?? end) - s.at) / 1000).toFixed(2) }));
-  const counts = await handle.db.selectFrom('usage_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-  const responses = await handle.db.selectFrom('survey_responses').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-  rows.push({ step: 'total (needloop run --local)', seconds: run.seconds.toFixed(2) });
-  rows.push({ step: 'baseline: plain COPY of the files', seconds: baseline.seconds.toFixed(2) });
-  report('bench/pipeline', rows, {
-    events: Number(counts.n), users: USERS, survey_responses: Number(responses.n), status: run.result.status, backend: backend.device,
-    ratio_to_copy: run.seconds / baseline.seconds, target: 'under 180 s end to end',
-    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-  });
-} finally {
-  await bench.stop();
+    const handle = await bench.database('pipeline');
+    const config = loadConfig({ DATABASE_URL: handle.url, NEEDLOOP_HOME: dir, NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), NEEDLOOP_MODELS_DIR: join(dir, `models-${Date.now()}`) });
+    const acts = createActivities({ handle, config, store: new ModelStore(config.modelsDir), catalogue });
+    const marks: { step: string; at: number }[] = [];
+    log(`needloop run --local on ${backend.device}…`);
+    const run = await timed(() => runLocally(acts, { inbox, approvalTimeoutMs: config.approvalTimeoutMs, seed: 1 }, {
+      onStep: (step) => {
+        marks.push({ step, at: performance.now() });
+        log(`  … ${step} (${Math.round(process.memoryUsage().rss / 2 ** 20)} MB RSS)`);
+      },
+    }));
+    const end = performance.now();
+    const steps = marks.filter((m) => m.step !== 'done').map((s, i) => ({ step: s.step, seconds: ((marks[i + 1]?.at ?? end) - s.at) / 1000 }));
+    const count = async (table: 'usage_events' | 'survey_responses') =>
+      Number((await handle.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    return {
+      events: await count('usage_events'), users, survey_responses: await count('survey_responses'), status: run.result.status, backend: backend.device,
+      steps, total_seconds: run.seconds, copy_seconds: baseline.seconds, ingest_seconds: steps.find((s) => s.step === 'ingest')?.seconds ?? NaN,
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), input_mb: Math.round(inputMb),
+    };
+  } finally {
+    await bench.stop();
+  }
 }
+
+const only = arg('--one');
+if (only !== undefined) {
+  process.stdout.write(`${JSON.stringify(await one(Number(only)))}\n`);
+  process.exit(0);
+}
+
+const sizes = (arg('--sizes') ?? (process.argv.includes('--20m') ? '200000,2000000,20000000' : '200000,2000000')).split(',').map(Number);
+const results: SizeResult[] = [];
+for (const size of sizes) {
+  log(`\n— ${size.toLocaleString('en')} events —`);
+  const child = spawnSync(process.execPath, ['bin/run-ts.js', process.argv[1], '--one', String(size), ...(json ? ['--json'] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 2 ** 24,
+  });
+  if (child.status !== 0) throw new Error(`the ${size}-event run failed (exit ${child.status})`);
+  results.push(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as SizeResult);
+}
+
+const stepNames = [...new Set(results.flatMap((r) => r.steps.map((s) => s.step)))];
+const rows: Record<string, string | number>[] = stepNames.map((step) => ({
+  step,
+  ...Object.fromEntries(results.map((r) => [`${r.events} events (s)`, r.steps.find((s) => s.step === step)?.seconds.toFixed(1) ?? '–'])),
+}));
+const line = (step: string, value: (r: SizeResult) => string) => rows.push({ step, ...Object.fromEntries(results.map((r) => [`${r.events} events (s)`, value(r)])) });
+line('total (needloop run --local)', (r) => r.total_seconds.toFixed(1));
+line('events/s, whole night', (r) => Math.round(r.events / r.total_seconds).toLocaleString('en'));
+line('baseline: plain COPY of the files', (r) => r.copy_seconds.toFixed(1));
+line('ingest speed ÷ COPY speed (target ≥ 0.8)', (r) => (r.copy_seconds / r.ingest_seconds).toFixed(2));
+line('peak RSS (MB)', (r) => String(r.peak_rss_mb));
+line('input files (MB)', (r) => String(r.input_mb));
+const ratios = results.slice(1).map((r, i) => ({
+  sizes: `${r.events} / ${results[i].events}`,
+  events: r.events / results[i].events,
+  time: r.total_seconds / results[i].total_seconds,
+}));
+report('bench/pipeline', rows, {
+  backend: results[0]?.backend, statuses: results.map((r) => r.status).join(', '),
+  time_ratios: ratios.map((r) => `${r.sizes}: ${r.events.toFixed(1)}× the events, ${r.time.toFixed(2)}× the time`).join('; '),
+  targets: '2M: whole night < 180 s, evaluation < 20 s, time(2M)/time(200k) ≤ 10; peak RSS < 1024 MB at 20M',
+  ...(json ? { sizes: results } : {}),
+});
 process.exit(0);
