@@ -249,7 +249,11 @@ export async function detectDrift(deps: { handle: DatabaseHandle; store?: ModelS
   const [refCorrections, curCorrections] = await Promise.all([correctionsByIntent(db, ref), correctionsByIntent(db, cur)]);
   const corrections = [...curCorrections].map(([intent, n]) => ({ intent, current: n, reference: refCorrections.get(intent) ?? 0 }));
   const emerging: EmergingNeed[] = [];
-  for (const e of emergingNeeds(corrections, known, rows, thresholds.minEmerging)) emerging.push({ ...e, examples: await correctedExamples(db, cur, e.need) });
+  // Windows differ in length (a week against four): the reasons give the earlier one per week.
+  const weeks = (w: { from: Date; to: Date }) => (w.to.getTime() - w.from.getTime()) / (7 * DAY_MS);
+  for (const e of emergingNeeds(corrections, known, rows, thresholds.minEmerging)) {
+    emerging.push({ ...e, examples: await correctedExamples(db, cur, e.need), reference_weeks: weeks(reference), current_weeks: weeks(current) });
+  }
   const predictionDrift = all.filter((c) => PREDICTION_COLUMNS.includes(c.column) && c.drifted === true).map((c) => c.column);
   const retrain = retrainDecision({ model: production?.id ?? null, performance, text, emerging, predictionDrift, outOfScopeLabel: OUT_OF_SCOPE }, thresholds);
   if (version === null) retrain.notes.push('predictions are not compared: no model version served both windows');

@@ -23,7 +23,7 @@ interface RunResults {
   segments?: { k: number; segments: { name: string; size: number }[] } | null;
   needs?: { top_needs: { need: string; opportunity: number | null }[]; nps: number | null } | null;
   discovery?: { candidates: { label: string; size: number; growth: number | null; new: boolean }[] } | null;
-  drift?: { dataset_drift: boolean; drifted_columns: string[]; emerging_needs: string[]; model?: string | null; notes?: string[] } | null;
+  drift?: { dataset_drift: boolean; drifted_columns: string[]; emerging_needs: string[]; model?: string | null; reasons?: string[]; notes?: string[] } | null;
   decision?: { retrain: boolean; first_model?: boolean; reasons: string[] };
   training?: { candidate_id: string; fine_tuned: boolean; new_intents: string[] };
   evaluation?: { blessed: boolean; nothing_to_gain?: boolean; reasons: string[] };
@@ -45,14 +45,22 @@ export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS): stri
   if (top.length > 0) out.push(`Top unmet needs by opportunity: ${top.map((n) => `${n.need} (${n.opportunity?.toFixed(1)})`).join(', ')}.`);
   if (results.segments) out.push(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${s.size < minGroup ? `fewer than ${minGroup}` : s.size})`).join(', ')}.`);
   // Users' behaviour and the model's fitness are two questions: each sentence answers one.
+  // One truth: a sentence about drift never says "no drift" while a drift reason stands
+  // (the model's checks — request texts, accuracy, recall, out-of-scope — are drift too).
   if (results.drift) {
     const columns = results.drift.drifted_columns;
-    out.push(columns.length === 0 ? 'No usage or survey column drifted for all users.' : `Columns that drifted for all users: ${columns.join(', ')}${results.drift.dataset_drift ? '' : ' (too few for dataset drift)'}.`);
+    const reasons = results.drift.reasons ?? [];
+    if (columns.length > 0) out.push(`Columns that drifted for all users: ${columns.join(', ')}${results.drift.dataset_drift ? '' : ' (too few for dataset drift)'}.`);
+    else if (reasons.length > 0) out.push(`Usage and survey columns are steady for all users, but what users ask has changed: ${reasons.join('; ')}.`);
+    else out.push('No usage or survey column drifted for all users, and the model\'s own checks found no change.');
     if (results.drift.emerging_needs.length > 0) out.push(`Emerging needs: ${results.drift.emerging_needs.join(', ')}.`);
   }
   if (results.decision !== undefined) {
     const about = results.drift?.model ? `production model ${results.drift.model}` : 'the model';
-    if (results.decision.retrain) out.push(`Retrained: ${results.decision.reasons.join('; ')}.`);
+    // The drift sentence above already gives drift's reasons: the decision names only the others.
+    const given = new Set(results.drift?.reasons ?? []);
+    const own = results.decision.reasons.filter((r) => !given.has(r));
+    if (results.decision.retrain) out.push(own.length === 0 && given.size > 0 ? 'Retrained because of the change above.' : `Retrained: ${(own.length > 0 ? own : results.decision.reasons).join('; ')}${own.length > 0 && given.size > 0 ? ', and the change above' : ''}.`);
     else out.push(`The model was not retrained: nothing calls for it${results.decision.reasons.length > 0 ? ` (${results.decision.reasons.join('; ')})` : ` — ${about} holds up`}.`);
   }
   if (results.training !== undefined) out.push(`Candidate model ${results.training.candidate_id} was ${results.training.fine_tuned ? 'fine-tuned from production' : 'trained as the first model'}${results.training.new_intents.length > 0 ? `, learning ${results.training.new_intents.join(', ')}` : ''}.`);

@@ -9,6 +9,7 @@ import type { NeedsResult } from './analyze-needs.js';
 import type { Database } from '../db/schema.js';
 import { outOfScopeByDay, outOfScopeExamples } from '../db/queries/feedback.js';
 import { candidatesWithLatest } from '../db/queries/need-candidates.js';
+import { stepTimes } from '../db/queries/pipeline-runs.js';
 import { DEFAULT_WINDOW_DAYS, latestTime } from '../db/queries/time-window.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { groupBy } from '../analytics/index.js';
@@ -32,6 +33,64 @@ function strength(c: { method: string | null; threshold: number | null; ks_p: nu
   if (c.method === 'ks' || c.method === 'chi2') return pValue === null ? null : Math.log10(Math.max(pValue, 1e-300)) / Math.log10(c.threshold);
   const value = { wasserstein: c.wasserstein_norm, js: c.js, psi: c.psi }[c.method as 'js'];
   return value === null ? null : value / c.threshold;
+}
+
+/** The statistic a column's test compared with its threshold (a p-value for KS and chi-square). */
+function score(c: { method: string | null; ks_p: number | null; chi2_p: number | null; wasserstein_norm: number | null; js: number | null; psi: number | null }): number | null {
+  if (c.method === null) return null;
+  return { ks: c.ks_p, chi2: c.chi2_p, wasserstein: c.wasserstein_norm, js: c.js, psi: c.psi }[c.method as 'ks'] ?? null;
+}
+
+interface BriefingResults {
+  ingested?: { file: string; status: string; accepted: number; error?: string }[];
+  drift?: { model?: string | null } | null;
+  decision?: { retrain: boolean; reasons: string[] };
+  evaluation?: { blessed: boolean; nothing_to_gain?: boolean; reasons: string[]; candidate_id?: string; production_id?: string | null };
+  training?: { candidate_id: string };
+  approval?: { kind: string; by?: string; deadline?: string };
+  promotion?: { production_id: string };
+}
+
+/** What the first screen says (web/briefing.ts), from the run's own results and the run before it. */
+async function briefing(db: Kysely<Database>, run: { id: string; results: unknown }, data: ReportData): Promise<NonNullable<ReportData['briefing']>> {
+  const r = run.results as BriefingResults;
+  const window = (w: unknown) => (w !== null && typeof w === 'object' && 'from' in w && 'to' in w ? { from: String(w.from), to: String(w.to) } : null);
+  const previous = /^\d{1,18}$/.test(run.id)
+    ? await db.selectFrom('pipeline_runs').select(['id', 'started_at']).where('id', '<', run.id).orderBy('id', 'desc').limit(1).executeTakeFirst()
+    : undefined;
+  let tiles: NonNullable<ReportData['briefing']>['tiles'] = null;
+  const ids = run.results as RunIds;
+  if (data.needs !== null && ids.needs?.analysis_id) {
+    const before = await db.selectFrom('need_analyses').select('result').where('id', '<', ids.needs.analysis_id).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const prev = before?.result as NeedsResult | undefined;
+    const same = prev !== undefined && prev.window.from === data.needs.window.from && prev.window.to === data.needs.window.to;
+    tiles = {
+      // An earlier window of fewer than k respondents is withheld like the current one.
+      nps: { ...data.needs.nps, previous: prev !== undefined && prev.nps.n >= data.privacy.min_group ? prev.nps : null, same_window: same },
+      csat: { ...data.needs.csat, previous: prev !== undefined && prev.csat.n >= data.privacy.min_group ? prev.csat : null, same_window: same },
+    };
+  }
+  const e = r.evaluation;
+  const candidate = r.training?.candidate_id ?? data.model?.candidate_id ?? '';
+  const failed = (e?.reasons ?? []).filter((x) => x.startsWith('FAIL')).map((x) => x.slice(5));
+  const verdict = e === undefined ? null : e.blessed
+    ? { en: `The gate blessed candidate model ${candidate}.`, zh: `候选模型 ${candidate} 通过了评审门。` }
+    : e.nothing_to_gain
+      ? { en: `Candidate model ${candidate} has nothing to gain over production, which stays.`, zh: `候选模型 ${candidate} 相比生产模型没有提升，生产模型保持不变。` }
+      : { en: `The gate refused candidate model ${candidate}: ${failed[0] ?? 'see the model section'}.`, zh: `评审门拒绝了候选模型 ${candidate}：${failed[0] ?? '见模型部分'}。` };
+  return {
+    windows: { usage: window(data.drift?.current), reference: window(data.drift?.reference), survey: data.needs?.window ?? null },
+    previous_run: previous === undefined ? null : { id: previous.id, started_at: previous.started_at.toISOString() },
+    new_data: {
+      loaded: (r.ingested ?? []).filter((f) => f.status === 'loaded').map((f) => ({ file: f.file.split(/[\\/]/).pop()!, rows: f.accepted })),
+      failed: (r.ingested ?? []).filter((f) => f.status === 'failed').map((f) => ({ file: f.file.split(/[\\/]/).pop()!, error: f.error ?? '' })),
+    },
+    serving: { before: r.drift?.model ?? e?.production_id ?? data.model?.production_id ?? null, after: r.promotion?.production_id ?? null },
+    decision: r.decision === undefined ? null : { retrain: r.decision.retrain, reasons: r.decision.reasons },
+    verdict,
+    approval: r.approval ?? null,
+    tiles,
+  };
 }
 
 export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue, run: { id: string; results: unknown; summary: string[] }, options: { minGroup?: number } = {}): Promise<ReportData> {
@@ -68,7 +127,7 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
       data.drift = {
         reference: r.reference, current: r.current,
         populations: populations.map((p) => ({ id: p.id, name: p.name, dataset_drift: p.dataset_drift })),
-        cells: populations.flatMap((p) => p.columns.map((c) => ({ column: c.column, population: p.id, drifted: c.drifted, method: c.method, strength: strength(c), reason: c.reason, histogram: c.histogram }))),
+        cells: populations.flatMap((p) => p.columns.map((c) => ({ column: c.column, population: p.id, drifted: c.drifted, method: c.method, strength: strength(c), score: score(c), threshold: c.threshold, reason: c.reason, histogram: c.histogram }))),
         text: r.text === null ? null : { js: r.text.js, new_terms: r.text.new_terms.slice(0, 15), grown_terms: r.text.grown_terms.slice(0, 15) },
         emerging_needs: r.emerging_needs.map((e) => ({ need: e.need, current: e.current, examples: e.examples.slice(0, 3) })),
         retrain: r.retrain,
@@ -103,8 +162,10 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
       night: n.night, date: n.date, production_model: n.production_model, accuracy: n.accuracy, changed_need: n.changed_need, changed_need_recall: n.changed_need_recall,
       retrain: n.retrain, candidate: n.candidate, promoted: n.promoted, reasons: n.reasons,
     }));
+    data.steps = (await stepTimes(db, run.id)).map((s) => ({ step: s.step, seconds: s.seconds }));
   }
   withholdSmallGroups(data);
+  data.briefing = await briefing(db, run, data);
   data.summary = withForWhom(data);
   return data;
 }

@@ -25,6 +25,18 @@ export interface EmergingNeed {
   current: number;
   reference: number;
   examples: string[];
+  /** The windows' lengths in weeks, when known: the counts are then also given per week. */
+  reference_weeks?: number;
+  current_weeks?: number;
+}
+
+/** "735 requests … this week (567 a week in the 4 weeks before)", or the counts alone when the lengths are unknown. */
+function countsInWords(e: EmergingNeed, what: string): string {
+  const rw = e.reference_weeks;
+  const cw = e.current_weeks;
+  if (rw === undefined || cw === undefined || rw <= 0 || cw <= 0) return `${e.current} requests ${what} this week (${e.reference} in the weeks before)`;
+  const now = Math.abs(cw - 1) < 0.01 ? `${e.current} requests ${what} this week` : `${Math.round(e.current / cw)} requests a week ${what} in the last ${+cw.toFixed(1)} weeks`;
+  return `${now} (${Math.round(e.reference / rw)} a week in the ${+rw.toFixed(1)} weeks before)`;
 }
 
 /** The production model's recall on one need it knows, in both windows. */
@@ -149,10 +161,10 @@ export function retrainDecision(
   for (const e of input.emerging) {
     if (e.need === input.outOfScopeLabel) {
       // Not a need: users telling the model that requests are none of its needs, a class it has not learnt yet.
-      reasons.push({ kind: 'emerging_need', message: `${e.current} requests marked as none of the known needs this week (${e.reference} in the weeks before): ${name} has not learnt to tell them apart${e.examples.length > 0 ? `; e.g. "${e.examples[0]}"` : ''}` });
+      reasons.push({ kind: 'emerging_need', message: `${countsInWords(e, 'marked as none of the known needs')}: ${name} has not learnt to tell them apart${e.examples.length > 0 ? `; e.g. "${e.examples[0]}"` : ''}` });
       continue;
     }
-    reasons.push({ kind: 'emerging_need', message: `emerging need "${e.need}": ${e.current} requests corrected to it this week (${e.reference} in the weeks before), a need ${name} does not know${e.examples.length > 0 ? `; e.g. "${e.examples[0]}"` : ''}` });
+    reasons.push({ kind: 'emerging_need', message: `emerging need "${e.need}": ${countsInWords(e, 'corrected to it')}, a need ${name} does not know${e.examples.length > 0 ? `; e.g. "${e.examples[0]}"` : ''}` });
   }
   const t = input.text;
   if (t !== null && p !== null) {

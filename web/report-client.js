@@ -6,6 +6,22 @@
   const data = JSON.parse(document.getElementById('report-data').textContent);
   let lang = 'en';
   const label = (need) => (data.labels[need] ? data.labels[need][lang] : need);
+  // Chart words in Chinese; English is the key itself.
+  const ZH = {
+    'Opportunity map': '机会地图', 'Satisfaction (top-two-box, 0–10)': '满意度（前两项占比，0–10）', 'Importance (top-two-box, 0–10)': '重要性（前两项占比，0–10）',
+    'underserved: opportunity above 10': '未被满足：机会值高于 10', 'Week (Monday)': '周（周一）', 'NPS per week, with 95% intervals': '每周 NPS（含 95% 区间）',
+    'CSAT per week, with 95% intervals': '每周 CSAT（含 95% 区间）', 'NPS (−100 to 100)': 'NPS（−100 至 100）', 'CSAT (% satisfied)': 'CSAT（满意百分比）',
+    'Users per segment (persona)': '各细分群体用户数', 'Training curve': '训练曲线', Epoch: '轮次', 'Cross-entropy loss (log scale)': '交叉熵损失（对数刻度）',
+    'training loss': '训练损失', 'validation loss': '验证损失', 'Reliability on the holdout (calibrated confidence)': '保留集上的可靠性（校准后置信度）',
+    'Mean confidence in the bin': '区间内平均置信度', 'Share right': '正确比例', 'Night': '夜', 'Day (UTC)': '日期（UTC）', 'Share out of scope': '超出范围的比例',
+    'Share of requests that were none of the known needs, per day': '每天不属于任何已知需求的请求比例', 'What users got each day, and what the loop did each night': '用户每天得到的结果与闭环每晚的动作',
+    'Candidate confusion matrix (rows: true intent, columns: predicted)': '候选模型混淆矩阵（行：真实需求，列：预测）', need: '需求', opportunity: '机会值', importance: '重要性',
+    satisfaction: '满意度', answers: '回答数', 'Ranked by opportunity': '按机会值排序', 'few answers (fewer than 30): read with care': '回答较少（少于 30）：谨慎解读',
+    'Must-be': '必备型', 'One-dimensional': '期望型', Attractive: '魅力型', Indifferent: '无差异型', Reverse: '反向型', Questionable: '可疑',
+    'Kano categories (what users expect, want, or do not care about)': 'Kano 分类（用户期望、想要或不在乎的）', slice: '切片', 'candidate accuracy': '候选模型准确率',
+    "production's accuracy": '生产模型准确率', change: '变化', examples: '样本数', 'Holdout accuracy per slice': '各切片的保留集准确率', 'All users': '全部用户',
+  };
+  const tr = (text) => (lang === 'zh' && ZH[text] ? ZH[text] : text);
   const fmt = (x, digits = 2) => (x === null || x === undefined ? '–' : Number(x).toFixed(digits));
   const el = (parent, tag, text, cls) => {
     const e = document.createElement(tag);
@@ -22,27 +38,31 @@
   const empty = (id, text) => el(clear(id), 'p', text, 'empty');
 
   /** An svg with margins, x and y axes and their titles. */
-  function frame(id, { width = 420, height = 300, title, x, y, xTitle, yTitle, xBand = false, right = 16 }) {
+  function frame(id, { width = 420, height = 300, title, x, y, xTitle, yTitle, xBand = false, right = 16, xTicks = null, yTicks = null }) {
     // Band axes get their labels rotated: they need room below the axis.
     const m = { top: 24, right, bottom: xBand ? 110 : 44, left: 56 };
-    const svg = d3.select(clear(id)).append('svg').attr('width', width).attr('height', height).attr('role', 'img').attr('aria-label', title);
-    svg.append('text').attr('class', 'chart-title').attr('x', m.left).attr('y', 14).text(title);
+    const svg = d3.select(clear(id)).append('svg').attr('width', width).attr('height', height).attr('role', 'img').attr('aria-label', tr(title));
+    svg.append('text').attr('class', 'chart-title').attr('x', m.left).attr('y', 14).text(tr(title));
     x.range([m.left, width - m.right]);
     y.range([height - m.bottom, m.top]);
-    const xAxis = svg.append('g').attr('transform', `translate(0,${height - m.bottom})`).call(d3.axisBottom(x).ticks(6));
+    const xAxis = svg.append('g').attr('transform', `translate(0,${height - m.bottom})`).call(xTicks ? xTicks(d3.axisBottom(x)) : d3.axisBottom(x).ticks(6));
     if (xBand) xAxis.selectAll('text').attr('transform', 'rotate(-30)').style('text-anchor', 'end');
-    svg.append('g').attr('transform', `translate(${m.left},0)`).call(d3.axisLeft(y).ticks(6));
-    svg.append('text').attr('class', 'axis-title').attr('x', (m.left + width - m.right) / 2).attr('y', height - 4).attr('text-anchor', 'middle').text(xTitle);
-    svg.append('text').attr('class', 'axis-title').attr('transform', `translate(12,${(m.top + height - m.bottom) / 2}) rotate(-90)`).attr('text-anchor', 'middle').text(yTitle);
+    svg.append('g').attr('transform', `translate(${m.left},0)`).call(yTicks ? yTicks(d3.axisLeft(y)) : d3.axisLeft(y).ticks(6));
+    svg.append('text').attr('class', 'axis-title').attr('x', (m.left + width - m.right) / 2).attr('y', height - 4).attr('text-anchor', 'middle').text(tr(xTitle));
+    svg.append('text').attr('class', 'axis-title').attr('transform', `translate(12,${(m.top + height - m.bottom) / 2}) rotate(-90)`).attr('text-anchor', 'middle').text(tr(yTitle));
     return svg;
   }
 
   function legend(svg, x, y, items) {
-    const g = svg.append('g').attr('class', 'legend').attr('transform', `translate(${x},${y})`);
+    const g = svg.append('g').attr('class', 'legend');
     items.forEach(([name, color], i) => {
-      g.append('rect').attr('x', 0).attr('y', i * 14).attr('width', 10).attr('height', 10).attr('fill', color);
-      g.append('text').attr('x', 14).attr('y', i * 14 + 9).text(name);
+      g.append('rect').attr('x', 0).attr('y', i * 16).attr('width', 10).attr('height', 10).attr('fill', color);
+      g.append('text').attr('x', 14).attr('y', i * 16 + 10).text(tr(name));
     });
+    // Kept inside the chart: moved left as far as its widest entry needs.
+    const width = Number(svg.attr('width'));
+    const w = g.node().getBBox().width;
+    g.attr('transform', `translate(${Math.min(x, width - w - 2)},${y})`);
   }
 
   // ---- needs -------------------------------------------------------------------------
@@ -51,45 +71,118 @@
     return data.needs.rows.filter((r) => (segment === 'all' ? r.segment === null : r.segment === Number(segment)));
   }
 
-  function drawOpportunity() {
-    const rows = needRows().filter((r) => r.importance !== null && r.satisfaction !== null);
-    const svg = frame('opportunity-map', { title: 'Opportunity map', x: d3.scaleLinear().domain([0, 10]), y: d3.scaleLinear().domain([0, 10]), xTitle: 'Satisfaction (top-two-box, 0–10)', yTitle: 'Importance (top-two-box, 0–10)' });
-    const x = d3.scaleLinear().domain([0, 10]).range([56, 404]);
-    const y = d3.scaleLinear().domain([0, 10]).range([256, 24]);
-    // Opportunity = importance + max(importance − satisfaction, 0) = 10: above it, underserved.
-    svg.append('path').attr('d', d3.line()([[x(0), y(5)], [x(10), y(10)]])).attr('stroke', '#cf222e').attr('stroke-dasharray', '4 3').attr('fill', 'none');
-    svg.append('text').attr('x', x(0.3)).attr('y', y(9.4)).attr('fill', '#cf222e').text('underserved (opportunity > 10)');
-    svg.append('g').selectAll('circle').data(rows).join('circle').attr('class', 'mark-need').attr('cx', (r) => x(r.satisfaction)).attr('cy', (r) => y(r.importance)).attr('r', 5)
-      .attr('fill', (r) => (r.opportunity > 10 ? '#cf222e' : '#0969da')).attr('opacity', 0.8)
-      .append('title').text((r) => `${label(r.need)}: importance ${fmt(r.importance, 1)}, satisfaction ${fmt(r.satisfaction, 1)}, opportunity ${fmt(r.opportunity, 1)} (n=${r.n})`);
-    // Labels beside their points, pushed apart vertically where they would overlap.
-    const placed = rows.map((r) => ({ r, x: x(r.satisfaction) + 7, y: y(r.importance) + 4 })).sort((a, b) => a.y - b.y);
-    placed.forEach((p, i) => {
-      const prev = placed.slice(0, i).filter((q) => Math.abs(q.x - p.x) < 120);
-      const last = prev[prev.length - 1];
-      if (last && p.y - last.y < 11) p.y = last.y + 11;
-    });
-    svg.append('g').selectAll('text').data(placed).join('text').attr('x', (p) => p.x).attr('y', (p) => p.y).text((p) => label(p.r.need));
+  /** Boxes overlap (with a margin)? */
+  const overlaps = (a, b, pad = 1) => a.x < b.x + b.w + pad && b.x < a.x + a.w + pad && a.y < b.y + b.h + pad && b.y < a.y + a.h + pad;
+
+  /**
+   * Places a label for each point where it overlaps no other label, no other point and stays
+   * inside the plot: candidate spots around the point, nearest first; a point whose label
+   * finds no room gets its rank number instead (the ranked table beside the chart names it).
+   */
+  function placeLabels(svg, points, bounds) {
+    const placed = [];
+    const dots = points.map((p) => ({ x: p.x - p.r, y: p.y - p.r, w: 2 * p.r, h: 2 * p.r }));
+    const measure = svg.append('text').attr('visibility', 'hidden');
+    const sizeOf = (text) => { measure.text(text); const b = measure.node().getBBox(); return { w: b.width, h: b.height }; };
+    const spots = [];
+    for (const d of [4, 10, 18, 28, 40]) for (const [dx, dy] of [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [-1, -1], [1, 1], [-1, 1]]) spots.push([dx, dy, d]);
+    for (const p of points) {
+      let found = null;
+      for (const text of [p.text, String(p.rank)]) {
+        const { w, h } = sizeOf(text);
+        for (const [dx, dy, d] of spots) {
+          const x = dx > 0 ? p.x + p.r + d : dx < 0 ? p.x - p.r - d - w : p.x - w / 2;
+          const y = dy > 0 ? p.y + p.r + d : dy < 0 ? p.y - p.r - d - h : p.y - h / 2;
+          const box = { x, y, w, h };
+          if (x < bounds.x0 || x + w > bounds.x1 || y < bounds.y0 || y + h > bounds.y1) continue;
+          if (placed.some((q) => overlaps(q.box, box)) || dots.some((q) => overlaps(q, box, 0))) continue;
+          found = { box, text };
+          break;
+        }
+        if (found) break;
+      }
+      if (found) placed.push({ ...found, p });
+    }
+    measure.remove();
+    return placed;
   }
 
+  const FEW = 30;
+  function drawOpportunity() {
+    const rows = needRows().filter((r) => r.importance !== null && r.satisfaction !== null).sort((a, b) => (b.opportunity ?? 0) - (a.opportunity ?? 0));
+    const width = 520;
+    const height = 380;
+    const x = d3.scaleLinear().domain([0, 10]);
+    const y = d3.scaleLinear().domain([0, 10]);
+    const svg = frame('opportunity-map', { width, height, title: 'Opportunity map', x, y, xTitle: 'Satisfaction (top-two-box, 0–10)', yTitle: 'Importance (top-two-box, 0–10)' });
+    // Opportunity = importance + max(importance − satisfaction, 0) = 10: above it, underserved.
+    svg.append('path').attr('d', d3.line()([[x(0), y(5)], [x(10), y(10)]])).attr('stroke', '#cf222e').attr('stroke-dasharray', '4 3').attr('fill', 'none');
+    const maxN = d3.max(rows, (r) => r.n) || 1;
+    const radius = d3.scaleSqrt().domain([0, maxN]).range([3, 10]);
+    const points = rows.map((r, i) => ({ r: radius(r.n), x: x(r.satisfaction), y: y(r.importance), rank: i + 1, text: `${i + 1}. ${label(r.need)}`, row: r }));
+    // Underserved: red and a diamond; small groups grey: neither is colour alone.
+    const mark = svg.append('g').selectAll('path').data(points).join('path').attr('class', (p) => `mark-need${p.row.opportunity > 10 ? ' underserved' : ''}`)
+      .attr('d', (p) => d3.symbol(p.row.opportunity > 10 ? d3.symbolDiamond : d3.symbolCircle, Math.PI * p.r * p.r)())
+      .attr('transform', (p) => `translate(${p.x},${p.y})`)
+      .attr('fill', (p) => (p.row.n < FEW ? '#8c959f' : p.row.opportunity > 10 ? '#cf222e' : '#0969da')).attr('fill-opacity', 0.75).attr('tabindex', 0);
+    mark.append('title').text((p) => `${label(p.row.need)}: importance ${fmt(p.row.importance, 1)}, satisfaction ${fmt(p.row.satisfaction, 1)}, opportunity ${fmt(p.row.opportunity, 1)} (n=${p.row.n})`);
+    const bounds = { x0: 58, x1: width - 4, y0: 26, y1: height - 46 };
+    const under = svg.append('text').attr('class', 'chart-note').attr('fill', '#cf222e').text(`◆ ${tr('underserved: opportunity above 10')}`);
+    const ub = under.node().getBBox();
+    under.attr('x', bounds.x0 + 4).attr('y', bounds.y0 + ub.height);
+    const noteBox = { x: bounds.x0 + 4, y: bounds.y0, w: ub.width, h: ub.height + 4 };
+    const placed = placeLabels(svg, points, { ...bounds, y0: noteBox.y + noteBox.h });
+    svg.append('g').selectAll('text').data(placed).join('text').attr('class', 'need-label').attr('x', (q) => q.box.x).attr('y', (q) => q.box.y + q.box.h * 0.8).text((q) => q.text);
+    // The ranked table beside: every fact of the chart in text.
+    const box = clear('opportunity-table');
+    const table = el(box, 'table', undefined, 'fairness opportunity');
+    el(table, 'caption', tr('Ranked by opportunity'));
+    const head = el(el(table, 'thead'), 'tr');
+    ['#', 'need', 'opportunity', 'importance', 'satisfaction', 'answers'].forEach((h) => el(head, 'th', tr(h)));
+    const body = el(table, 'tbody');
+    points.forEach((p) => {
+      const tr0 = el(body, 'tr', undefined, p.row.n < FEW ? 'few' : p.row.opportunity > 10 ? 'worst' : '');
+      [String(p.rank), `${label(p.row.need)}${p.row.opportunity > 10 ? ' ◆' : ''}`, fmt(p.row.opportunity, 1), fmt(p.row.importance, 1), fmt(p.row.satisfaction, 1), String(p.row.n)].forEach((c) => el(tr0, 'td', c));
+    });
+    if (points.some((p) => p.row.n < FEW)) el(box, 'p', `${tr('few answers (fewer than 30): read with care')} (grey)`, 'ci');
+  }
+
+  const KANO = ['Must-be', 'One-dimensional', 'Attractive', 'Indifferent', 'Reverse', 'Questionable'];
+  const KANO_WORDS = {
+    'Must-be': 'users expect it; its absence angers them', 'One-dimensional': 'the better it is, the happier users are',
+    Attractive: 'delights when present, not missed when absent', Indifferent: 'users do not care either way', Reverse: 'some users would rather not have it', Questionable: 'answers contradict each other',
+  };
   function drawKano() {
-    const rows = needRows().filter((r) => r.kano.better !== null && r.kano.worse !== null);
-    const svg = frame('kano-chart', { title: 'Kano: better × worse', x: d3.scaleLinear().domain([0, 1]), y: d3.scaleLinear().domain([0, 1]), xTitle: '|Worse| (dissatisfaction when absent)', yTitle: 'Better (satisfaction when present)' });
-    const x = d3.scaleLinear().domain([0, 1]).range([56, 404]);
-    const y = d3.scaleLinear().domain([0, 1]).range([256, 24]);
-    svg.append('line').attr('x1', x(0.5)).attr('x2', x(0.5)).attr('y1', y(0)).attr('y2', y(1)).attr('stroke', '#d0d7de');
-    svg.append('line').attr('x1', x(0)).attr('x2', x(1)).attr('y1', y(0.5)).attr('y2', y(0.5)).attr('stroke', '#d0d7de');
-    [['Attractive', 0.02, 0.97], ['One-dimensional', 0.52, 0.97], ['Indifferent', 0.02, 0.03], ['Must-be', 0.52, 0.03]].forEach(([t, a, b]) => svg.append('text').attr('class', 'axis-title').attr('x', x(a)).attr('y', y(b)).text(t));
-    svg.append('g').selectAll('circle').data(rows).join('circle').attr('class', 'mark-kano').attr('cx', (r) => x(Math.abs(r.kano.worse))).attr('cy', (r) => y(r.kano.better)).attr('r', 5).attr('fill', '#8250df')
-      .append('title').text((r) => `${label(r.need)}: ${r.kano.category ?? '–'}, better ${fmt(r.kano.better)}, worse ${fmt(r.kano.worse)}`);
+    const rows = needRows().filter((r) => r.kano.category !== null);
+    const box = clear('kano-chart');
+    el(box, 'h3', tr('Kano categories (what users expect, want, or do not care about)'));
+    if (rows.length === 0) return el(box, 'p', 'No Kano answers in the window.', 'empty');
+    const norm = (c) => ({ M: 'Must-be', O: 'One-dimensional', A: 'Attractive', I: 'Indifferent', R: 'Reverse', Q: 'Questionable' })[c] || c;
+    const grid = el(box, 'div', undefined, 'kano-lists');
+    KANO.forEach((cat) => {
+      const members = rows.filter((r) => norm(r.kano.category) === cat);
+      if (members.length === 0 && (cat === 'Reverse' || cat === 'Questionable')) return;
+      const col = el(grid, 'div', undefined, 'kano-list');
+      col.dataset.category = cat;
+      el(col, 'h4', tr(cat));
+      el(col, 'p', lang === 'zh' ? '' : KANO_WORDS[cat], 'ci');
+      const list = el(col, 'ul');
+      if (members.length === 0) el(list, 'li', '–', 'empty');
+      members.forEach((r) => el(list, 'li', `${label(r.need)} (better ${fmt(r.kano.better)}, worse ${fmt(r.kano.worse)}, n ${r.n})`, 'mark-kano'));
+    });
   }
 
   function drawExperience(id, key, title, unit, domain) {
     const weeks = data.needs.experience.filter((w) => w[key].value !== null);
     if (weeks.length === 0) return empty(id, `No ${title} answers in the window.`);
     const parse = d3.utcParse('%Y-%m-%d');
-    const x = d3.scaleUtc().domain(d3.extent(weeks, (w) => parse(w.week)));
-    const svg = frame(id, { title: `${title} per week, with 95% intervals`, x, y: d3.scaleLinear().domain(domain), xTitle: 'Week (Monday)', yTitle: `${title} (${unit})` });
+    // Half a week of room on each side: the first week's tick does not sit on the y axis's labels.
+    const [first, last] = d3.extent(weeks, (w) => parse(w.week));
+    const x = d3.scaleUtc().domain([d3.utcDay.offset(first, -3), d3.utcDay.offset(last, 3)]);
+    // Ticks on the data's own weeks (Mondays), at most six of them.
+    const every = Math.ceil(weeks.length / 6);
+    const ticks = weeks.filter((_, i) => i % every === 0).map((w) => parse(w.week));
+    const svg = frame(id, { title: `${title} per week, with 95% intervals`, x, y: d3.scaleLinear().domain(domain), xTitle: 'Week (Monday)', yTitle: `${title} (${unit})`, xTicks: (axis) => axis.tickValues(ticks).tickFormat(d3.utcFormat('%b %d')) });
     const y = d3.scaleLinear().domain(domain).range([256, 24]);
     svg.append('path').datum(weeks).attr('fill', '#0969da22').attr('d', d3.area().x((w) => x(parse(w.week))).y0((w) => y(w[key].low)).y1((w) => y(w[key].high)));
     svg.append('path').datum(weeks).attr('fill', 'none').attr('stroke', '#0969da').attr('d', d3.line().x((w) => x(parse(w.week))).y((w) => y(w[key].value)));
@@ -130,60 +223,52 @@
     y.range([20, 20 + 28 * data.segments.length]);
     svg.append('g').attr('transform', `translate(0,${20 + 28 * data.segments.length})`).call(d3.axisBottom(x).ticks(5));
     svg.append('g').attr('transform', `translate(${m.left},0)`).call(d3.axisLeft(y));
-    svg.append('text').attr('class', 'chart-title').attr('x', m.left).attr('y', 12).text('Users per segment (persona)');
+    svg.append('text').attr('class', 'chart-title').attr('x', m.left).attr('y', 12).text(tr('Users per segment (persona)'));
     svg.append('g').selectAll('rect').data(data.segments).join('rect').attr('class', 'mark-segment').attr('x', m.left).attr('y', (s) => y(s.name)).attr('height', y.bandwidth()).attr('width', (s) => x(s.size) - m.left).attr('fill', '#1a7f37')
       .append('title').text((s) => `${s.name}: ${s.size} users`);
+    // Personas as cards: size and share, top unmet need, 2–3 traits in words.
     const list = clear('segment-features');
-    data.segments.forEach((s) => el(list, 'li', `${s.name}: ${s.distinctive.map((d) => `${d.feature} ${d.z > 0 ? '+' : ''}${fmt(d.z, 1)}σ`).join(', ')}`));
+    list.className = 'persona-cards';
+    const total = d3.sum(data.segments, (s) => s.size) || 1;
+    data.segments.forEach((s) => {
+      const card = el(list, 'li', undefined, 'persona-card');
+      card.dataset.segment = String(s.id);
+      el(card, 'h3', s.name);
+      el(card, 'p', lang === 'zh' ? `${s.size} 位用户（${fmt((100 * s.size) / total, 0)} %）` : `${s.size} users (${fmt((100 * s.size) / total, 0)} % of those segmented)`);
+      const unmet = data.needs ? data.needs.rows.filter((r) => r.segment === s.id && r.opportunity !== null).sort((a, b) => b.opportunity - a.opportunity)[0] : undefined;
+      if (unmet) el(card, 'p', lang === 'zh' ? `最未被满足的需求：${label(unmet.need)}（机会值 ${fmt(unmet.opportunity, 1)}，n ${unmet.n}）` : `Top unmet need: ${label(unmet.need)} (opportunity ${fmt(unmet.opportunity, 1)}, n ${unmet.n})`);
+      const traits = el(card, 'ul');
+      s.distinctive.slice(0, 3).forEach((d) => el(traits, 'li', trait(d)));
+    });
   }
 
-  // ---- drift -------------------------------------------------------------------------
-  function drawHistogram(cell) {
-    const h = cell.histogram;
-    const population = data.drift.populations.find((p) => p.id === cell.population).name;
-    if (h === null) return empty('drift-histogram', `${cell.column} (${population}): no histogram.`);
-    const share = (counts) => { const total = d3.sum(counts) || 1; return counts.map((c) => c / total); };
-    const rows = h.bins.flatMap((bin, i) => [{ bin, window: 'reference', value: share(h.reference)[i] }, { bin, window: 'current', value: share(h.current)[i] }]);
-    const x = d3.scaleBand().domain(h.bins).padding(0.15);
-    const y = d3.scaleLinear().domain([0, d3.max(rows, (r) => r.value) || 1]);
-    const svg = frame('drift-histogram', { width: 760, height: 380, title: `${cell.column} — ${population}: reference vs current`, x, y, xTitle: cell.column, yTitle: 'Share of rows', xBand: true, right: 130 });
-    const sub = d3.scaleBand().domain(['reference', 'current']).range([0, x.bandwidth()]);
-    const color = { reference: '#8c959f', current: '#0969da' };
-    svg.append('g').selectAll('rect').data(rows).join('rect').attr('class', 'mark-histogram').attr('x', (r) => x(r.bin) + sub(r.window)).attr('width', sub.bandwidth()).attr('y', (r) => y(r.value)).attr('height', (r) => y(0) - y(r.value)).attr('fill', (r) => color[r.window])
-      .append('title').text((r) => `${r.bin}, ${r.window}: ${fmt(100 * r.value, 1)}%`);
-    legend(svg, 760 - 120, 30, [['reference', color.reference], ['current', color.current]]);
-    el(document.getElementById('drift-histogram'), 'p', cell.reason);
+  const TRAITS = {
+    events_per_day: ['requests per day', '每日请求数'], active_days: ['active days', '活跃天数'], recency_days: ['days since last use', '距上次使用天数'],
+    success_rate: ['success rate', '成功率'], failure_rate: ['failure rate', '失败率'], abandon_rate: ['abandon rate', '放弃率'], mean_latency_ms: ['response time', '响应时间'],
+    mean_rating: ['rating', '评分'], feedback_rate: ['feedback given', '反馈率'], plan_free: ['on the Free plan', 'Free 套餐'], plan_pro: ['on the Pro plan', 'Pro 套餐'],
+    plan_enterprise: ['on the Enterprise plan', 'Enterprise 套餐'], nps: ['likelihood to recommend', '推荐意愿'], csat: ['satisfaction', '满意度'],
+  };
+  /** "uses translate much more than average" for a feature's z-score. */
+  function trait(d) {
+    const share = /^share_(.+)$/.exec(d.feature);
+    const name = share ? (lang === 'zh' ? `使用 ${share[1]}` : `uses ${share[1].replace(/_/g, ' ')}`) : (TRAITS[d.feature] || [d.feature, d.feature])[lang === 'zh' ? 1 : 0];
+    const much = Math.abs(d.z) >= 1.5;
+    if (lang === 'zh') return `${name}${d.z > 0 ? (much ? '远高于' : '高于') : (much ? '远低于' : '低于')}平均`;
+    return `${name}: ${much ? 'much ' : ''}${d.z > 0 ? 'more' : 'less'} than average`;
+  }
+
+  // ---- drift ----------------------------------------------------------------------
+  // The ranked tables are rendered on the server (web/briefing.ts); the selector shows one.
+  function showDriftPopulation() {
+    const want = segment === 'all' ? '-1' : segment;
+    const tables = [...document.querySelectorAll('.drift-population')];
+    const target = tables.find((t) => t.dataset.population === want) ? want : '-1';
+    tables.forEach((t) => { t.hidden = t.dataset.population !== target; });
   }
 
   function drawDrift() {
-    if (data.drift === null) return empty('drift-heatmap', 'No drift check in this run.');
-    const columns = [...new Set(data.drift.cells.map((c) => c.column))];
-    const pops = data.drift.populations;
-    const cell = 14;
-    const m = { left: 170, top: 150 };
-    const width = m.left + pops.length * cell * 3 + 140;
-    const svg = d3.select(clear('drift-heatmap')).append('svg').attr('width', width).attr('height', m.top + columns.length * cell + 20);
-    svg.append('text').attr('class', 'chart-title').attr('x', 0).attr('y', 12).text('Drift per column and segment (click a cell for its histograms)');
-    const x = d3.scaleBand().domain(pops.map((p) => p.id)).range([m.left, m.left + pops.length * cell * 3]);
-    const y = d3.scaleBand().domain(columns).range([m.top, m.top + columns.length * cell]);
-    const color = d3.scaleSequential(d3.interpolateYlOrRd).domain([0, 3]);
-    svg.append('g').selectAll('text').data(pops).join('text').attr('transform', (p) => `translate(${x(p.id) + x.bandwidth() / 2},${m.top - 4}) rotate(-45)`).text((p) => p.name);
-    svg.append('g').selectAll('text').data(columns).join('text').attr('x', m.left - 4).attr('y', (c) => y(c) + cell - 3).attr('text-anchor', 'end').text((c) => c);
-    const cells = svg.append('g').selectAll('g').data(data.drift.cells).join('g').attr('transform', (c) => `translate(${x(c.population)},${y(c.column)})`);
-    cells.append('rect').attr('class', 'mark-drift').attr('width', x.bandwidth() - 1).attr('height', cell - 1)
-      .attr('fill', (c) => (c.strength === null ? '#eaeef2' : color(Math.min(3, c.strength))))
-      .on('click', (_, c) => drawHistogram(c))
-      .append('title').text((c) => `${c.column}, ${pops.find((p) => p.id === c.population).name}: ${c.drifted === null ? 'not judged' : c.drifted ? 'drifted' : 'no drift'} — ${c.reason}`);
-    cells.filter((c) => c.drifted === true).append('circle').attr('class', 'mark-drifted').attr('cx', x.bandwidth() / 2).attr('cy', cell / 2 - 0.5).attr('r', 2.5).attr('fill', '#1f2328').attr('pointer-events', 'none');
-    const lg = svg.append('g').attr('class', 'legend').attr('transform', `translate(${m.left + pops.length * cell * 3 + 16},${m.top})`);
-    [0, 0.5, 1, 2, 3].forEach((v, i) => {
-      lg.append('rect').attr('y', i * 14).attr('width', 12).attr('height', 12).attr('fill', color(v));
-      lg.append('text').attr('x', 16).attr('y', i * 14 + 10).text(v === 1 ? '1 = threshold' : `${v}${v === 3 ? '+' : ''}`);
-    });
-    lg.append('circle').attr('cx', 6).attr('cy', 5 * 14 + 6).attr('r', 2.5).attr('fill', '#1f2328');
-    lg.append('text').attr('x', 16).attr('y', 5 * 14 + 10).text('drifted');
-    const first = data.drift.cells.find((c) => c.drifted === true) || data.drift.cells[0];
-    if (first) drawHistogram(first);
+    if (data.drift === null) return;
+    showDriftPopulation();
     const text = clear('text-drift');
     if (data.drift.text !== null) {
       el(text, 'p', `Request texts: Jensen–Shannon distance ${fmt(data.drift.text.js, 3)} between the windows. New terms:`);
@@ -216,40 +301,52 @@
     mdl.reasons.forEach((r) => el(list, 'li', r, r.startsWith('PASS') ? 'pass' : 'fail'));
 
     const models = [['candidate', mdl.candidate]].concat(mdl.production ? [['production', mdl.production]] : []);
-    const rows = models.flatMap(([name, e]) => e.holdout.slices.map((s) => ({ model: name, slice: `${s.dimension}=${s.value}`, accuracy: s.accuracy, n: s.n })));
-    const x = d3.scaleBand().domain([...new Set(rows.map((r) => r.slice))]).padding(0.2);
-    const width = Math.max(560, 44 * x.domain().length + 190);
-    const y = d3.scaleLinear().domain([0, 1]);
-    const svg = frame('slice-chart', { width, height: 400, title: 'Holdout accuracy per slice', x, y, xTitle: 'Slice (segment, plan, locale)', yTitle: 'Accuracy', xBand: true, right: 130 });
-    const sub = d3.scaleBand().domain(models.map(([n]) => n)).range([0, x.bandwidth()]);
-    const color = { candidate: '#0969da', production: '#8c959f' };
-    svg.append('g').selectAll('rect').data(rows).join('rect').attr('class', 'mark-slice').attr('x', (r) => x(r.slice) + sub(r.model)).attr('width', sub.bandwidth()).attr('y', (r) => y(r.accuracy)).attr('height', (r) => y(0) - y(r.accuracy)).attr('fill', (r) => color[r.model])
-      .append('title').text((r) => `${r.slice}, ${r.model}: accuracy ${fmt(r.accuracy, 3)} (${r.n} examples)`);
-    legend(svg, width - 120, 30, models.map(([n]) => [n, color[n]]));
+    // Slices as a table: n, accuracy, production's accuracy and the change, worst first.
+    const prod = new Map((mdl.production ? mdl.production.holdout.slices : []).map((x) => [`${x.dimension}=${x.value}`, x]));
+    const slices = [...mdl.candidate.holdout.slices].sort((a, b) => a.accuracy - b.accuracy);
+    const sbox = clear('slice-chart');
+    const st = el(sbox, 'table', undefined, 'fairness slices');
+    el(st, 'caption', tr('Holdout accuracy per slice'));
+    const sh = el(el(st, 'thead'), 'tr');
+    ['slice', 'examples', 'candidate accuracy', "production's accuracy", 'change'].forEach((h) => el(sh, 'th', tr(h)));
+    const sb = el(st, 'tbody');
+    slices.forEach((x) => {
+      const p = prod.get(`${x.dimension}=${x.value}`);
+      const row = el(sb, 'tr', undefined, `mark-slice${x.n < FEW ? ' few' : ''}`);
+      const d = p ? x.accuracy - p.accuracy : null;
+      [`${x.dimension}: ${x.value}`, String(x.n), fmt(x.accuracy, 3), p ? fmt(p.accuracy, 3) : '–', d === null ? '–' : `${d >= 0 ? '+' : '−'}${fmt(Math.abs(d), 3)}`].forEach((c) => el(row, 'td', c));
+    });
 
+    // Rows named "1. need", columns by the same numbers: no rotated labels to collide.
     const c = mdl.candidate.holdout.confusion;
-    const size = Math.max(14, Math.min(28, Math.floor(360 / Math.max(1, c.labels.length))));
-    const m = { left: 150, top: 130 };
-    const cm = d3.select(clear('confusion-matrix')).append('svg').attr('width', m.left + size * c.labels.length + 20).attr('height', m.top + size * c.labels.length + 30);
-    cm.append('text').attr('class', 'chart-title').attr('x', 0).attr('y', 12).text('Candidate confusion matrix (rows: true intent, columns: predicted)');
+    const size = Math.max(18, Math.min(28, Math.floor(360 / Math.max(1, c.labels.length))));
+    const cm = d3.select(clear('confusion-matrix')).append('svg');
+    const title = cm.append('text').attr('class', 'chart-title').attr('x', 0).attr('y', 14).text(tr('Candidate confusion matrix (rows: true intent, columns: predicted)'));
+    const rowLabels = cm.append('g').selectAll('text').data(c.labels).join('text').attr('text-anchor', 'end').text((l, i) => `${i + 1}. ${label(l)}`);
+    const widest = d3.max(rowLabels.nodes(), (n) => n.getBBox().width) || 0;
+    const m = { left: Math.ceil(widest) + 8, top: 44 };
+    rowLabels.attr('x', m.left - 4).attr('y', (_, i) => m.top + i * size + size * 0.65);
+    cm.append('g').selectAll('text').data(c.labels).join('text').attr('text-anchor', 'middle').attr('x', (_, j) => m.left + j * size + size / 2).attr('y', m.top - 6).text((_, j) => String(j + 1));
+    cm.attr('width', Math.max(m.left + size * c.labels.length + 10, Math.ceil(title.node().getBBox().width) + 4)).attr('height', m.top + size * c.labels.length + 10);
     const max = d3.max(c.matrix.flat()) || 1;
     const shade = d3.scaleSequential(d3.interpolateBlues).domain([0, Math.log1p(max)]);
     const cells = c.matrix.flatMap((row, i) => row.map((count, j) => ({ i, j, count })));
     cm.append('g').selectAll('rect').data(cells).join('rect').attr('class', 'mark-confusion').attr('x', (d) => m.left + d.j * size).attr('y', (d) => m.top + d.i * size).attr('width', size - 1).attr('height', size - 1).attr('fill', (d) => shade(Math.log1p(d.count)))
       .append('title').text((d) => `true ${label(c.labels[d.i])}, predicted ${label(c.labels[d.j])}: ${d.count}`);
-    cm.append('g').selectAll('text').data(c.labels).join('text').attr('x', m.left - 4).attr('y', (_, i) => m.top + i * size + size * 0.7).attr('text-anchor', 'end').text((l) => label(l));
-    cm.append('g').selectAll('text').data(c.labels).join('text').attr('transform', (_, j) => `translate(${m.left + j * size + size * 0.6},${m.top - 4}) rotate(-50)`).text((l) => label(l));
 
     drawReliability(models);
     if (mdl.curve.length === 0) return empty('training-curve', 'No training curve recorded.');
     const losses = mdl.curve.flatMap((p) => [p.loss, p.validation_loss].filter((v) => v !== null));
     const tx = d3.scaleLinear().domain([1, Math.max(2, mdl.curve.length)]);
-    const ty = d3.scaleLinear().domain([0, d3.max(losses)]);
-    const tsvg = frame('training-curve', { width: 680, title: 'Training curve', x: tx, y: ty, xTitle: 'Epoch', yTitle: 'Cross-entropy loss', right: 140 });
+    const positive = losses.filter((v) => v > 0);
+    const ty = d3.scaleLog().domain([d3.min(positive) * 0.8 || 1e-4, d3.max(positive) * 1.2 || 1]);
+    const epochs = d3.range(1, Math.max(2, mdl.curve.length) + 1).filter((e, _, all) => all.length <= 12 || e % Math.ceil(all.length / 10) === 0 || e === 1);
+    const tsvg = frame('training-curve', { width: 680, title: 'Training curve', x: tx, y: ty, xTitle: 'Epoch', yTitle: 'Cross-entropy loss (log scale)', right: 140,
+      xTicks: (axis) => axis.tickValues(epochs).tickFormat(d3.format('d')), yTicks: (axis) => axis.ticks(4, '~g') });
     [['loss', '#0969da'], ['validation_loss', '#bf8700']].forEach(([key, col]) => {
       const pts = mdl.curve.filter((p) => p[key] !== null);
-      tsvg.append('path').datum(pts).attr('fill', 'none').attr('stroke', col).attr('d', d3.line().x((p) => tx(p.epoch + 1)).y((p) => ty(p[key])));
-      tsvg.append('g').selectAll('circle').data(pts).join('circle').attr('class', 'mark-curve').attr('cx', (p) => tx(p.epoch + 1)).attr('cy', (p) => ty(p[key])).attr('r', 3).attr('fill', col)
+      tsvg.append('path').datum(pts.filter((p) => p[key] > 0)).attr('fill', 'none').attr('stroke', col).attr('d', d3.line().x((p) => tx(p.epoch + 1)).y((p) => ty(p[key])));
+      tsvg.append('g').selectAll('circle').data(pts.filter((p) => p[key] > 0)).join('circle').attr('class', 'mark-curve').attr('cx', (p) => tx(p.epoch + 1)).attr('cy', (p) => ty(p[key])).attr('r', 3).attr('fill', col)
         .append('title').text((p) => `epoch ${p.epoch + 1}: ${key.replace('_', ' ')} ${fmt(p[key], 4)}`);
     });
     legend(tsvg, 680 - 130, 30, [['training loss', '#0969da'], ['validation loss', '#bf8700']]);
@@ -328,9 +425,17 @@
   const select = document.getElementById('segment-select');
   const addOption = (value, text) => { const o = el(select, 'option', text); o.value = value; };
   addOption('all', 'All users');
-  if (data.needs) Object.entries(data.needs.segment_names).forEach(([id, name]) => addOption(id, name));
-  select.addEventListener('change', () => { segment = select.value; drawNeeds(); });
-  document.getElementById('lang').addEventListener('change', (e) => { lang = e.target.value; document.documentElement.lang = lang; drawNeeds(); drawDrift(); drawModel(); drawOutOfScope(); });
+  const names = new Map();
+  if (data.needs) Object.entries(data.needs.segment_names).forEach(([id, name]) => names.set(id, name));
+  if (data.drift) data.drift.populations.filter((p) => p.id !== -1).forEach((p) => names.set(String(p.id), p.name));
+  [...names.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).forEach(([id, name]) => addOption(id, name));
+  select.addEventListener('change', () => { segment = select.value; drawNeeds(); showDriftPopulation(); });
+  document.getElementById('lang').addEventListener('change', (e) => {
+    lang = e.target.value;
+    document.documentElement.lang = lang;
+    select.options[0].textContent = tr('All users');
+    drawNeeds(); drawSegments(); drawDrift(); drawModel(); drawOutOfScope(); drawTimeline();
+  });
   drawNeeds();
   drawSegments();
   drawDrift();

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
 import type { AttributeFairness } from '../models/fairness.js';
+import { briefingSection, driftTables, t } from './briefing.js';
 
 export interface SliceView {
   dimension: string;
@@ -58,7 +59,7 @@ export interface ReportData {
     reference: unknown;
     current: unknown;
     populations: { id: number; name: string; dataset_drift: boolean }[];
-    cells: { column: string; population: number; drifted: boolean | null; method: string | null; strength: number | null; reason: string; histogram: { bins: string[]; reference: number[]; current: number[] } | null }[];
+    cells: { column: string; population: number; drifted: boolean | null; method: string | null; strength: number | null; score?: number | null; threshold?: number | null; reason: string; histogram: { bins: string[]; reference: number[]; current: number[] } | null }[];
     text: { js: number; new_terms: { term: string; count: number }[]; grown_terms: { term: string; count: number }[] } | null;
     emerging_needs: { need: string; current: number; examples: string[] }[];
     retrain: { retrain: boolean; reasons: { kind: string; message: string }[] };
@@ -93,6 +94,19 @@ export interface ReportData {
   privacy: { min_group: number; withheld: string[] };
   /** The nights of `needloop simulate` up to this run: what users got, what the loop did. */
   timeline: { night: number; date: string; production_model: string | null; accuracy: number | null; changed_need: string | null; changed_need_recall: number | null; retrain: boolean; candidate: string | null; promoted: string | null; reasons: string[] }[];
+  /** The first screen (web/briefing.ts); absent in reports from before. */
+  briefing?: {
+    windows: { usage: { from: string; to: string } | null; reference: { from: string; to: string } | null; survey: { from: string; to: string } | null };
+    previous_run: { id: string; started_at: string } | null;
+    new_data: { loaded: { file: string; rows: number }[]; failed: { file: string; error: string }[] };
+    serving: { before: string | null; after: string | null };
+    decision: { retrain: boolean; reasons: string[] } | null;
+    verdict: { en: string; zh: string } | null;
+    approval: { kind: string; by?: string; deadline?: string } | null;
+    tiles: { nps: Interval & { previous: Interval | null; same_window: boolean }; csat: Interval & { previous: Interval | null; same_window: boolean } } | null;
+  };
+  /** How long each step of the run took so far (the report's own step is still running); absent in reports from before. */
+  steps?: { step: string; seconds: number | null }[];
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -142,7 +156,7 @@ export function fairnessTable(model: ReportData['model'], minGroup: number): str
       return `<tr${a.worst === g.value ? ' class="worst"' : ''}><td>${escapeHtml(g.value)}${a.worst === g.value ? ' <strong>(worst served)</strong>' : ''}</td><td>${g.users}</td><td>${g.requests}</td><td>${pct(g.accuracy)} <span class="ci">(${pct(g.low)}–${pct(g.high)})</span></td><td>${pct(g.recall)}</td><td>${p === undefined || p.withheld ? '–' : pct(p.accuracy)}</td></tr>`;
     }).join('');
     const gap = a.gap === null ? '' : `<p>Largest gap: ${pct(a.gap)} between the best- and worst-served groups${prod?.gap === null || prod === undefined ? '' : ` (production: ${pct(prod.gap)})`}.</p>`;
-    const title = { plan: 'Plan', country: 'Country', age_band: 'Age band', gender: 'Gender' }[a.attribute];
+    const title = t(...({ plan: ['Plan', '套餐'], country: ['Country', '国家'], age_band: ['Age band', '年龄段'], gender: ['Gender', '性别'] } as Record<string, [string, string]>)[a.attribute]);
     return `<h3>${title}</h3><table class="fairness" data-attribute="${escapeHtml(a.attribute)}"><thead><tr><th>group</th><th>users</th><th>requests</th><th>accuracy (95 % interval)</th><th>recall</th><th>production's accuracy</th></tr></thead><tbody>${rows}</tbody></table>${gap}`;
   }).join('\n');
 }
@@ -160,6 +174,24 @@ export function unnamedNeedsSection(needs: ReportData['unnamed_needs']): string 
 <p class="ci">Adopt one: <code>needloop needs adopt ID --as NEED_ID</code> (its requests become labelled examples for the next fine-tune); hide one: <code>needloop needs dismiss ID</code>.</p>`;
 }
 
+const STEP_NAMES: Record<string, [string, string]> = {
+  ingest: ['Load the inbox files', '加载收件箱文件'], segment: ['Group users into segments', '划分用户细分群体'], needs: ['Score needs', '需求评分'],
+  drift: ['Check drift, look for unnamed needs', '检查漂移，寻找未命名需求'], decide: ['Decide whether to retrain', '决定是否重新训练'],
+  train: ['Train a candidate model', '训练候选模型'], evaluate: ['Evaluate it against production', '与生产模型对比评估'], awaiting_approval: ['Wait for an engineer', '等待工程师'],
+  promote: ['Promote or reject', '升级或拒绝'], report: ['Write this report', '撰写本报告'],
+};
+
+/** The "how long each step took" table; the wait for an engineer is not counted as work. */
+export function stepsTable(steps: NonNullable<ReportData['steps']>): string {
+  const done = steps.filter((s) => s.seconds !== null);
+  if (done.length === 0) return `<p class="empty">${t('No step times were recorded for this run.', '本次运行没有记录步骤耗时。')}</p>`;
+  const secs = (x: number) => (x < 60 ? `${x.toFixed(1)} s` : `${Math.floor(x / 60)} min ${Math.round(x % 60)} s`);
+  const work = done.filter((s) => s.step !== 'awaiting_approval').reduce((sum, s) => sum + s.seconds!, 0);
+  const name = (step: string) => (STEP_NAMES[step] === undefined ? escapeHtml(step) : t(...STEP_NAMES[step]));
+  const rows = done.map((s) => `<tr data-step="${escapeHtml(s.step)}"><td>${name(s.step)}</td><td class="num">${secs(s.seconds!)}</td><td class="num">${s.step === 'awaiting_approval' || work === 0 ? '–' : `${Math.round((100 * s.seconds!) / work)} %`}</td></tr>`).join('');
+  return `<table class="steps"><thead><tr><th>${t('step', '步骤')}</th><th>${t('time', '耗时')}</th><th>${t('share of the work', '占比')}</th></tr></thead><tbody>${rows}</tbody><tfoot><tr><td>${t(`All steps before this report${done.some((s) => s.step === 'awaiting_approval') ? ', without the wait' : ''}`, '本报告之前的所有步骤')}</td><td class="num">${secs(work)}</td><td></td></tr></tfoot></table>`;
+}
+
 export function renderReport(data: ReportData): string {
   const { d3, client, css } = loadAssets();
   const items = data.summary.map((s) => `<li>${escapeHtml(s)}</li>`).join('\n');
@@ -174,26 +206,29 @@ export function renderReport(data: ReportData): string {
 </head>
 <body>
 <header>
-<h1>What users need — pipeline run ${escapeHtml(data.run_id)}</h1>
-<p class="meta">Generated ${escapeHtml(data.generated_at)} · <label>Need labels <select id="lang"><option value="en">English</option><option value="zh">中文</option></select></label></p>
+<h1>${t('What users need', '用户需要什么')} — ${t('pipeline run', '流水线运行')} ${escapeHtml(data.run_id)}</h1>
+<p class="meta">${t('Generated', '生成于')} ${escapeHtml(data.generated_at.slice(0, 16).replace('T', ' '))} UTC · <label>${t('Language', '语言')} <select id="lang"><option value="en">English</option><option value="zh">中文</option></select></label> · <label>${t('Segment', '细分群体')} <select id="segment-select"></select></label></p>
+<p id="segment-scope" class="meta">${t('The segment filter applies to the needs (opportunity map, its ranked table, Kano) and to the drift table; NPS, CSAT, comments, the segments, requests of no known need, the timeline and the model are always for all users.', '细分群体筛选适用于需求（机会地图、排序表、Kano）和漂移表；NPS、CSAT、评论、细分群体、无已知需求的请求、时间线和模型始终针对全部用户。')}</p>
 </header>
-<section id="summary-section"><h2>Summary</h2><ul id="summary">
+${briefingSection(data)}
+<section id="summary-section"><h2>${t('Summary', '摘要')}</h2><p class="zh">（详细摘要以英文生成。）</p><ul id="summary">
 ${items}
 </ul>${withheld}</section>
-<section id="needs-section"><h2>Needs</h2>
-<p><label>Segment <select id="segment-select"></select></label></p>
-<div class="row"><figure id="opportunity-map"></figure><figure id="kano-chart"></figure></div>
+<section id="needs-section"><h2>${t('Needs', '需求')}</h2>
+<div class="row"><figure id="opportunity-map"></figure><div id="opportunity-table"></div></div>
+<div id="kano-chart"></div>
 <div class="row"><figure id="nps-chart"></figure><figure id="csat-chart"></figure></div>
 <div id="comment-terms"></div></section>
-<section id="segments-section"><h2>Segments</h2><figure id="segments-chart"></figure><ul id="segment-features"></ul></section>
-<section id="drift-section"><h2>Drift</h2><figure id="drift-heatmap"></figure><figure id="drift-histogram"></figure><div id="text-drift"></div></section>
-<section id="unnamed-needs-section"><h2>Needs nobody has named yet</h2><div id="unnamed-needs">${unnamedNeedsSection(data.unnamed_needs)}</div></section>
-<section id="out-of-scope-section"><h2>Requests of no known need</h2><figure id="out-of-scope-chart"></figure><ul id="out-of-scope-examples"></ul></section>
-<section id="timeline-section"><h2>The loop, night by night</h2><figure id="timeline-chart"></figure><ol id="timeline-events"></ol></section>
-<section id="model-section"><h2>Model</h2><div id="gate"></div>
-<div class="row"><figure id="slice-chart"></figure><figure id="confusion-matrix"></figure></div>
+<section id="segments-section"><h2>${t('Segments (personas)', '细分群体（用户画像）')}</h2><figure id="segments-chart"></figure><ul id="segment-features"></ul></section>
+<section id="drift-section"><h2>${t('Drift: what changed in usage, the model and the surveys', '漂移：使用、模型和调查中的变化')}</h2><div id="drift-tables">${driftTables(data.drift, data.labels)}</div><div id="text-drift"></div></section>
+<section id="unnamed-needs-section"><h2>${t('Needs nobody has named yet', '尚未命名的需求')}</h2><div id="unnamed-needs">${unnamedNeedsSection(data.unnamed_needs)}</div></section>
+<section id="out-of-scope-section"><h2>${t('Requests of no known need', '不属于任何已知需求的请求')}</h2><figure id="out-of-scope-chart"></figure><ul id="out-of-scope-examples"></ul></section>
+<section id="timeline-section"><h2>${t('The loop, night by night', '每晚的闭环')}</h2><figure id="timeline-chart"></figure><ol id="timeline-events"></ol></section>
+<section id="model-section"><h2>${t('Model', '模型')}</h2><div id="gate"></div>
+<div class="row"><div id="slice-chart"></div><figure id="confusion-matrix"></figure></div>
 <div class="row"><figure id="reliability-chart"></figure><figure id="training-curve"></figure></div>
-<h3>Fairness across groups of users</h3><div id="fairness">${data.model === null ? '<p class="empty">No model was evaluated in this run.</p>' : fairnessTable(data.model, data.privacy.min_group)}</div></section>
+<h3>${t('Fairness across groups of users', '不同用户群体之间的公平性')}</h3><div id="fairness">${data.model === null ? '<p class="empty">No model was evaluated in this run.</p>' : fairnessTable(data.model, data.privacy.min_group)}</div></section>
+<section id="steps-section"><h2>${t('How long each step took', '各步骤耗时')}</h2>${stepsTable(data.steps ?? [])}</section>
 <script type="application/json" id="report-data">${embedJson(data)}</script>
 <script>${d3}</script>
 <script>${client}</script>

@@ -68,15 +68,19 @@ describe('the run report in Chromium', () => {
     const overall = data.needs!.rows.filter((r) => r.segment === null);
     expect(overall.length).toBe(12);
     expect(await count(page, '#opportunity-map .mark-need')).toBe(overall.filter((r) => r.importance !== null && r.satisfaction !== null).length);
-    expect(await count(page, '#kano-chart .mark-kano')).toBe(overall.filter((r) => r.kano.better !== null && r.kano.worse !== null).length);
+    // Kano as lists: every need with a category, under its category.
+    expect(await count(page, '#kano-chart .mark-kano')).toBe(overall.filter((r) => r.kano.category !== null).length);
+    // The ranked table beside the opportunity map: one row per need on the map.
+    expect(await count(page, '#opportunity-table tbody tr')).toBe(overall.filter((r) => r.importance !== null && r.satisfaction !== null).length);
     expect(await count(page, '#nps-chart .mark-nps')).toBe(data.needs!.experience.filter((w) => w.nps.value !== null).length);
     expect(await count(page, '#csat-chart .mark-csat')).toBe(data.needs!.experience.filter((w) => w.csat.value !== null).length);
     expect(await count(page, '#segments-chart .mark-segment')).toBe(data.segments!.length);
-    expect(await count(page, '#drift-heatmap .mark-drift')).toBe(data.drift!.cells.length);
-    expect(await count(page, '#drift-heatmap .mark-drifted')).toBe(data.drift!.cells.filter((c) => c.drifted === true).length);
+    // Drift as ranked tables, one per population, every column in a row.
+    expect(await count(page, '#drift-tables tr.drift-row')).toBe(data.drift!.cells.length);
+    expect(await count(page, '#drift-tables tr.drift-row[data-drifted="true"]')).toBe(data.drift!.cells.filter((c) => c.drifted === true).length);
     const model = data.model!;
     expect(model.production_id).not.toBeNull();
-    expect(await count(page, '#slice-chart .mark-slice')).toBe(model.candidate.holdout.slices.length + model.production!.holdout.slices.length);
+    expect(await count(page, '#slice-chart .mark-slice')).toBe(model.candidate.holdout.slices.length);
     expect(await count(page, '#confusion-matrix .mark-confusion')).toBe(model.candidate.holdout.confusion.labels.length ** 2);
     const bins = (e: typeof model.candidate) => e.holdout.calibration!.filter((b) => b.n > 0 && b.confidence !== null).length;
     expect(bins(model.candidate)).toBeGreaterThan(0);
@@ -95,26 +99,109 @@ describe('the run report in Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
     await page.locator('#model-section').screenshot({ path: join(ARTIFACTS, 'report-model.png') });
     await page.locator('#needs-section').screenshot({ path: join(ARTIFACTS, 'report-needs.png') });
-    await page.locator('#drift-histogram').screenshot({ path: join(ARTIFACTS, 'report-histogram.png') });
+    await page.locator('#drift-section').screenshot({ path: join(ARTIFACTS, 'report-drift.png') });
+    await page.locator('#briefing').screenshot({ path: join(ARTIFACTS, 'report-briefing.png') });
     expect(errors).toEqual([]);
     expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
   }, 60_000);
 
-  it('a clicked drift cell shows its reference and current histograms', async () => {
+  it('the first screen states the data windows, what is new, the biggest movements, the actions waiting and NPS/CSAT with intervals', async () => {
     const { page, data } = await open();
-    const index = data.drift!.cells.findIndex((c) => c.column === 'feature' && c.population === -1);
-    await page.locator('#drift-heatmap .mark-drift').nth(index).click();
-    const cell = data.drift!.cells[index];
-    expect(await count(page, '#drift-histogram .mark-histogram')).toBe(2 * cell.histogram!.bins.length);
-    expect(await page.locator('#drift-histogram .chart-title').textContent()).toBe('feature — All users: reference vs current');
+    const b = data.briefing!;
+    // On the first screen: the briefing starts within the first 900 px of a 1280 × 900 window.
+    const box = (await page.locator('#status-block').boundingBox())!;
+    expect(box.y).toBeLessThan(900);
+    const windows = (await page.locator('#data-windows').innerText());
+    expect(windows).toContain(`Usage: ${b.windows.usage!.from.slice(0, 10)} – `);
+    expect(windows).toContain(`compared with ${b.windows.reference!.from.slice(0, 10)} – `);
+    expect(windows).toContain(`Survey answers: ${b.windows.survey!.from.slice(0, 10)} – `);
+    const status = await page.locator('#status-block').innerText();
+    expect(status).toContain('New data: 1 file(s), 3 rows.'); // the hostile usage file, the only one the run loaded
+    expect(status).toContain(`Model serving: model ${data.model!.production_id}, unchanged.`);
+    expect(status).toContain('Decision: retrain, because ');
+    expect(status).toContain(`The gate blessed candidate model ${data.model!.candidate_id}.`);
+    // The action waiting: approve the candidate, with the command and the deadline.
+    const actions = await page.locator('#actions li').allInnerTexts();
+    expect(actions[0]).toMatch(new RegExp(`^Approve or reject model ${data.model!.candidate_id} by \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC`));
+    expect(actions[0]).toContain(`needloop approve ${data.run_id} --by YOUR_NAME`);
+    expect(await count(page, '#movements li')).toBeGreaterThan(0);
+    expect(await count(page, '#movements li')).toBeLessThanOrEqual(3);
+    // Tiles: NPS and CSAT with their interval and n, as text.
+    const nps = await page.locator('#tiles [data-tile="NPS"]').innerText();
+    expect(nps).toContain(`${Math.round(data.needs!.nps.value!)}`);
+    expect(nps).toContain(`95 % interval ${Math.round(data.needs!.nps.low!)} to ${Math.round(data.needs!.nps.high!)}, n ${data.needs!.nps.n.toLocaleString('en')}`);
+    expect(await page.locator('#tiles [data-tile="CSAT"]').innerText()).toContain(`n ${data.needs!.csat.n.toLocaleString('en')}`);
+    // One truth: no sentence says there was no drift while a drift reason stands.
+    const summary = (await page.locator('#summary').innerText()) + status;
+    const reasons = data.drift!.retrain.reasons.length + data.drift!.cells.filter((c) => c.population === -1 && c.drifted === true).length;
+    expect(reasons).toBeGreaterThan(0);
+    expect(summary).not.toMatch(/no (usage or survey column )?drift|not drifted|has not drifted/i);
+    // The drift headline counts the drifted columns of all users, in words.
+    const judged = data.drift!.cells.filter((c) => c.population === -1 && c.drifted !== null);
+    const drifted = judged.filter((c) => c.drifted === true);
+    expect(await page.locator('.drift-population[data-population="-1"] .drift-headline').innerText()).toMatch(new RegExp(`^Drift in ${drifted.length} of ${judged.length} columns for all users`));
   }, 60_000);
 
-  it('the segment selector redraws the needs of that segment; the label switch shows Chinese', async () => {
+  it('no chart label overlaps another or leaves its chart, in English and in Chinese', async () => {
+    const { page } = await open();
+    for (const lang of ['en', 'zh']) {
+      await page.selectOption('#lang', lang);
+      const problems = await page.evaluate(() => {
+        const out: string[] = [];
+        for (const svg of Array.from(document.querySelectorAll('svg:not(.spark)'))) {
+          const frame = svg.getBoundingClientRect();
+          const texts = Array.from(svg.querySelectorAll('text')).filter((t) => (t.textContent ?? '').trim() !== '' && t.getAttribute('visibility') !== 'hidden');
+          const boxes = texts.map((t) => ({ text: t.textContent!, r: t.getBoundingClientRect() }));
+          for (const b of boxes) {
+            if (b.r.left < frame.left - 1 || b.r.right > frame.right + 1 || b.r.top < frame.top - 1 || b.r.bottom > frame.bottom + 1) out.push(`"${b.text}" leaves its chart (${svg.parentElement?.id})`);
+          }
+          for (let i = 0; i < boxes.length; i++) {
+            for (let j = i + 1; j < boxes.length; j++) {
+              const [a, c] = [boxes[i].r, boxes[j].r];
+              const w = Math.min(a.right, c.right) - Math.max(a.left, c.left);
+              const h = Math.min(a.bottom, c.bottom) - Math.max(a.top, c.top);
+              if (w > 1 && h > 1) out.push(`"${boxes[i].text}" overlaps "${boxes[j].text}" (${svg.parentElement?.id})`);
+            }
+          }
+        }
+        return out;
+      });
+      expect(problems).toEqual([]);
+    }
+  }, 60_000);
+
+  it('switching language translates every heading, the first screen and the charts\' titles', async () => {
+    const { page } = await open();
+    // Every heading but the persona cards' (the names segmentation gave them, shown as they are).
+    const headings = () => page.locator('h1, h2, h3:not(.persona-card h3)').evaluateAll((hs) => hs.filter((h) => (h as HTMLElement).offsetParent !== null).map((h) => (h as HTMLElement).innerText.trim()));
+    const english = await headings();
+    await page.selectOption('#lang', 'zh');
+    const chinese = await headings();
+    expect(chinese.length).toBeGreaterThan(8);
+    const cjk = /[\u4e00-\u9fff]/;
+    for (const h of chinese) if (!/^(NPS|CSAT)$/.test(h)) expect(h, `heading "${h}"`).toMatch(cjk);
+    expect(chinese).not.toEqual(english);
+    expect(await page.locator('#status-block').innerText()).toMatch(cjk);
+    expect(await page.locator('#opportunity-map .chart-title').textContent()).toBe('机会地图');
+    await page.screenshot({ path: join(ARTIFACTS, 'report-zh-first-screen.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'report-zh.png'), fullPage: true });
+  }, 60_000);
+
+  it('the segment selector changes every filterable section (needs, Kano, drift) and says which cannot be; the label switch shows Chinese', async () => {
     const { page, data } = await open();
     const [id, name] = Object.entries(data.needs!.segment_names)[0];
+    const before = { kano: await page.locator('#kano-chart').innerText(), table: await page.locator('#opportunity-table').innerText() };
     await page.selectOption('#segment-select', { label: name });
     const rows = data.needs!.rows.filter((r) => r.segment === Number(id) && r.importance !== null && r.satisfaction !== null);
     expect(await count(page, '#opportunity-map .mark-need')).toBe(rows.length);
+    expect(await page.locator('#opportunity-table').innerText()).not.toBe(before.table);
+    expect(await count(page, '#kano-chart .mark-kano')).toBe(data.needs!.rows.filter((r) => r.segment === Number(id) && r.kano.category !== null).length);
+    // The drift table shown is the segment's.
+    const visible = page.locator('.drift-population:not([hidden])');
+    expect(await visible.count()).toBe(1);
+    expect(await visible.getAttribute('data-population')).toBe(id);
+    expect(await visible.locator('.drift-headline').innerText()).toContain(`for ${name}`);
+    expect(await page.locator('#segment-scope').innerText()).toContain('always for all users');
     await page.selectOption('#lang', 'zh');
     expect(await page.locator('#opportunity-map').textContent()).toContain(data.labels.translate_text.zh);
     await page.screenshot({ path: join(ARTIFACTS, 'report-segment-zh.png'), fullPage: true });
@@ -164,7 +251,7 @@ describe('the run report in Chromium', () => {
     expect(data.drift!.populations.map((p) => p.name)).not.toContain(smallest.name);
     expect(await page.locator('#segments-section').textContent()).not.toContain(smallest.name);
     expect(await page.locator('#segment-select option').allTextContents()).not.toContain(smallest.name);
-    expect(await page.locator('#drift-heatmap').textContent()).not.toContain(smallest.name);
+    expect(await page.locator('#drift-tables').textContent()).not.toContain(smallest.name);
     const summary = await page.locator('#summary').textContent();
     expect(summary).toContain(`${smallest.name} (fewer than ${k})`);
     expect(summary).not.toContain(`${smallest.name} (${smallest.size})`);
