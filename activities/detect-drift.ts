@@ -28,7 +28,7 @@ import {
   type TextDrift,
 } from '../analytics/index.js';
 import type { DatabaseHandle } from '../db/connection.js';
-import { binCountsOf, categoryCountsOf, numericSamples, referenceStats, textSample, type DriftTable, type Population } from '../db/queries/drift-windows.js';
+import { binCountsOf, categoryCountsOf, numericSamples, referenceStats, textSample, withSegmentRows, type DriftTable, type Population } from '../db/queries/drift-windows.js';
 import { driftHistory, storeDriftRun } from '../db/queries/drift-runs.js';
 import { correctedExamples, correctionsByIntent, loggedIntents, loggedServing, servedVersions } from '../db/queries/feedback.js';
 import { findProductionModel, modelTag } from '../db/queries/model-versions.js';
@@ -264,22 +264,24 @@ export async function detectDrift(deps: { handle: DatabaseHandle; store?: ModelS
   const latest = input.bySegment === false ? null : await latestSegmentRun(db);
   if (latest !== null) {
     segmentRunId = latest.run.id;
-    // Segments are independent: check them side by side (Postgres serves each on its own connection).
-    segments.push(
-      ...(await Promise.all(
-        latest.segments.map(async (s) => {
-          const segment = { runId: latest.run.id, segmentId: s.segment_id };
-          const [segRef, segCur] = [{ window: reference, segment }, { window: current, segment }];
-          const columns = await populationColumns(handle, segRef, segCur, rules, version);
-          return {
-            segment: s.segment_id,
-            name: s.name,
-            ...datasetDrift(pick(columns, input.columns), input.driftShare ?? DEFAULT_DRIFT_SHARE),
-            text: wantText ? await requestTextDrift(handle, segRef, segCur, eventCounts(columns)) : null,
-          };
-        }),
-      )),
-    );
+    // Each segment reads its own rows of one temporary table of both windows (withSegmentRows).
+    const window = { from: new Date(Math.min(reference.from.getTime(), current.from.getTime())), to: new Date(Math.max(reference.to.getTime(), current.to.getTime())) };
+    segments.push(...(await withSegmentRows(db, latest.run.id, window, async (conn, rowsTable) => {
+      const pinned: DatabaseHandle = { ...handle, db: conn };
+      const out: DriftResult['segments'] = [];
+      for (const s of latest.segments) {
+        const segment = { runId: latest.run.id, segmentId: s.segment_id, rows: rowsTable };
+        const [segRef, segCur] = [{ window: reference, segment }, { window: current, segment }];
+        const columns = await populationColumns(pinned, segRef, segCur, rules, version);
+        out.push({
+          segment: s.segment_id,
+          name: s.name,
+          ...datasetDrift(pick(columns, input.columns), input.driftShare ?? DEFAULT_DRIFT_SHARE),
+          text: wantText ? await requestTextDrift(pinned, segRef, segCur, eventCounts(columns)) : null,
+        });
+      }
+      return out;
+    })));
   }
 
   const result: DriftResult = {
