@@ -55,7 +55,7 @@ export function summarizeComments(current: readonly string[], previous: readonly
     unassigned,
     total: current.length,
     classified_by: classifiedBy,
-    growing_terms: termGrowth(current, previous),
+    growing_terms: termGrowth(current, previous, { phrases: true }),
   };
 }
 

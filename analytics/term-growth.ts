@@ -37,8 +37,42 @@ function shares(tokenized: Iterable<readonly string[]>): { counts: Map<string, n
  * one (a term new in the current window grows by its whole share). Terms seen fewer than
  * `minCount` times now are ignored as noise.
  */
-export function termGrowth(current: Iterable<string>, previous: Iterable<string>, options: { top?: number; minCount?: number } = {}): TermGrowth[] {
-  return termGrowthOfTokens([...current].map(words), [...previous].map(words), options);
+export function termGrowth(current: Iterable<string>, previous: Iterable<string>, options: { top?: number; minCount?: number; phrases?: boolean } = {}): TermGrowth[] {
+  if (options.phrases !== true) return termGrowthOfTokens([...current].map(words), [...previous].map(words), options);
+  const grown = termGrowthOfTokens([...current].map(phrasesOf), [...previous].map(phrasesOf), { ...options, top: 4 * (options.top ?? 10) });
+  // A word that (nearly) always comes in a phrase that grew is that phrase: "pay less", not "pay" and "less".
+  const kept = grown.filter((t) => t.term.includes(PHRASE_MARK) || !grown.some((p) => p.term.includes(PHRASE_MARK) && p.term.split(PHRASE_MARK).includes(t.term) && p.count >= 0.8 * t.count));
+  return kept.slice(0, options.top ?? 10).map((t) => ({ ...t, term: t.term.split(PHRASE_MARK).reduce((a, w) => (a === '' ? w : HAN_END.test(a) && HAN_START.test(w) ? a + w : `${a} ${w}`), '') }));
+}
+
+const PHRASE_MARK = '\u0000';
+const HAN_END = /\p{Script=Han}$/u;
+const HAN_START = /^\p{Script=Han}/u;
+const SINGLE_HAN = /^\p{Script=Han}$/u;
+/** Chinese suffixes ICU's word breaker leaves on their own: 自动|化 → 自动化, 工作|流 → 工作流. */
+const HAN_SUFFIXES = new Set('化流性率器式型量度费单表者员品法'.split(''));
+
+function joinSuffixes(ws: string[]): string[] {
+  const out: string[] = [];
+  for (const w of ws) {
+    const prev = out[out.length - 1];
+    if (prev !== undefined && HAN_SUFFIXES.has(w) && prev.length >= 2 && HAN_END.test(prev)) out[out.length - 1] = prev + w;
+    else out.push(w);
+  }
+  return out;
+}
+
+/**
+ * A comment's terms at phrase level: its words but single Chinese characters ("又", "多"),
+ * and every two neighbouring words that are not stopwords ("pay less", "自动化 工作流").
+ */
+function phrasesOf(text: string): string[] {
+  const ws = joinSuffixes(words(text));
+  const out = ws.filter((w) => !SINGLE_HAN.test(w));
+  for (let i = 0; i + 1 < ws.length; i++) {
+    if (!STOPWORDS.has(ws[i]) && !STOPWORDS.has(ws[i + 1]) && !SINGLE_HAN.test(ws[i]) && !SINGLE_HAN.test(ws[i + 1])) out.push(`${ws[i]}${PHRASE_MARK}${ws[i + 1]}`);
+  }
+  return out;
 }
 
 /** termGrowth over texts already split into words. */

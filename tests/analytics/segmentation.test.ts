@@ -101,4 +101,17 @@ describe('text', () => {
     expect(top).toMatchObject({ term: 'automate', count: 3, previous_share: 0 });
     expect(top.current_share).toBeCloseTo(3 / 9, 12);
   });
+
+  it('termGrowth with phrases: "pay less" rather than "pay" and "less", and no single Chinese characters', () => {
+    const previous = ['great summaries', 'slow export', '翻译很好'];
+    const current = ['please pay less for the api', 'I want to pay less', 'pay less or I leave', '自动化工作流又慢又贵', '希望自动化工作流更快', '自动化工作流经常失败'];
+    const terms = termGrowth(current, previous, { minCount: 3, phrases: true }).map((t) => t.term);
+    expect(terms).toContain('pay less');
+    expect(terms).not.toContain('pay');
+    expect(terms).not.toContain('less');
+    expect(terms.some((t) => /^\p{Script=Han}{3,}$/u.test(t))).toBe(true);
+    expect(terms.filter((t) => /^\p{Script=Han}$/u.test(t))).toEqual([]);
+    // Without phrases, the words alone (as before).
+    expect(termGrowth(current, previous, { minCount: 3 }).map((t) => t.term)).toContain('pay');
+  });
 });
