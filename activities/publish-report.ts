@@ -31,50 +31,81 @@ interface RunResults {
   error?: string;
 }
 
-/** The report's opening sentences, for a product manager. */
-export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS): string[] {
+/** How summarize names needs and which language it writes. */
+export interface SummaryWords {
+  lang: 'en' | 'zh';
+  /** A need's label in that language (its id when the catalogue lacks it). */
+  label(need: string): string;
+}
+
+const ENGLISH: SummaryWords = { lang: 'en', label: (need) => need };
+
+/**
+ * The report's opening sentences, for a product manager, in English or Chinese. Reasons
+ * written by the analyses (drift, the gate) are quoted as they are, in English.
+ */
+export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS, words: SummaryWords = ENGLISH): string[] {
+  const zh = words.lang === 'zh';
+  const w = (en: string, chinese: string) => (zh ? chinese : en);
+  const list = (items: string[]) => items.join(zh ? '、' : ', ');
   const out: string[] = [];
-  if (results.error !== undefined) out.push(`The run failed: ${results.error}`);
+  if (results.error !== undefined) out.push(w(`The run failed: ${results.error}`, `本次运行失败：${results.error}`));
   const loaded = results.ingested?.filter((f) => f.status === 'loaded') ?? [];
-  if (loaded.length > 0) out.push(`Loaded ${loaded.length} new file(s): ${loaded.map((f) => `${f.file} (${f.accepted} rows, ${f.rejected} rejected)`).join(', ')}.`);
+  if (loaded.length > 0) out.push(w(`Loaded ${loaded.length} new file(s): ${loaded.map((f) => `${f.file} (${f.accepted} rows, ${f.rejected} rejected)`).join(', ')}.`, `加载了 ${loaded.length} 个新文件：${loaded.map((f) => `${f.file}（${f.accepted} 行，拒绝 ${f.rejected} 行）`).join('、')}。`));
+  else if (results.ingested !== undefined) out.push(w('Nothing new arrived: no new file in the inbox, so these figures are the same data as the previous report.', '没有新数据：收件箱中没有新文件，这些数字与上一份报告的数据相同。'));
   const unloaded = results.ingested?.filter((f) => f.status === 'failed') ?? [];
-  if (unloaded.length > 0) out.push(`${unloaded.length} file(s) could not be loaded, and nothing of them is in these figures: ${unloaded.map((f) => basename(f.file)).join(', ')} (the run's errors say why).`);
+  if (unloaded.length > 0) out.push(w(`${unloaded.length} file(s) could not be loaded, and nothing of them is in these figures: ${unloaded.map((f) => basename(f.file)).join(', ')} (the run's errors say why).`, `${unloaded.length} 个文件未能加载，这些数字中不含它们的任何内容：${unloaded.map((f) => basename(f.file)).join('、')}（原因见运行错误）。`));
   const unnamed = results.discovery?.candidates ?? [];
-  if (unnamed.length > 0) out.push(`${unnamed.length} need(s) nobody has named yet: ${unnamed.slice(0, 3).map((c) => `"${c.label}" (${c.size} requests, ${c.growth === null ? 'new' : `${c.growth >= 0 ? '+' : ''}${(100 * c.growth).toFixed(0)} % on the week before`})`).join(', ')} — see "Needs nobody has named yet".`);
+  if (unnamed.length > 0) {
+    const growth = (c: (typeof unnamed)[number]) => (c.growth === null ? w('new', '新出现') : w(`${c.growth >= 0 ? '+' : ''}${(100 * c.growth).toFixed(0)} % on the week before`, `较前一周 ${c.growth >= 0 ? '+' : ''}${(100 * c.growth).toFixed(0)} %`));
+    out.push(w(`${unnamed.length} need(s) nobody has named yet: ${unnamed.slice(0, 3).map((c) => `"${c.label}" (${c.size} requests, ${growth(c)})`).join(', ')} — see "Needs nobody has named yet".`, `${unnamed.length} 个尚未命名的需求：${unnamed.slice(0, 3).map((c) => `“${c.label}”（${c.size} 个请求，${growth(c)}）`).join('、')}——见“尚未命名的需求”。`));
+  }
   const top = results.needs?.top_needs ?? [];
-  if (top.length > 0) out.push(`Top unmet needs by opportunity: ${top.map((n) => `${n.need} (${n.opportunity?.toFixed(1)})`).join(', ')}.`);
-  if (results.segments) out.push(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${s.size < minGroup ? `fewer than ${minGroup}` : s.size})`).join(', ')}.`);
-  // Users' behaviour and the model's fitness are two questions: each sentence answers one.
+  if (top.length > 0) out.push(w(`Top unmet needs by opportunity: ${list(top.map((n) => `${words.label(n.need)} (${n.opportunity?.toFixed(1)})`))}.`, `按机会值排序最未被满足的需求：${list(top.map((n) => `${words.label(n.need)}（${n.opportunity?.toFixed(1)}）`))}。`));
+  if (results.segments) {
+    const size = (n: number) => (n < minGroup ? w(`fewer than ${minGroup}`, `少于 ${minGroup}`) : String(n));
+    out.push(w(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${size(s.size)})`).join(', ')}.`, `用户分为 ${results.segments.k} 个细分群体：${results.segments.segments.map((s) => `${s.name}（${size(s.size)}）`).join('、')}。`));
+  }
   // One truth: a sentence about drift never says "no drift" while a drift reason stands
   // (the model's checks — request texts, accuracy, recall, out-of-scope — are drift too).
   if (results.drift) {
     const columns = results.drift.drifted_columns;
     const reasons = results.drift.reasons ?? [];
-    if (columns.length > 0) out.push(`Columns that drifted for all users: ${columns.join(', ')}${results.drift.dataset_drift ? '' : ' (too few for dataset drift)'}.`);
-    else if (reasons.length > 0) out.push(`Usage and survey columns are steady for all users, but what users ask has changed: ${reasons.join('; ')}.`);
-    else out.push('No usage or survey column drifted for all users, and the model\'s own checks found no change.');
-    if (results.drift.emerging_needs.length > 0) out.push(`Emerging needs: ${results.drift.emerging_needs.join(', ')}.`);
+    if (columns.length > 0) out.push(w(`Columns that drifted for all users: ${columns.join(', ')}${results.drift.dataset_drift ? '' : ' (too few for dataset drift)'}.`, `全部用户中发生漂移的列：${columns.join('、')}${results.drift.dataset_drift ? '' : '（不足以构成数据集漂移）'}。`));
+    else if (reasons.length > 0) out.push(w(`Usage and survey columns are steady for all users, but what users ask has changed: ${reasons.join('; ')}.`, `全部用户的使用和调查列保持稳定，但用户的请求发生了变化：${reasons.join('；')}。`));
+    else out.push(w('No usage or survey column drifted for all users, and the model\'s own checks found no change.', '全部用户的使用和调查列均未漂移，模型自身的检查也未发现变化。'));
+    if (results.drift.emerging_needs.length > 0) out.push(w(`Emerging needs: ${list(results.drift.emerging_needs.map(words.label))}.`, `新兴需求：${list(results.drift.emerging_needs.map(words.label))}。`));
   }
   if (results.decision !== undefined) {
-    const about = results.drift?.model ? `production model ${results.drift.model}` : 'the model';
+    const about = results.drift?.model ? w(`production model ${results.drift.model}`, `生产模型 ${results.drift.model}`) : w('the model', '模型');
     // The drift sentence above already gives drift's reasons: the decision names only the others.
     const given = new Set(results.drift?.reasons ?? []);
     const own = results.decision.reasons.filter((r) => !given.has(r));
-    if (results.decision.retrain) out.push(own.length === 0 && given.size > 0 ? 'Retrained because of the change above.' : `Retrained: ${(own.length > 0 ? own : results.decision.reasons).join('; ')}${own.length > 0 && given.size > 0 ? ', and the change above' : ''}.`);
-    else out.push(`The model was not retrained: nothing calls for it${results.decision.reasons.length > 0 ? ` (${results.decision.reasons.join('; ')})` : ` — ${about} holds up`}.`);
+    if (results.decision.retrain) {
+      if (own.length === 0 && given.size > 0) out.push(w('Retrained because of the change above.', '因上述变化而重新训练。'));
+      else out.push(w(`Retrained: ${(own.length > 0 ? own : results.decision.reasons).join('; ')}${own.length > 0 && given.size > 0 ? ', and the change above' : ''}.`, `重新训练：${(own.length > 0 ? own : results.decision.reasons).join('；')}${own.length > 0 && given.size > 0 ? '，以及上述变化' : ''}。`));
+    } else {
+      const why = results.decision.reasons.length > 0 ? w(` (${results.decision.reasons.join('; ')})`, `（${results.decision.reasons.join('；')}）`) : w(` — ${about} holds up`, `——${about}表现稳定`);
+      out.push(w(`The model was not retrained: nothing calls for it${why}.`, `模型未重新训练：没有需要的理由${why}。`));
+    }
   }
-  if (results.training !== undefined) out.push(`Candidate model ${results.training.candidate_id} was ${results.training.fine_tuned ? 'fine-tuned from production' : 'trained as the first model'}${results.training.new_intents.length > 0 ? `, learning ${results.training.new_intents.join(', ')}` : ''}.`);
+  if (results.training !== undefined) {
+    const t = results.training;
+    out.push(w(`Candidate model ${t.candidate_id} was ${t.fine_tuned ? 'fine-tuned from production' : 'trained as the first model'}${t.new_intents.length > 0 ? `, learning ${list(t.new_intents.map(words.label))}` : ''}.`, `候选模型 ${t.candidate_id} ${t.fine_tuned ? '由生产模型微调而来' : '作为第一个模型训练'}${t.new_intents.length > 0 ? `，学习了${list(t.new_intents.map(words.label))}` : ''}。`));
+  }
   if (results.evaluation !== undefined) {
     const e = results.evaluation;
     const failed = e.reasons.filter((r) => r.startsWith('FAIL')).map((r) => r.slice(5));
-    out.push(e.blessed ? 'The gate blessed it.' : e.nothing_to_gain ? `Production stays: the candidate has nothing to gain over it (${failed.join('; ')}).` : `The gate refused it: ${failed.join('; ')}.`);
+    out.push(e.blessed ? w('The gate blessed it.', '它通过了评审门。') : e.nothing_to_gain
+      ? w(`Production stays: the candidate has nothing to gain over it (${failed.join('; ')}).`, `生产模型保持不变：候选模型没有提升（${failed.join('；')}）。`)
+      : w(`The gate refused it: ${failed.join('; ')}.`, `评审门拒绝了它：${failed.join('；')}。`));
   }
   const a = results.approval;
   if (a !== undefined) {
-    if (a.kind === 'approve') out.push(`${a.by} approved it: it is the production model now.`);
-    else if (a.kind === 'reject') out.push(`${a.by} rejected it${a.comment ? `: ${a.comment}` : ''}.`);
-    else if (a.kind === 'expired') out.push('Nobody decided in time: the candidate expired and production is unchanged.');
-    else if (a.kind === 'pending') out.push('It awaits an engineer\'s approval.');
+    if (a.kind === 'approve') out.push(w(`${a.by} approved it: it is the production model now.`, `${a.by} 批准了它：它现在是生产模型。`));
+    else if (a.kind === 'reject') out.push(w(`${a.by} rejected it${a.comment ? `: ${a.comment}` : ''}.`, `${a.by} 拒绝了它${a.comment ? `：${a.comment}` : ''}。`));
+    else if (a.kind === 'expired') out.push(w('Nobody decided in time: the candidate expired and production is unchanged.', '无人及时决定：候选模型已过期，生产模型不变。'));
+    else if (a.kind === 'pending') out.push(w('It awaits an engineer\'s approval.', '它正在等待工程师批准。'));
   }
   return out;
 }
@@ -82,7 +113,9 @@ export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS): stri
 export async function publishRunReport(deps: { db: Kysely<Database>; reportsDir: string; catalogue: NeedCatalogue; minGroup?: number }, input: { run_id: string; results: unknown }): Promise<{ path: string; latest: string; bytes: number }> {
   const results = input.results as RunResults & Record<string, unknown>;
   const minGroup = deps.minGroup ?? MIN_GROUP_USERS;
-  const data = await reportData(deps.db, deps.catalogue, { id: input.run_id, results, summary: summarize(results, minGroup) }, { minGroup });
+  const labels = new Map(deps.catalogue.map((n) => [n.id, n.label]));
+  const words = (lang: 'en' | 'zh'): SummaryWords => ({ lang, label: (need) => labels.get(need)?.[lang] ?? need });
+  const data = await reportData(deps.db, deps.catalogue, { id: input.run_id, results, summary: summarize(results, minGroup, words('en')), summary_zh: summarize(results, minGroup, words('zh')) }, { minGroup });
   const html = renderReport(data);
   if (!/^\d{1,18}$/.test(input.run_id)) throw new ReportError(`${JSON.stringify(input.run_id)} is not a pipeline run id`);
   const path = join(deps.reportsDir, `run-${input.run_id}.html`);

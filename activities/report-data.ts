@@ -93,7 +93,7 @@ async function briefing(db: Kysely<Database>, run: { id: string; results: unknow
   };
 }
 
-export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue, run: { id: string; results: unknown; summary: string[] }, options: { minGroup?: number } = {}): Promise<ReportData> {
+export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue, run: { id: string; results: unknown; summary: string[]; summary_zh?: string[] }, options: { minGroup?: number } = {}): Promise<ReportData> {
   const ids = run.results as RunIds;
   const data: ReportData = {
     run_id: run.id, generated_at: new Date().toISOString(), summary: run.summary,
@@ -108,7 +108,7 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
       data.needs = {
         window: r.window, segment_names: r.segment_names,
         rows: r.needs.map((n) => ({ need: n.need, segment: n.segment, n: n.n, importance: n.importance, satisfaction: n.satisfaction, opportunity: n.opportunity, kano: { category: n.kano.category, better: n.kano.better, worse: n.kano.worse } })),
-        experience: r.trends.experience, nps: r.nps, csat: r.csat, growing_terms: r.comments.growing_terms.slice(0, 15),
+        experience: r.trends.experience, nps: r.nps, csat: r.csat, by_segment: (r.segments ?? []).map((s) => ({ segment: s.segment, nps: s.nps, csat: s.csat })), growing_terms: r.comments.growing_terms.slice(0, 15),
         recent_comments: (await db.selectFrom('survey_responses').select('comment').where('comment', 'is not', null)
           .where('submitted_at', '>=', new Date(r.window.from)).where('submitted_at', '<', new Date(r.window.to))
           .orderBy('submitted_at', 'desc').limit(8).execute()).map((c) => c.comment!),
@@ -166,7 +166,8 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
   }
   withholdSmallGroups(data);
   data.briefing = await briefing(db, run, data);
-  data.summary = withForWhom(data);
+  data.summary = withForWhom(data, data.summary, 'en');
+  if (run.summary_zh !== undefined) data.summary_zh = withForWhom(data, run.summary_zh, 'zh');
   return data;
 }
 
@@ -202,6 +203,7 @@ export function withholdSmallGroups(data: ReportData): void {
       return { week: w.week, nps: w.nps.n >= k ? w.nps : blank(w.nps), csat: w.csat.n >= k ? w.csat : blank(w.csat) };
     });
     if (weeks > 0) note(`NPS or CSAT of ${weeks} week(s) with fewer than ${k} respondents: withheld.`);
+    needs.by_segment = (needs.by_segment ?? []).filter((s) => !small.has(s.segment)).map((s) => ({ segment: s.segment, nps: s.nps.n >= k ? s.nps : blank(s.nps), csat: s.csat.n >= k ? s.csat : blank(s.csat) }));
     if (needs.nps.n < k) needs.nps = blank(needs.nps);
     if (needs.csat.n < k) needs.csat = blank(needs.csat);
     if (Math.max(needs.nps.n, needs.csat.n) < k && needs.recent_comments.length > 0) {
@@ -232,7 +234,7 @@ async function outOfScope(db: Kysely<Database>, current: unknown): Promise<Repor
  * The out-of-scope share of the last 7 days against the 3 weeks before, in words, with
  * an example; null when the logs do not say.
  */
-export function outOfScopeSummary(o: ReportData['out_of_scope']): string | null {
+export function outOfScopeSummary(o: ReportData['out_of_scope'], lang: 'en' | 'zh' = 'en'): string | null {
   if (o === null) return null;
   const weekAgo = new Date(Date.parse(o.to) - 7 * DAY_MS).toISOString().slice(0, 10);
   const last = o.days.filter((d) => d.date >= weekAgo);
@@ -242,28 +244,33 @@ export function outOfScopeSummary(o: ReportData['out_of_scope']): string | null 
   if (now.answered === 0) return null;
   const pct = (c: { answered: number; flagged: number }) => `${((100 * c.flagged) / c.answered).toFixed(1)} %`;
   const example = o.examples[0] === undefined ? '' : `; e.g. "${o.examples[0].text}"`;
+  if (lang === 'zh') return `最近 7 天 ${pct(now)} 的请求（${now.answered} 个中的 ${now.flagged} 个）不属于任何已知需求${then.answered === 0 ? '' : `（之前几周为 ${pct(then)}）`}${o.examples[0] === undefined ? '' : `；例如“${o.examples[0].text}”`}。`;
   return `${pct(now)} of requests in the last 7 days (${now.flagged} of ${now.answered}) were none of the known needs${then.answered === 0 ? '' : ` (${pct(then)} in the weeks before)`}${example}.`;
 }
 
 /** Adds, after the top needs, for whom each is most unmet, and which segments' usage drifted. */
-function withForWhom(data: ReportData): string[] {
+function withForWhom(data: ReportData, summary: string[], lang: 'en' | 'zh'): string[] {
   const extra: string[] = [];
   if (data.needs !== null) {
     const rows = data.needs.rows;
     const top = rows.filter((r) => r.segment === null && r.opportunity !== null).sort((a, b) => b.opportunity! - a.opportunity!).slice(0, 3);
     for (const need of top) {
       const best = rows.filter((r) => r.need === need.need && r.segment !== null && r.opportunity !== null).sort((a, b) => b.opportunity! - a.opportunity!)[0];
-      if (best !== undefined) extra.push(`${data.labels[need.need]?.en ?? need.need} is most unmet for ${data.needs.segment_names[best.segment!] ?? `segment ${best.segment}`} (opportunity ${best.opportunity!.toFixed(1)}, against ${need.opportunity!.toFixed(1)} overall).`);
+      if (best === undefined) continue;
+      const who = data.needs.segment_names[best.segment!] ?? `segment ${best.segment}`;
+      extra.push(lang === 'zh'
+        ? `${data.labels[need.need]?.zh ?? need.need}对 ${who} 最未被满足（机会值 ${best.opportunity!.toFixed(1)}，整体为 ${need.opportunity!.toFixed(1)}）。`
+        : `${data.labels[need.need]?.en ?? need.need} is most unmet for ${who} (opportunity ${best.opportunity!.toFixed(1)}, against ${need.opportunity!.toFixed(1)} overall).`);
     }
   }
   if (data.drift !== null) {
     const changed = data.drift.populations.filter((p) => p.id !== -1 && p.dataset_drift).map((p) => p.name);
-    if (changed.length > 0) extra.push(`Segments whose usage changed: ${changed.join(', ')}.`);
+    if (changed.length > 0) extra.push(lang === 'zh' ? `使用情况发生变化的细分群体：${changed.join('、')}。` : `Segments whose usage changed: ${changed.join(', ')}.`);
   }
-  const unnamed = outOfScopeSummary(data.out_of_scope);
+  const unnamed = outOfScopeSummary(data.out_of_scope, lang);
   if (unnamed !== null) extra.push(unnamed);
-  const at = data.summary.findIndex((s) => s.startsWith('Top unmet needs'));
-  const out = [...data.summary];
+  const at = summary.findIndex((s) => s.startsWith(lang === 'zh' ? '按机会值排序' : 'Top unmet needs'));
+  const out = [...summary];
   out.splice(at === -1 ? 0 : at + 1, 0, ...extra);
   return out;
 }

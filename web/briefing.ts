@@ -134,11 +134,13 @@ export function driftTables(drift: ReportData['drift'], labels: NeedLabels): str
 }
 
 /** A tile: the figure, its 95 % interval and n, and its change against the previous run's window. */
-function tile(name: [string, string], i: (Interval & { previous?: Interval | null; same_window?: boolean }) | null, unit: string): string {
+function tile(name: [string, string], i: (Interval & { previous?: Interval | null; same_window?: boolean }) | null, unit: string, segment = false): string {
   if (i === null || i.value === null) return `<div class="tile"><h3>${t(name[0], name[1])}</h3><p class="figure">–</p><p class="ci">${t('no answers in the window', '窗口内没有回答')}</p></div>`;
   const f = (x: number | null) => (x === null ? '–' : unit === '%' ? `${Math.round(x)} %` : String(Math.round(x)));
   let change = t('no earlier run to compare with', '没有可比较的上一次运行');
-  if (i.same_window) change = t('same answers as the previous run: nothing new', '与上一次运行相同的回答：无新数据');
+  // A segment has no earlier figure: segments are found again each run.
+  if (segment) change = t('this segment, over the survey window', '该细分群体，调查窗口内');
+  else if (i.same_window) change = t('same answers as the previous run: nothing new', '与上一次运行相同的回答：无新数据');
   else if (i.previous && i.previous.value !== null) {
     const d = i.value - i.previous.value;
     const overlap = i.previous.low !== null && i.previous.high !== null && i.low !== null && i.high !== null && i.low <= i.previous.high && i.previous.low <= i.high;
@@ -234,6 +236,10 @@ export function briefingSection(data: ReportData): string {
 <div><h3>${t('Biggest movements', '最大变化')}</h3>${moves.length === 0 ? `<p class="empty">${t('Nothing moved beyond the noise.', '没有超出噪声的变化。')}</p>` : `<ol id="movements">${moves.map((m) => `<li>${t(m.en, m.zh)}</li>`).join('')}</ol>`}</div>
 <div><h3>${t('Waiting for you', '待办事项')}</h3>${todo.length === 0 ? `<p class="empty">${t('Nothing waits for a decision.', '没有待决定的事项。')}</p>` : `<ul id="actions">${todo.map((a) => `<li>${t(a.en, a.zh)}${a.command === null ? '' : `<br><code>${esc(a.command)}</code>`}</li>`).join('')}</ul>`}</div>
 </div>
-<div id="tiles" class="tiles">${tile(['NPS', '净推荐值 NPS'], b.tiles?.nps ?? null, '')}${tile(['CSAT', '满意度 CSAT'], b.tiles?.csat ?? null, '%')}</div>
+<div id="tiles" class="tiles" data-population="-1">${tile(['NPS', '净推荐值 NPS'], b.tiles?.nps ?? null, '')}${tile(['CSAT', '满意度 CSAT'], b.tiles?.csat ?? null, '%')}</div>
+${(data.needs?.by_segment ?? []).map((s) => {
+    const name = esc(data.needs!.segment_names[s.segment] ?? `segment ${s.segment}`);
+    return `<div class="tiles" data-population="${s.segment}" hidden>${tile([`NPS — ${name}`, `净推荐值 NPS — ${name}`], { ...s.nps, previous: null, same_window: false }, '', true)}${tile([`CSAT — ${name}`, `满意度 CSAT — ${name}`], { ...s.csat, previous: null, same_window: false }, '%', true)}</div>`;
+  }).join('\n')}
 </section>`;
 }

@@ -235,6 +235,8 @@
       card.dataset.segment = String(s.id);
       el(card, 'h3', s.name);
       el(card, 'p', lang === 'zh' ? `${s.size} 位用户（${fmt((100 * s.size) / total, 0)} %）` : `${s.size} users (${fmt((100 * s.size) / total, 0)} % of those segmented)`);
+      const exp = data.needs && data.needs.by_segment ? data.needs.by_segment.find((x) => x.segment === s.id) : undefined;
+      if (exp && exp.nps.value !== null) el(card, 'p', lang === 'zh' ? `NPS ${fmt(exp.nps.value, 0)}（95 % 区间 ${fmt(exp.nps.low, 0)} 至 ${fmt(exp.nps.high, 0)}，n ${exp.nps.n}）` : `NPS ${fmt(exp.nps.value, 0)} (95 % interval ${fmt(exp.nps.low, 0)} to ${fmt(exp.nps.high, 0)}, n ${exp.nps.n})`);
       const unmet = data.needs ? data.needs.rows.filter((r) => r.segment === s.id && r.opportunity !== null).sort((a, b) => b.opportunity - a.opportunity)[0] : undefined;
       if (unmet) el(card, 'p', lang === 'zh' ? `最未被满足的需求：${label(unmet.need)}（机会值 ${fmt(unmet.opportunity, 1)}，n ${unmet.n}）` : `Top unmet need: ${label(unmet.need)} (opportunity ${fmt(unmet.opportunity, 1)}, n ${unmet.n})`);
       const traits = el(card, 'ul');
@@ -259,11 +261,14 @@
 
   // ---- drift ----------------------------------------------------------------------
   // The ranked tables are rendered on the server (web/briefing.ts); the selector shows one.
+  /** Shows the server-rendered block of the chosen segment (drift table, NPS and CSAT tiles), or all users'. */
   function showDriftPopulation() {
     const want = segment === 'all' ? '-1' : segment;
-    const tables = [...document.querySelectorAll('.drift-population')];
-    const target = tables.find((t) => t.dataset.population === want) ? want : '-1';
-    tables.forEach((t) => { t.hidden = t.dataset.population !== target; });
+    for (const selector of ['.drift-population', '.tiles']) {
+      const blocks = [...document.querySelectorAll(selector)];
+      const target = blocks.find((t) => t.dataset.population === want) ? want : '-1';
+      blocks.forEach((t) => { t.hidden = t.dataset.population !== target; });
+    }
   }
 
   function drawDrift() {
@@ -436,6 +441,13 @@
     select.options[0].textContent = tr('All users');
     drawNeeds(); drawSegments(); drawDrift(); drawModel(); drawOutOfScope(); drawTimeline();
   });
+  // Printed, every folded row and reason is shown; the screen gets its folds back after.
+  let opened = [];
+  window.addEventListener('beforeprint', () => {
+    opened = [...document.querySelectorAll('details:not([open])')];
+    opened.forEach((d) => { d.open = true; });
+  });
+  window.addEventListener('afterprint', () => { opened.forEach((d) => { d.open = false; }); opened = []; });
   drawNeeds();
   drawSegments();
   drawDrift();

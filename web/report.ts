@@ -43,12 +43,16 @@ export interface ReportData {
   run_id: string;
   generated_at: string;
   summary: string[];
+  /** The same sentences in Chinese (absent in reports from before). */
+  summary_zh?: string[];
   labels: Record<string, { en: string; zh: string }>;
   needs: {
     window: { from: string; to: string };
     segment_names: Record<number, string>;
     rows: { need: string; segment: number | null; n: number; importance: number | null; satisfaction: number | null; opportunity: number | null; kano: { category: string | null; better: number | null; worse: number | null } }[];
     experience: { week: string; nps: Interval; csat: Interval }[];
+    /** NPS and CSAT of each segment over the window (absent in reports from before). */
+    by_segment?: { segment: number; nps: Interval; csat: Interval }[];
     nps: Interval;
     csat: Interval;
     growing_terms: { term: string; count: number }[];
@@ -195,7 +199,7 @@ export function stepsTable(steps: NonNullable<ReportData['steps']>): string {
 export function renderReport(data: ReportData): string {
   const { d3, client, css } = loadAssets();
   const items = data.summary.map((s) => `<li>${escapeHtml(s)}</li>`).join('\n');
-  const withheld = data.privacy.withheld.length === 0 ? '' : `<div id="privacy-note" class="notice"><p>Withheld to protect privacy: figures and examples of groups of fewer than ${data.privacy.min_group} users (NEEDLOOP_MIN_GROUP) are not shown.</p><ul>${data.privacy.withheld.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></div>`;
+  const withheld = data.privacy.withheld.length === 0 ? '' : `<div id="privacy-note" class="notice"><p>${t(`Withheld to protect privacy: figures and examples of groups of fewer than ${data.privacy.min_group} users (NEEDLOOP_MIN_GROUP) are not shown.`, `为保护隐私而隐去：少于 ${data.privacy.min_group} 位用户的群体的数字和示例不予显示（NEEDLOOP_MIN_GROUP）。`)}</p><ul>${data.privacy.withheld.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></div>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -208,12 +212,12 @@ export function renderReport(data: ReportData): string {
 <header>
 <h1>${t('What users need', '用户需要什么')} — ${t('pipeline run', '流水线运行')} ${escapeHtml(data.run_id)}</h1>
 <p class="meta">${t('Generated', '生成于')} ${escapeHtml(data.generated_at.slice(0, 16).replace('T', ' '))} UTC · <label>${t('Language', '语言')} <select id="lang"><option value="en">English</option><option value="zh">中文</option></select></label> · <label>${t('Segment', '细分群体')} <select id="segment-select"></select></label></p>
-<p id="segment-scope" class="meta">${t('The segment filter applies to the needs (opportunity map, its ranked table, Kano) and to the drift table; NPS, CSAT, comments, the segments, requests of no known need, the timeline and the model are always for all users.', '细分群体筛选适用于需求（机会地图、排序表、Kano）和漂移表；NPS、CSAT、评论、细分群体、无已知需求的请求、时间线和模型始终针对全部用户。')}</p>
+<p id="segment-scope" class="meta">${t('The segment filter applies to the NPS and CSAT tiles, the needs (opportunity map, its ranked table, Kano) and the drift table; the weekly NPS and CSAT charts, comments, the segments, requests of no known need, the timeline and the model are always for all users.', '细分群体筛选适用于 NPS 与 CSAT 指标卡、需求（机会地图、排序表、Kano）和漂移表；每周 NPS 与 CSAT 图、评论、细分群体、无已知需求的请求、时间线和模型始终针对全部用户。')}</p>
 </header>
 ${briefingSection(data)}
-<section id="summary-section"><h2>${t('Summary', '摘要')}</h2><p class="zh">（详细摘要以英文生成。）</p><ul id="summary">
+<section id="summary-section"><h2>${t('Summary', '摘要')}</h2><ul id="summary" class="en">
 ${items}
-</ul>${withheld}</section>
+</ul>${data.summary_zh === undefined ? '<p class="zh">（详细摘要以英文生成。）</p>' : `<ul id="summary-zh" class="zh" lang="zh">${data.summary_zh.map((x) => `<li>${escapeHtml(x)}</li>`).join('\n')}</ul>`}${withheld}</section>
 <section id="needs-section"><h2>${t('Needs', '需求')}</h2>
 <div class="row"><figure id="opportunity-map"></figure><div id="opportunity-table"></div></div>
 <div id="kano-chart"></div>

@@ -126,7 +126,8 @@ describe('the run report in Chromium', () => {
     expect(actions[0]).toContain(`needloop approve ${data.run_id} --by YOUR_NAME`);
     expect(await count(page, '#movements li')).toBeGreaterThan(0);
     expect(await count(page, '#movements li')).toBeLessThanOrEqual(3);
-    // Tiles: NPS and CSAT with their interval and n, as text.
+    // Tiles: NPS and CSAT with their interval and n, as text; only all users' shown at first.
+    expect(await page.locator('.tiles:visible').count()).toBe(1);
     const nps = await page.locator('#tiles [data-tile="NPS"]').innerText();
     expect(nps).toContain(`${Math.round(data.needs!.nps.value!)}`);
     expect(nps).toContain(`95 % interval ${Math.round(data.needs!.nps.low!)} to ${Math.round(data.needs!.nps.high!)}, n ${data.needs!.nps.n.toLocaleString('en')}`);
@@ -182,6 +183,12 @@ describe('the run report in Chromium', () => {
     for (const h of chinese) if (!/^(NPS|CSAT)$/.test(h)) expect(h, `heading "${h}"`).toMatch(cjk);
     expect(chinese).not.toEqual(english);
     expect(await page.locator('#status-block').innerText()).toMatch(cjk);
+    // The summary too: its Chinese sentences shown, the English ones hidden.
+    expect(await page.locator('#summary-zh').isVisible()).toBe(true);
+    expect(await page.locator('#summary').isVisible()).toBe(false);
+    const zhSummary = await page.locator('#summary-zh li').allInnerTexts();
+    expect(zhSummary.length).toBe(await page.locator('#summary li').count());
+    expect(zhSummary.some((line) => line.startsWith('按机会值排序最未被满足的需求：'))).toBe(true);
     expect(await page.locator('#opportunity-map .chart-title').textContent()).toBe('机会地图');
     await page.screenshot({ path: join(ARTIFACTS, 'report-zh-first-screen.png') });
     await page.screenshot({ path: join(ARTIFACTS, 'report-zh.png'), fullPage: true });
@@ -197,11 +204,16 @@ describe('the run report in Chromium', () => {
     expect(await page.locator('#opportunity-table').innerText()).not.toBe(before.table);
     expect(await count(page, '#kano-chart .mark-kano')).toBe(data.needs!.rows.filter((r) => r.segment === Number(id) && r.kano.category !== null).length);
     // The drift table shown is the segment's.
-    const visible = page.locator('.drift-population:not([hidden])');
+    const visible = page.locator('.drift-population:visible');
     expect(await visible.count()).toBe(1);
     expect(await visible.getAttribute('data-population')).toBe(id);
     expect(await visible.locator('.drift-headline').innerText()).toContain(`for ${name}`);
     expect(await page.locator('#segment-scope').innerText()).toContain('always for all users');
+    // The NPS tile is the segment's, with its own interval and n.
+    const seg = data.needs!.by_segment!.find((x) => x.segment === Number(id))!;
+    const tiles = page.locator('.tiles:visible');
+    expect(await tiles.count()).toBe(1);
+    expect(await tiles.locator('[data-tile^="NPS"]').innerText()).toContain(`95 % interval ${Math.round(seg.nps.low!)} to ${Math.round(seg.nps.high!)}, n ${seg.nps.n.toLocaleString('en')}`);
     await page.selectOption('#lang', 'zh');
     expect(await page.locator('#opportunity-map').textContent()).toContain(data.labels.translate_text.zh);
     await page.screenshot({ path: join(ARTIFACTS, 'report-segment-zh.png'), fullPage: true });
