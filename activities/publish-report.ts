@@ -10,6 +10,7 @@ import type { Database } from '../db/schema.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { renderReport } from '../web/report.js';
 import { MIN_GROUP_USERS } from '../models/evaluate.js';
+import { personaNameZh } from '../analytics/persona-name.js';
 import { reportData } from './report-data.js';
 
 const REPORT_MODE = 0o640;
@@ -64,7 +65,7 @@ export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS, words
   if (top.length > 0) out.push(w(`Top unmet needs by opportunity: ${list(top.map((n) => `${words.label(n.need)} (${n.opportunity?.toFixed(1)})`))}.`, `按机会值排序最未被满足的需求：${list(top.map((n) => `${words.label(n.need)}（${n.opportunity?.toFixed(1)}）`))}。`));
   if (results.segments) {
     const size = (n: number) => (n < minGroup ? w(`fewer than ${minGroup}`, `少于 ${minGroup}`) : String(n));
-    out.push(w(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${size(s.size)})`).join(', ')}.`, `用户分为 ${results.segments.k} 个细分群体：${results.segments.segments.map((s) => `${s.name}（${size(s.size)}）`).join('、')}。`));
+    out.push(w(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${size(s.size)})`).join(', ')}.`, `用户分为 ${results.segments.k} 个细分群体：${results.segments.segments.map((s) => `${personaNameZh(s.name)}（${size(s.size)}）`).join('、')}。`));
   }
   // One truth: a sentence about drift never says "no drift" while a drift reason stands
   // (the model's checks — request texts, accuracy, recall, out-of-scope — are drift too).

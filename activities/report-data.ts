@@ -12,7 +12,7 @@ import { candidatesWithLatest } from '../db/queries/need-candidates.js';
 import { stepTimes } from '../db/queries/pipeline-runs.js';
 import { DEFAULT_WINDOW_DAYS, latestTime } from '../db/queries/time-window.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
-import { groupBy } from '../analytics/index.js';
+import { groupBy, personaNameZh } from '../analytics/index.js';
 import { MIN_GROUP_USERS } from '../models/evaluate.js';
 import type { EvaluationView, Interval, ReportData } from '../web/report.js';
 
@@ -166,6 +166,7 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
   }
   withholdSmallGroups(data);
   data.briefing = await briefing(db, run, data);
+  data.segment_names_zh = Object.fromEntries([...(data.segments ?? []).map((s) => [s.id, s.name] as const), ...(data.drift?.populations ?? []).filter((p) => p.id !== -1).map((p) => [p.id, p.name] as const)].map(([id, name]) => [id, personaNameZh(name)]));
   data.summary = withForWhom(data, data.summary, 'en');
   if (run.summary_zh !== undefined) data.summary_zh = withForWhom(data, run.summary_zh, 'zh');
   return data;
@@ -259,13 +260,13 @@ function withForWhom(data: ReportData, summary: string[], lang: 'en' | 'zh'): st
       if (best === undefined) continue;
       const who = data.needs.segment_names[best.segment!] ?? `segment ${best.segment}`;
       extra.push(lang === 'zh'
-        ? `${data.labels[need.need]?.zh ?? need.need}对 ${who} 最未被满足（机会值 ${best.opportunity!.toFixed(1)}，整体为 ${need.opportunity!.toFixed(1)}）。`
+        ? `${data.labels[need.need]?.zh ?? need.need}对${personaNameZh(who)}最未被满足（机会值 ${best.opportunity!.toFixed(1)}，整体为 ${need.opportunity!.toFixed(1)}）。`
         : `${data.labels[need.need]?.en ?? need.need} is most unmet for ${who} (opportunity ${best.opportunity!.toFixed(1)}, against ${need.opportunity!.toFixed(1)} overall).`);
     }
   }
   if (data.drift !== null) {
     const changed = data.drift.populations.filter((p) => p.id !== -1 && p.dataset_drift).map((p) => p.name);
-    if (changed.length > 0) extra.push(lang === 'zh' ? `使用情况发生变化的细分群体：${changed.join('、')}。` : `Segments whose usage changed: ${changed.join(', ')}.`);
+    if (changed.length > 0) extra.push(lang === 'zh' ? `使用情况发生变化的细分群体：${changed.map(personaNameZh).join('、')}。` : `Segments whose usage changed: ${changed.join(', ')}.`);
   }
   const unnamed = outOfScopeSummary(data.out_of_scope, lang);
   if (unnamed !== null) extra.push(unnamed);

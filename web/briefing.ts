@@ -101,7 +101,7 @@ function scoreText(c: Cell & { score?: number | null; threshold?: number | null 
  * grouped as usage / model / survey; the drifted columns and the nearest misses shown, the
  * rest folded. One table per population; the segment selector shows one.
  */
-export function driftTables(drift: ReportData['drift'], labels: NeedLabels): string {
+export function driftTables(drift: ReportData['drift'], labels: NeedLabels, namesZh: Record<number, string> = {}): string {
   if (drift === null) return `<p class="empty">${t('No drift check in this run.', '本次运行没有漂移检查。')}</p>`;
   const segments = drift.populations.filter((p) => p.id !== -1);
   return drift.populations.map((p) => {
@@ -126,7 +126,7 @@ export function driftTables(drift: ReportData['drift'], labels: NeedLabels): str
 <td><details><summary>${t('why', '原因')}</summary>${esc(c.reason)}</details></td></tr>`;
     };
     const head = `<thead><tr><th>${t('column', '列')}</th><th>${t('kind', '类别')}</th><th>${t('test', '检验')}</th><th>${t('score against threshold', '得分与阈值')}</th><th>${t('drifted?', '是否漂移')}</th>${p.id === -1 && segments.length > 0 ? `<th>${t('drifted in segments', '漂移的细分群体')}</th>` : ''}<th>${t('reference (grey) vs current (blue)', '参考（灰）与当前（蓝）')}</th><th></th></tr></thead>`;
-    const who = p.id === -1 ? t('for all users', '（全部用户）') : t(`for ${esc(p.name)}`, `（${esc(p.name)}）`);
+    const who = p.id === -1 ? t('for all users', '（全部用户）') : t(`for ${esc(p.name)}`, `（${esc(namesZh[p.id] ?? p.name)}）`);
     const headline = `<p class="drift-headline"><strong>${t(`Drift in ${drifted.length} of ${judged.length} columns`, `${judged.length} 列中有 ${drifted.length} 列漂移`)}</strong> ${who}${drifted.length === 0 ? '' : ': '}${drifted.slice(0, 5).map((c) => { const n = columnLabel(c.column, labels); return t(esc(n.en), esc(n.zh)); }).join(', ')}${drifted.length > 5 ? '…' : ''}.</p>`;
     const more = folded.length === 0 ? '' : `<details class="drift-more"><summary>${t(`The other ${folded.length} columns (no drift, or not judged)`, `其余 ${folded.length} 列（未漂移或未判断）`)}</summary><table class="drift">${head}<tbody>${folded.map(row).join('')}</tbody></table></details>`;
     return `<div class="drift-population" data-population="${p.id}"${p.id === -1 ? '' : ' hidden'}>${headline}<table class="drift">${head}<tbody>${shown.map(row).join('')}</tbody></table>${more}</div>`;
@@ -238,8 +238,9 @@ export function briefingSection(data: ReportData): string {
 </div>
 <div id="tiles" class="tiles" data-population="-1">${tile(['NPS', '净推荐值 NPS'], b.tiles?.nps ?? null, '')}${tile(['CSAT', '满意度 CSAT'], b.tiles?.csat ?? null, '%')}</div>
 ${(data.needs?.by_segment ?? []).map((s) => {
-    const name = esc(data.needs!.segment_names[s.segment] ?? `segment ${s.segment}`);
-    return `<div class="tiles" data-population="${s.segment}" hidden>${tile([`NPS — ${name}`, `净推荐值 NPS — ${name}`], { ...s.nps, previous: null, same_window: false }, '', true)}${tile([`CSAT — ${name}`, `满意度 CSAT — ${name}`], { ...s.csat, previous: null, same_window: false }, '%', true)}</div>`;
+    const raw = data.needs!.segment_names[s.segment] ?? `segment ${s.segment}`;
+    const [name, nameZh] = [esc(raw), esc(data.segment_names_zh?.[s.segment] ?? raw)];
+    return `<div class="tiles" data-population="${s.segment}" hidden>${tile([`NPS — ${name}`, `净推荐值 NPS — ${nameZh}`], { ...s.nps, previous: null, same_window: false }, '', true)}${tile([`CSAT — ${name}`, `满意度 CSAT — ${nameZh}`], { ...s.csat, previous: null, same_window: false }, '%', true)}</div>`;
   }).join('\n')}
 </section>`;
 }

@@ -6,6 +6,8 @@
   const data = JSON.parse(document.getElementById('report-data').textContent);
   let lang = 'en';
   const label = (need) => (data.labels[need] ? data.labels[need][lang] : need);
+  /** A segment's persona name in the page's language. */
+  const segName = (id, name) => (lang === 'zh' && data.segment_names_zh && data.segment_names_zh[id] ? data.segment_names_zh[id] : name);
   // Chart words in Chinese; English is the key itself.
   const ZH = {
     'Opportunity map': '机会地图', 'Satisfaction (top-two-box, 0–10)': '满意度（前两项占比，0–10）', 'Importance (top-two-box, 0–10)': '重要性（前两项占比，0–10）',
@@ -215,7 +217,7 @@
   // ---- segments ----------------------------------------------------------------------
   function drawSegments() {
     if (data.segments === null) return empty('segments-chart', 'No segmentation in this run.');
-    const y = d3.scaleBand().domain(data.segments.map((s) => s.name)).padding(0.2);
+    const y = d3.scaleBand().domain(data.segments.map((s) => segName(s.id, s.name))).padding(0.2);
     const x = d3.scaleLinear().domain([0, d3.max(data.segments, (s) => s.size)]).nice();
     const m = { left: 230 };
     const svg = d3.select(clear('segments-chart')).append('svg').attr('width', 720).attr('height', 40 + 28 * data.segments.length);
@@ -224,7 +226,7 @@
     svg.append('g').attr('transform', `translate(0,${20 + 28 * data.segments.length})`).call(d3.axisBottom(x).ticks(5));
     svg.append('g').attr('transform', `translate(${m.left},0)`).call(d3.axisLeft(y));
     svg.append('text').attr('class', 'chart-title').attr('x', m.left).attr('y', 12).text(tr('Users per segment (persona)'));
-    svg.append('g').selectAll('rect').data(data.segments).join('rect').attr('class', 'mark-segment').attr('x', m.left).attr('y', (s) => y(s.name)).attr('height', y.bandwidth()).attr('width', (s) => x(s.size) - m.left).attr('fill', '#1a7f37')
+    svg.append('g').selectAll('rect').data(data.segments).join('rect').attr('class', 'mark-segment').attr('x', m.left).attr('y', (s) => y(segName(s.id, s.name))).attr('height', y.bandwidth()).attr('width', (s) => x(s.size) - m.left).attr('fill', '#1a7f37')
       .append('title').text((s) => `${s.name}: ${s.size} users`);
     // Personas as cards: size and share, top unmet need, 2–3 traits in words.
     const list = clear('segment-features');
@@ -233,7 +235,7 @@
     data.segments.forEach((s) => {
       const card = el(list, 'li', undefined, 'persona-card');
       card.dataset.segment = String(s.id);
-      el(card, 'h3', s.name);
+      el(card, 'h3', segName(s.id, s.name));
       el(card, 'p', lang === 'zh' ? `${s.size} 位用户（${fmt((100 * s.size) / total, 0)} %）` : `${s.size} users (${fmt((100 * s.size) / total, 0)} % of those segmented)`);
       const exp = data.needs && data.needs.by_segment ? data.needs.by_segment.find((x) => x.segment === s.id) : undefined;
       if (exp && exp.nps.value !== null) el(card, 'p', lang === 'zh' ? `NPS ${fmt(exp.nps.value, 0)}（95 % 区间 ${fmt(exp.nps.low, 0)} 至 ${fmt(exp.nps.high, 0)}，n ${exp.nps.n}）` : `NPS ${fmt(exp.nps.value, 0)} (95 % interval ${fmt(exp.nps.low, 0)} to ${fmt(exp.nps.high, 0)}, n ${exp.nps.n})`);
@@ -438,7 +440,7 @@
   document.getElementById('lang').addEventListener('change', (e) => {
     lang = e.target.value;
     document.documentElement.lang = lang;
-    select.options[0].textContent = tr('All users');
+    [...select.options].forEach((o) => { o.textContent = o.value === 'all' ? tr('All users') : segName(Number(o.value), names.get(o.value)); });
     drawNeeds(); drawSegments(); drawDrift(); drawModel(); drawOutOfScope(); drawTimeline();
   });
   // Printed, every folded row and reason is shown; the screen gets its folds back after.

@@ -45,6 +45,8 @@ export interface ReportData {
   summary: string[];
   /** The same sentences in Chinese (absent in reports from before). */
   summary_zh?: string[];
+  /** Each segment's persona name in Chinese, by segment id (absent in reports from before). */
+  segment_names_zh?: Record<number, string>;
   labels: Record<string, { en: string; zh: string }>;
   needs: {
     window: { from: string; to: string };
@@ -224,7 +226,7 @@ ${items}
 <div class="row"><figure id="nps-chart"></figure><figure id="csat-chart"></figure></div>
 <div id="comment-terms"></div></section>
 <section id="segments-section"><h2>${t('Segments (personas)', '细分群体（用户画像）')}</h2><figure id="segments-chart"></figure><ul id="segment-features"></ul></section>
-<section id="drift-section"><h2>${t('Drift: what changed in usage, the model and the surveys', '漂移：使用、模型和调查中的变化')}</h2><div id="drift-tables">${driftTables(data.drift, data.labels)}</div><div id="text-drift"></div></section>
+<section id="drift-section"><h2>${t('Drift: what changed in usage, the model and the surveys', '漂移：使用、模型和调查中的变化')}</h2><div id="drift-tables">${driftTables(data.drift, data.labels, data.segment_names_zh)}</div><div id="text-drift"></div></section>
 <section id="unnamed-needs-section"><h2>${t('Needs nobody has named yet', '尚未命名的需求')}</h2><div id="unnamed-needs">${unnamedNeedsSection(data.unnamed_needs)}</div></section>
 <section id="out-of-scope-section"><h2>${t('Requests of no known need', '不属于任何已知需求的请求')}</h2><figure id="out-of-scope-chart"></figure><ul id="out-of-scope-examples"></ul></section>
 <section id="timeline-section"><h2>${t('The loop, night by night', '每晚的闭环')}</h2><figure id="timeline-chart"></figure><ol id="timeline-events"></ol></section>

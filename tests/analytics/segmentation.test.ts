@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adjustedRandIndex, kmeans, matrixFrom, meanSilhouette, personaName, Random, sampleDistances, segmentUsers, standardize, termGrowth, words } from '../../analytics/index.js';
+import { adjustedRandIndex, kmeans, matrixFrom, meanSilhouette, personaName, personaNameZh, Random, sampleDistances, segmentUsers, standardize, termGrowth, words } from '../../analytics/index.js';
 
 function blobs(centres: number[][], perBlob: number, spread: number, seed: number) {
   const rng = new Random(seed);
@@ -82,6 +82,11 @@ describe('segmentUsers', () => {
   it('personaName prefers a behaviour adjective and a product-area noun', () => {
     expect(personaName([{ feature: 'plan_enterprise', z: 2 }, { feature: 'share_sheets', z: 1.5 }])).toBe('Enterprise sheets users');
     expect(personaName([{ feature: 'share_chat', z: -1 }, { feature: 'events_per_day', z: -0.2 }])).toBe('Users');
+    // The Chinese name, read from the English one.
+    expect(personaNameZh('Enterprise sheets users')).toBe('企业版表格用户');
+    expect(personaNameZh('Quick-task email users 2')).toBe('快任务邮件用户 2');
+    expect(personaNameZh('Struggling billing portal users')).toBe('受挫的 billing portal 用户');
+    expect(personaNameZh('Users')).toBe('用户');
   });
 });
 
