@@ -173,8 +173,8 @@ describe('the run report in Chromium', () => {
 
   it('switching language translates every heading, the first screen and the charts\' titles', async () => {
     const { page } = await open();
-    // Every heading but the persona cards' (the names segmentation gave them, shown as they are).
-    const headings = () => page.locator('h1, h2, h3:not(.persona-card h3)').evaluateAll((hs) => hs.filter((h) => (h as HTMLElement).offsetParent !== null).map((h) => (h as HTMLElement).innerText.trim()));
+    // Every heading, the persona cards' names among them.
+    const headings = () => page.locator('h1, h2, h3').evaluateAll((hs) => hs.filter((h) => (h as HTMLElement).offsetParent !== null).map((h) => (h as HTMLElement).innerText.trim()));
     const english = await headings();
     await page.selectOption('#lang', 'zh');
     const chinese = await headings();
