@@ -92,6 +92,10 @@ describe('the pipeline through the local runner, on the stable scenario', () => 
     expect(await readFile(report.latest, 'utf8')).toBe(await readFile(report.path, 'utf8'));
     const html = await readFile(report.path, 'utf8');
     expect(html).toContain('The model was not retrained: nothing calls for it — production model 1 holds up.');
+    // Nothing new arrived, and the report says so on its first screen and in its summary.
+    expect(html).toContain('<strong>Nothing new arrived</strong>: no new file in the inbox');
+    expect(html).toContain('<li>Nothing new arrived: no new file in the inbox, so these figures are the same data as the previous report.</li>');
+    expect(html).toContain('same answers as the previous run: nothing new');
     // The report's table of step times lists the steps before it, none of them training.
     const stepRows = [...html.matchAll(/<tr data-step="([a-z_]+)">/g)].map((m) => m[1]);
     expect(stepRows).toEqual(['ingest', 'segment', 'needs', 'drift', 'decide']);
