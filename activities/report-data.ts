@@ -117,7 +117,11 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
   }
   if (ids.segments?.segment_run_id) {
     const rows = await db.selectFrom('segments').select(['segment_id', 'name', 'size', 'distinctive']).where('segment_run_id', '=', ids.segments.segment_run_id).orderBy('segment_id').execute();
-    data.segments = rows.map((s) => ({ id: s.segment_id, name: s.name, size: s.size, distinctive: s.distinctive.slice(0, 4) }));
+    // The persona of the same name in the segmentation before, for "change since the last run".
+    const before = await db.selectFrom('segments').select(['name', 'size'])
+      .where('segment_run_id', '=', (eb) => eb.selectFrom('segment_runs').select((s) => s.fn.max('id').as('id')).where('id', '<', ids.segments!.segment_run_id!)).execute();
+    const earlier = new Map(before.map((s) => [s.name, s.size]));
+    data.segments = rows.map((s) => ({ id: s.segment_id, name: s.name, size: s.size, previous_size: earlier.get(s.name) ?? null, distinctive: s.distinctive.slice(0, 4) }));
   }
   if (ids.drift?.drift_run_id) {
     const row = await db.selectFrom('drift_runs').select('result').where('id', '=', ids.drift.drift_run_id).executeTakeFirst();
@@ -186,6 +190,8 @@ export function withholdSmallGroups(data: ReportData): void {
   if (data.segments !== null) {
     for (const s of data.segments.filter((x) => small.has(x.id))) note(`Segment "${s.name}" has fewer than ${k} users: its size, features, needs and drift are withheld.`);
     data.segments = data.segments.filter((s) => !small.has(s.id));
+    // A persona that was a small group in the run before: its size then is not shown either.
+    for (const s of data.segments) if (s.previous_size != null && s.previous_size < k) Object.assign(s, { previous_size: null, previous_withheld: true });
   }
   if (data.needs !== null) {
     const needs = data.needs;

@@ -203,12 +203,12 @@
     drawExperience('csat-chart', 'csat', 'CSAT', '% satisfied', [0, 100]);
     const terms = clear('comment-terms');
     if (data.needs.recent_comments.length > 0) {
-      el(terms, 'p', 'Latest comments:');
+      el(terms, 'p', lang === 'zh' ? '最新评论：' : 'Latest comments:');
       const list = el(terms, 'ul', undefined, 'comments');
       data.needs.recent_comments.forEach((c) => el(list, 'li', c));
     }
     if (data.needs.growing_terms.length > 0) {
-      el(terms, 'p', 'Comment terms growing against the previous window:');
+      el(terms, 'p', lang === 'zh' ? '与上一窗口相比增长的评论词语：' : 'Comment terms growing against the previous window:');
       const box = el(terms, 'div', undefined, 'terms');
       data.needs.growing_terms.forEach((t) => el(box, 'span', `${t.term} (${t.count})`));
     }
@@ -237,6 +237,15 @@
       card.dataset.segment = String(s.id);
       el(card, 'h3', segName(s.id, s.name));
       el(card, 'p', lang === 'zh' ? `${s.size} 位用户（${fmt((100 * s.size) / total, 0)} %）` : `${s.size} users (${fmt((100 * s.size) / total, 0)} % of those segmented)`);
+      if (s.previous_size !== undefined) {
+        const k = data.privacy.min_group;
+        const d = s.previous_size === null ? null : s.size - s.previous_size;
+        const pctChange = s.previous_size ? ` (${d >= 0 ? '+' : '−'}${fmt(Math.abs((100 * d) / s.previous_size), 0)} %)` : '';
+        const text = s.previous_withheld ? (lang === 'zh' ? `上次运行时少于 ${k} 位用户` : `fewer than ${k} users in the last run`)
+          : d === null ? (lang === 'zh' ? '上次运行后新出现' : 'new since the last run')
+            : lang === 'zh' ? `较上次运行 ${d >= 0 ? '+' : '−'}${Math.abs(d)} 位用户${pctChange}` : `${d >= 0 ? '+' : '−'}${Math.abs(d)} users since the last run${pctChange}`;
+        el(card, 'p', text, 'persona-change');
+      }
       const exp = data.needs && data.needs.by_segment ? data.needs.by_segment.find((x) => x.segment === s.id) : undefined;
       if (exp && exp.nps.value !== null) el(card, 'p', lang === 'zh' ? `NPS ${fmt(exp.nps.value, 0)}（95 % 区间 ${fmt(exp.nps.low, 0)} 至 ${fmt(exp.nps.high, 0)}，n ${exp.nps.n}）` : `NPS ${fmt(exp.nps.value, 0)} (95 % interval ${fmt(exp.nps.low, 0)} to ${fmt(exp.nps.high, 0)}, n ${exp.nps.n})`);
       const unmet = data.needs ? data.needs.rows.filter((r) => r.segment === s.id && r.opportunity !== null).sort((a, b) => b.opportunity - a.opportunity)[0] : undefined;
@@ -278,15 +287,15 @@
     showDriftPopulation();
     const text = clear('text-drift');
     if (data.drift.text !== null) {
-      el(text, 'p', `Request texts: Jensen–Shannon distance ${fmt(data.drift.text.js, 3)} between the windows. New terms:`);
+      el(text, 'p', lang === 'zh' ? `请求文本：两个窗口之间的 Jensen–Shannon 距离为 ${fmt(data.drift.text.js, 3)}。新词语：` : `Request texts: Jensen–Shannon distance ${fmt(data.drift.text.js, 3)} between the windows. New terms:`);
       const box = el(text, 'div', undefined, 'terms');
       data.drift.text.new_terms.forEach((t) => el(box, 'span', `${t.term} (${t.count})`));
-      el(text, 'p', 'Growing terms:');
+      el(text, 'p', lang === 'zh' ? '增长的词语：' : 'Growing terms:');
       const grown = el(text, 'div', undefined, 'terms');
       data.drift.text.grown_terms.forEach((t) => el(grown, 'span', `${t.term} (${t.count})`));
     }
     data.drift.emerging_needs.forEach((e) => {
-      el(text, 'p', `Emerging need: ${label(e.need)} — ${e.current} corrections. Example requests:`);
+      el(text, 'p', lang === 'zh' ? `新兴需求：${label(e.need)}——${e.current} 次更正。示例请求：` : `Emerging need: ${label(e.need)} — ${e.current} corrections. Example requests:`);
       const list = el(text, 'ul');
       e.examples.forEach((x) => el(list, 'li', x));
     });
@@ -303,7 +312,9 @@
       return el(gate, 'p', 'The model was not retrained in this run.');
     }
     const mdl = data.model;
-    el(gate, 'p', `Candidate model ${mdl.candidate_id}${mdl.production_id ? ` against production model ${mdl.production_id}` : ' (the first model)'}: ${mdl.blessed ? 'blessed by the gate' : 'refused by the gate'}; now ${mdl.status.replace('_', ' ')}.`);
+    el(gate, 'p', lang === 'zh'
+      ? `候选模型 ${mdl.candidate_id}${mdl.production_id ? ` 对比生产模型 ${mdl.production_id}` : '（第一个模型）'}：${mdl.blessed ? '通过了评审门' : '被评审门拒绝'}；当前状态 ${mdl.status.replace('_', ' ')}。以下检查理由以英文给出：`
+      : `Candidate model ${mdl.candidate_id}${mdl.production_id ? ` against production model ${mdl.production_id}` : ' (the first model)'}: ${mdl.blessed ? 'blessed by the gate' : 'refused by the gate'}; now ${mdl.status.replace('_', ' ')}.`);
     const list = el(gate, 'ul');
     mdl.reasons.forEach((r) => el(list, 'li', r, r.startsWith('PASS') ? 'pass' : 'fail'));
 
@@ -347,9 +358,12 @@
     const tx = d3.scaleLinear().domain([1, Math.max(2, mdl.curve.length)]);
     const positive = losses.filter((v) => v > 0);
     const ty = d3.scaleLog().domain([d3.min(positive) * 0.8 || 1e-4, d3.max(positive) * 1.2 || 1]);
+    // A log axis over less than a decade labels no tick by default: at most five, labelled.
+    const allTicks = ty.ticks(8);
+    const logTicks = allTicks.filter((_, i) => i % Math.ceil(allTicks.length / 5) === 0);
     const epochs = d3.range(1, Math.max(2, mdl.curve.length) + 1).filter((e, _, all) => all.length <= 12 || e % Math.ceil(all.length / 10) === 0 || e === 1);
     const tsvg = frame('training-curve', { width: 680, title: 'Training curve', x: tx, y: ty, xTitle: 'Epoch', yTitle: 'Cross-entropy loss (log scale)', right: 140,
-      xTicks: (axis) => axis.tickValues(epochs).tickFormat(d3.format('d')), yTicks: (axis) => axis.ticks(4, '~g') });
+      xTicks: (axis) => axis.tickValues(epochs).tickFormat(d3.format('d')), yTicks: (axis) => axis.tickValues(logTicks).tickFormat(d3.format('.2~g')) });
     [['loss', '#0969da'], ['validation_loss', '#bf8700']].forEach(([key, col]) => {
       const pts = mdl.curve.filter((p) => p[key] !== null);
       tsvg.append('path').datum(pts.filter((p) => p[key] > 0)).attr('fill', 'none').attr('stroke', col).attr('d', d3.line().x((p) => tx(p.epoch + 1)).y((p) => ty(p[key])));
@@ -424,8 +438,8 @@
     svg.append('g').selectAll('circle').data(pts).join('circle').attr('class', 'mark-out-of-scope').attr('cx', (d) => x(d.day)).attr('cy', (d) => y(d.share)).attr('r', 3).attr('fill', '#8250df')
       .append('title').text((d) => `${d.date}: ${d.flagged} of ${d.answered} requests (${fmt(100 * d.share, 1)} %)`);
     const list = clear('out-of-scope-examples');
-    if (o.examples.length === 0) el(list, 'li', 'No request of the last 7 days was out of scope.', 'empty');
-    o.examples.forEach((e) => el(list, 'li', `${e.ts.slice(0, 16).replace('T', ' ')} — "${e.text}"${e.guess === null ? '' : ` (closest need: ${label(e.guess)}, ${fmt(e.confidence)})`}`));
+    if (o.examples.length === 0) el(list, 'li', lang === 'zh' ? '最近 7 天没有超出范围的请求。' : 'No request of the last 7 days was out of scope.', 'empty');
+    o.examples.forEach((e) => el(list, 'li', `${e.ts.slice(0, 16).replace('T', ' ')} — "${e.text}"${e.guess === null ? '' : lang === 'zh' ? `（最接近的需求：${label(e.guess)}，${fmt(e.confidence)}）` : ` (closest need: ${label(e.guess)}, ${fmt(e.confidence)})`}`));
   }
 
   // ---- controls ----------------------------------------------------------------------

@@ -60,7 +60,8 @@ export interface ReportData {
     growing_terms: { term: string; count: number }[];
     recent_comments: string[];
   } | null;
-  segments: { id: number; name: string; size: number; distinctive: { feature: string; z: number }[] }[] | null;
+  /** previous_size: the persona of that name in the segmentation before (null: new, or none before; absent in reports from before). */
+  segments: { id: number; name: string; size: number; previous_size?: number | null; previous_withheld?: boolean; distinctive: { feature: string; z: number }[] }[] | null;
   drift: {
     reference: unknown;
     current: unknown;
@@ -152,32 +153,33 @@ const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}
  */
 export function fairnessTable(model: ReportData['model'], minGroup: number): string {
   const candidate = model?.candidate.holdout.fairness ?? [];
-  if (candidate.length === 0) return '<p class="empty">No attribute of users (plan, country, age band, gender) has two groups in the holdout: nothing to compare.</p>';
+  if (candidate.length === 0) return `<p class="empty">${t('No attribute of users (plan, country, age band, gender) has two groups in the holdout: nothing to compare.', '保留集中没有任何用户属性（套餐、国家、年龄段、性别）有两个群体：无可比较。')}</p>`;
   const production = model?.production?.holdout.fairness ?? [];
   return candidate.map((a) => {
     const prod = production.find((p) => p.attribute === a.attribute);
     const rows = a.groups.map((g) => {
       const p = prod?.groups.find((x) => x.value === g.value);
-      if (g.withheld) return `<tr class="withheld"><td>${escapeHtml(g.value)}</td><td colspan="5">fewer than ${minGroup} users: withheld</td></tr>`;
-      return `<tr${a.worst === g.value ? ' class="worst"' : ''}><td>${escapeHtml(g.value)}${a.worst === g.value ? ' <strong>(worst served)</strong>' : ''}</td><td>${g.users}</td><td>${g.requests}</td><td>${pct(g.accuracy)} <span class="ci">(${pct(g.low)}–${pct(g.high)})</span></td><td>${pct(g.recall)}</td><td>${p === undefined || p.withheld ? '–' : pct(p.accuracy)}</td></tr>`;
+      if (g.withheld) return `<tr class="withheld"><td>${escapeHtml(g.value)}</td><td colspan="5">${t(`fewer than ${minGroup} users: withheld`, `少于 ${minGroup} 位用户：隐去`)}</td></tr>`;
+      return `<tr${a.worst === g.value ? ' class="worst"' : ''}><td>${escapeHtml(g.value)}${a.worst === g.value ? ` <strong>${t('(worst served)', '（服务最差）')}</strong>` : ''}</td><td>${g.users}</td><td>${g.requests}</td><td>${pct(g.accuracy)} <span class="ci">(${pct(g.low)}–${pct(g.high)})</span></td><td>${pct(g.recall)}</td><td>${p === undefined || p.withheld ? '–' : pct(p.accuracy)}</td></tr>`;
     }).join('');
-    const gap = a.gap === null ? '' : `<p>Largest gap: ${pct(a.gap)} between the best- and worst-served groups${prod?.gap === null || prod === undefined ? '' : ` (production: ${pct(prod.gap)})`}.</p>`;
+    const prodGap = prod?.gap === null || prod === undefined ? null : prod.gap;
+    const gap = a.gap === null ? '' : `<p>${t(`Largest gap: ${pct(a.gap)} between the best- and worst-served groups${prodGap === null ? '' : ` (production: ${pct(prodGap)})`}.`, `最大差距：服务最好与最差的群体之间相差 ${pct(a.gap)}${prodGap === null ? '' : `（生产模型：${pct(prodGap)}）`}。`)}</p>`;
     const title = t(...({ plan: ['Plan', '套餐'], country: ['Country', '国家'], age_band: ['Age band', '年龄段'], gender: ['Gender', '性别'] } as Record<string, [string, string]>)[a.attribute]);
-    return `<h3>${title}</h3><table class="fairness" data-attribute="${escapeHtml(a.attribute)}"><thead><tr><th>group</th><th>users</th><th>requests</th><th>accuracy (95 % interval)</th><th>recall</th><th>production's accuracy</th></tr></thead><tbody>${rows}</tbody></table>${gap}`;
+    return `<h3>${title}</h3><table class="fairness" data-attribute="${escapeHtml(a.attribute)}"><thead><tr><th>${t('group', '群体')}</th><th>${t('users', '用户')}</th><th>${t('requests', '请求')}</th><th>${t('accuracy (95 % interval)', '准确率（95 % 区间）')}</th><th>${t('recall', '召回率')}</th><th>${t("production's accuracy", '生产模型准确率')}</th></tr></thead><tbody>${rows}</tbody></table>${gap}`;
   }).join('\n');
 }
 
 /** The "Needs nobody has named yet" section: what users ask that no need in the catalogue covers. */
 export function unnamedNeedsSection(needs: ReportData['unnamed_needs']): string {
-  if (needs.length === 0) return '<p class="empty">No group of requests outside the known needs stands out tonight.</p>';
+  if (needs.length === 0) return `<p class="empty">${t('No group of requests outside the known needs stands out tonight.', '今晚没有明显的、已知需求之外的请求群。')}</p>`;
   const growth = (n: ReportData['unnamed_needs'][number]) => (n.growth === null ? 'new this week' : `${n.growth >= 0 ? '+' : ''}${(100 * n.growth).toFixed(0)} % on the week before${n.growth_p !== null && n.growth_p < 0.05 ? ' (significant)' : ''}`);
   const rows = needs.map((n) => `<tr class="unnamed-need" data-candidate="${escapeHtml(n.id)}"><td><strong>${escapeHtml(n.label)}</strong><br><span class="ci">candidate #${escapeHtml(n.id)}, first seen ${escapeHtml(n.first_seen.slice(0, 10))}${n.nights > 1 ? `, ${n.nights} nights` : ''}</span></td>
 <td>${n.size} requests from ${n.users} users</td><td>${escapeHtml(growth(n))}</td>
 <td>${pct(n.experience.failure_rate + n.experience.abandon_rate)} failed or abandoned${n.experience.mean_rating === null ? '' : `; rated ${n.experience.mean_rating.toFixed(1)}/5`}</td>
 <td>${Object.entries(n.by_plan).slice(0, 3).map(([p, share]) => `${escapeHtml(p)} ${pct(share)}`).join(', ')}</td>
 <td><ul>${n.examples.slice(0, 3).map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul></td></tr>`).join('\n');
-  return `<table class="fairness"><thead><tr><th>candidate need</th><th>size</th><th>growth</th><th>how they are served</th><th>plans</th><th>examples</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="ci">Adopt one: <code>needloop needs adopt ID --as NEED_ID</code> (its requests become labelled examples for the next fine-tune); hide one: <code>needloop needs dismiss ID</code>.</p>`;
+  return `<table class="fairness"><thead><tr><th>${t('candidate need', '候选需求')}</th><th>${t('size', '规模')}</th><th>${t('growth', '增长')}</th><th>${t('how they are served', '服务情况')}</th><th>${t('plans', '套餐')}</th><th>${t('examples', '示例')}</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="ci">${t('Adopt one', '采纳')}: <code>needloop needs adopt ID --as NEED_ID</code> ${t('(its requests become labelled examples for the next fine-tune); hide one', '（其请求成为下次微调的标注样本）；隐藏')}: <code>needloop needs dismiss ID</code>.</p>`;
 }
 
 const STEP_NAMES: Record<string, [string, string]> = {
@@ -233,7 +235,7 @@ ${items}
 <section id="model-section"><h2>${t('Model', '模型')}</h2><div id="gate"></div>
 <div class="row"><div id="slice-chart"></div><figure id="confusion-matrix"></figure></div>
 <div class="row"><figure id="reliability-chart"></figure><figure id="training-curve"></figure></div>
-<h3>${t('Fairness across groups of users', '不同用户群体之间的公平性')}</h3><div id="fairness">${data.model === null ? '<p class="empty">No model was evaluated in this run.</p>' : fairnessTable(data.model, data.privacy.min_group)}</div></section>
+<h3>${t('Fairness across groups of users', '不同用户群体之间的公平性')}</h3><div id="fairness">${data.model === null ? `<p class="empty">${t('No model was evaluated in this run.', '本次运行没有评估模型。')}</p>` : fairnessTable(data.model, data.privacy.min_group)}</div></section>
 <section id="steps-section"><h2>${t('How long each step took', '各步骤耗时')}</h2>${stepsTable(data.steps ?? [])}</section>
 <script type="application/json" id="report-data">${embedJson(data)}</script>
 <script>${d3}</script>

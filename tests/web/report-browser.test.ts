@@ -237,9 +237,9 @@ describe('the run report in Chromium', () => {
     const table = page.locator('#fairness table[data-attribute="plan"]');
     expect(await table.locator('tbody tr').count()).toBe(3);
     const worst = plan.groups.find((g) => g.value === plan.worst)!;
-    expect(await table.locator('tr.worst td').first().textContent()).toBe(`${plan.worst} (worst served)`);
+    expect(await table.locator('tr.worst td').first().innerText()).toBe(`${plan.worst} (worst served)`);
     expect(await table.locator('tr.worst td').nth(3).textContent()).toBe(`${(100 * worst.accuracy!).toFixed(1)} % (${(100 * worst.low!).toFixed(1)} %–${(100 * worst.high!).toFixed(1)} %)`);
-    expect(await page.locator('#fairness').textContent()).toContain(`Largest gap: ${(100 * plan.gap!).toFixed(1)} % between the best- and worst-served groups (production: `);
+    expect(await page.locator('#fairness').innerText()).toContain(`Largest gap: ${(100 * plan.gap!).toFixed(1)} % between the best- and worst-served groups (production: `);
     expect(await page.locator('#fairness table[data-attribute="age_band"] tbody tr').count()).toBe(5);
     await page.locator('#fairness').screenshot({ path: join(ARTIFACTS, 'report-fairness.png') });
   }, 60_000);

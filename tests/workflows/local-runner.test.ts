@@ -10,6 +10,7 @@ import { evaluateCandidate } from '../../models/evaluate-candidate.js';
 import { ModelStore } from '../../models/model-store.js';
 import { trainCandidate } from '../../models/train-candidate.js';
 import { EMERGING_NEED, generateScenario, type ScenarioName } from '../../scenarios/generate.js';
+import type { ReportData } from '../../web/report.js';
 import { DecisionRefused } from '../../workflows/approval.js';
 import { decideLocally, runLocally } from '../../workflows/local-runner.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS, type PipelineInput } from '../../workflows/types.js';
@@ -96,6 +97,10 @@ describe('the pipeline through the local runner, on the stable scenario', () => 
     expect(html).toContain('<strong>Nothing new arrived</strong>: no new file in the inbox');
     expect(html).toContain('<li>Nothing new arrived: no new file in the inbox, so these figures are the same data as the previous report.</li>');
     expect(html).toContain('same answers as the previous run: nothing new');
+    // Each persona's change since the last run: the same data segments into the same personas.
+    const embedded = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]) as ReportData;
+    expect(embedded.segments!.length).toBeGreaterThan(0);
+    for (const s of embedded.segments!) expect(s.previous_size).toBe(s.size);
     // The report's table of step times lists the steps before it, none of them training.
     const stepRows = [...html.matchAll(/<tr data-step="([a-z_]+)">/g)].map((m) => m[1]);
     expect(stepRows).toEqual(['ingest', 'segment', 'needs', 'drift', 'decide']);
