@@ -20,7 +20,7 @@ import { ModelStore } from '../../models/model-store.js';
 import { trainCandidate } from '../../models/train-candidate.js';
 import { generateScenario } from '../../scenarios/generate.js';
 import { approvePromotion, nightlyPipeline, rejectPromotion, statusQuery } from '../../workflows/nightly-pipeline.js';
-import { trainingTaskQueue, type PipelineInput } from '../../workflows/types.js';
+import { analyticsTaskQueue, ingestTaskQueue, trainingTaskQueue, type PipelineInput } from '../../workflows/types.js';
 import { runCli } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { catalogue } from '../helpers/ingest.js';
@@ -38,6 +38,8 @@ const TASK_QUEUE = `needloop-test-${process.pid}`;
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let trainingWorker: Worker;
+/** The ingest and analytics queues' workers, as `needloop worker` runs them. */
+let queueWorkers: Worker[] = [];
 let running: Promise<unknown>;
 let input: PipelineInput;
 let production: string;
@@ -75,12 +77,14 @@ describe.skipIf(!available)('the nightly workflow on Temporal', () => {
     input = { inbox: join(dir, 'inbox'), approvalTimeoutMs: 3_600_000, seed: 1 };
     worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: TASK_QUEUE, workflowsPath: WORKFLOWS_PATH, bundlerOptions, activities });
     trainingWorker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: trainingTaskQueue(TASK_QUEUE), activities });
-    running = Promise.all([worker.run(), trainingWorker.run()]);
+    queueWorkers = await Promise.all([ingestTaskQueue(TASK_QUEUE), analyticsTaskQueue(TASK_QUEUE)].map((taskQueue) => Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, activities })));
+    running = Promise.all([worker.run(), trainingWorker.run(), ...queueWorkers.map((w) => w.run())]);
   }, 300_000);
 
   afterAll(async () => {
     worker?.shutdown();
     trainingWorker?.shutdown();
+    for (const w of queueWorkers) w.shutdown();
     await running;
     await env?.teardown();
   }, 60_000);
