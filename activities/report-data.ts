@@ -3,6 +3,7 @@
  * the need analysis, the segments, the drift check (every column × segment, with
  * histograms) and the candidate's evaluation against production, with its training curve.
  */
+import { basename } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DriftResult } from './detect-drift.js';
 import type { NeedsResult } from './analyze-needs.js';
@@ -82,8 +83,8 @@ async function briefing(db: Kysely<Database>, run: { id: string; results: unknow
     windows: { usage: window(data.drift?.current), reference: window(data.drift?.reference), survey: data.needs?.window ?? null },
     previous_run: previous === undefined ? null : { id: previous.id, started_at: previous.started_at.toISOString() },
     new_data: {
-      loaded: (r.ingested ?? []).filter((f) => f.status === 'loaded').map((f) => ({ file: f.file.split(/[\\/]/).pop()!, rows: f.accepted })),
-      failed: (r.ingested ?? []).filter((f) => f.status === 'failed').map((f) => ({ file: f.file.split(/[\\/]/).pop()!, error: f.error ?? '' })),
+      loaded: (r.ingested ?? []).filter((f) => f.status === 'loaded').map((f) => ({ file: basename(f.file), rows: f.accepted })),
+      failed: (r.ingested ?? []).filter((f) => f.status === 'failed').map((f) => ({ file: basename(f.file), error: f.error ?? '' })),
     },
     serving: { before: r.drift?.model ?? e?.production_id ?? data.model?.production_id ?? null, after: r.promotion?.production_id ?? null },
     decision: r.decision === undefined ? null : { retrain: r.decision.retrain, reasons: r.decision.reasons },

@@ -7,15 +7,8 @@
  * is readable without a mouse, by a screen reader and in print. Everything here is drawn
  * from the same decision objects as the sections below it.
  */
+import { escapeHtml as esc, t } from './html.js';
 import type { Interval, ReportData } from './report.js';
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const esc = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-
-/** A phrase in both languages; the page shows the one chosen (html[lang]). */
-export function t(en: string, zh: string): string {
-  return `<span class="en">${en}</span><span class="zh" lang="zh">${zh}</span>`;
-}
 
 const int = (n: number) => Math.round(n).toLocaleString('en');
 const pct = (x: number, digits = 0) => `${(100 * x).toFixed(digits)} %`;
@@ -72,18 +65,26 @@ const TESTS: Record<string, [string, string]> = {
 type Cell = NonNullable<ReportData['drift']>['cells'][number];
 
 /** A small reference-vs-current histogram (shares per bin) as an inline SVG, with its text alternative. */
+/** Each window's share of rows per bin, its rows, and the bin whose share moved most (the first of equals). */
+function shifts(h: NonNullable<Cell['histogram']>) {
+  const total = (x: number[]) => x.reduce((a, b) => a + b, 0) || 1;
+  const [refRows, curRows] = [total(h.reference), total(h.current)];
+  const [ref, cur] = [h.reference.map((x) => x / refRows), h.current.map((x) => x / curRows)];
+  let i = 0;
+  for (let k = 1; k < h.bins.length; k++) if (Math.abs(cur[k] - ref[k]) > Math.abs(cur[i] - ref[i])) i = k;
+  return { ref, cur, refRows, curRows, largest: { bin: h.bins[i], ref: ref[i], cur: cur[i] } };
+}
+
 function sparkHistogram(h: Cell['histogram'], name: string): string {
   if (h === null || h.bins.length === 0) return '';
-  const share = (c: number[]) => { const total = c.reduce((a, b) => a + b, 0) || 1; return c.map((x) => x / total); };
-  const [ref, cur] = [share(h.reference), share(h.current)];
+  const { ref, cur, largest } = shifts(h);
   const bins = h.bins.length;
   const w = Math.min(8, Math.floor(120 / bins / 2));
   const max = Math.max(...ref, ...cur, 1e-9);
   const height = 28;
   const bar = (x: number, v: number, cls: string) => `<rect class="${cls}" x="${x}" y="${(height - (height * v) / max).toFixed(1)}" width="${w}" height="${((height * v) / max).toFixed(1)}"/>`;
   const rects = h.bins.map((_, i) => bar(i * (2 * w + 2), ref[i], 'ref') + bar(i * (2 * w + 2) + w, cur[i], 'cur')).join('');
-  const moved = h.bins.map((b, i) => ({ b, d: cur[i] - ref[i] })).sort((a, b) => Math.abs(b.d) - Math.abs(a.d))[0];
-  const alt = `${name}: largest change in ${moved.b}, ${pct(ref[h.bins.indexOf(moved.b)], 1)} → ${pct(cur[h.bins.indexOf(moved.b)], 1)} of rows`;
+  const alt = `${name}: largest change in ${largest.bin}, ${pct(largest.ref, 1)} → ${pct(largest.cur, 1)} of rows`;
   return `<svg class="spark" width="${bins * (2 * w + 2)}" height="${height}" role="img" aria-label="${esc(alt)}"><title>${esc(alt)}</title>${rects}</svg><span class="spark-text">${esc(alt.slice(name.length + 2))}</span>`;
 }
 
@@ -167,10 +168,8 @@ export function movements(data: ReportData): { en: string; zh: string; weight: n
     const h = c.histogram;
     let detail = ['', ''];
     if (h !== null && h.bins.length > 0) {
-      const total = (x: number[]) => x.reduce((a, b) => a + b, 0) || 1;
-      const [rt, ct] = [total(h.reference), total(h.current)];
-      const moved = h.bins.map((b, i) => ({ b, r: h.reference[i] / rt, c: h.current[i] / ct })).sort((a, b) => Math.abs(b.c - b.r) - Math.abs(a.c - a.r))[0];
-      detail = [`: "${esc(moved.b)}" went from ${pct(moved.r, 1)} to ${pct(moved.c, 1)} of rows (n ${int(ct)} this window, ${int(rt)} before)`, `：“${esc(moved.b)}”从 ${pct(moved.r, 1)} 变为 ${pct(moved.c, 1)}（本窗口 n ${int(ct)}，之前 ${int(rt)}）`];
+      const { largest: m, refRows, curRows } = shifts(h);
+      detail = [`: "${esc(m.bin)}" went from ${pct(m.ref, 1)} to ${pct(m.cur, 1)} of rows (n ${int(curRows)} this window, ${int(refRows)} before)`, `：“${esc(m.bin)}”从 ${pct(m.ref, 1)} 变为 ${pct(m.cur, 1)}（本窗口 n ${int(curRows)}，之前 ${int(refRows)}）`];
     }
     out.push({ en: `${esc(n.en)} changed${detail[0]}.`, zh: `${esc(n.zh)}发生变化${detail[1]}。`, weight: 1 + Math.min(2, (c.strength ?? 1) / 3) });
   }

@@ -273,7 +273,7 @@
   // ---- drift ----------------------------------------------------------------------
   // The ranked tables are rendered on the server (web/briefing.ts); the selector shows one.
   /** Shows the server-rendered block of the chosen segment (drift table, NPS and CSAT tiles), or all users'. */
-  function showDriftPopulation() {
+  function showPopulation() {
     const want = segment === 'all' ? '-1' : segment;
     for (const selector of ['.drift-population', '.tiles']) {
       const blocks = [...document.querySelectorAll(selector)];
@@ -284,7 +284,7 @@
 
   function drawDrift() {
     if (data.drift === null) return;
-    showDriftPopulation();
+    showPopulation();
     const text = clear('text-drift');
     if (data.drift.text !== null) {
       el(text, 'p', lang === 'zh' ? `请求文本：两个窗口之间的 Jensen–Shannon 距离为 ${fmt(data.drift.text.js, 3)}。新词语：` : `Request texts: Jensen–Shannon distance ${fmt(data.drift.text.js, 3)} between the windows. New terms:`);
@@ -450,7 +450,7 @@
   if (data.needs) Object.entries(data.needs.segment_names).forEach(([id, name]) => names.set(id, name));
   if (data.drift) data.drift.populations.filter((p) => p.id !== -1).forEach((p) => names.set(String(p.id), p.name));
   [...names.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).forEach(([id, name]) => addOption(id, name));
-  select.addEventListener('change', () => { segment = select.value; drawNeeds(); showDriftPopulation(); });
+  select.addEventListener('change', () => { segment = select.value; drawNeeds(); showPopulation(); });
   document.getElementById('lang').addEventListener('change', (e) => {
     lang = e.target.value;
     document.documentElement.lang = lang;

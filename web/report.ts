@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
 import type { AttributeFairness } from '../models/fairness.js';
-import { briefingSection, driftTables, t } from './briefing.js';
+import { briefingSection, driftTables } from './briefing.js';
+import { escapeHtml, t } from './html.js';
 
 export interface SliceView {
   dimension: string;
@@ -116,11 +117,7 @@ export interface ReportData {
   steps?: { step: string; seconds: number | null }[];
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
+export { escapeHtml } from './html.js';
 
 /** JSON that is safe inside <script type="application/json">: it cannot close the element. */
 export function embedJson(value: unknown): string {

@@ -90,8 +90,11 @@ const RAW_SCRUB_MARGIN = 512;
  * whole size, and the sha256 of its original bytes. COPY fields: raw, raw_bytes, raw_sha256.
  */
 function keptRaw(raw: Buffer, scrubber: TextScrubber | null): string {
-  return `${copyBytea(scrubKept(rawHead(raw), scrubber))}\t${raw.length}\t${createHash('sha256').update(raw).digest('hex')}`;
+  return rawFields(scrubKept(rawHead(raw), scrubber), raw);
 }
+
+/** The COPY fields raw, raw_bytes, raw_sha256 of a record: KEPT (its head as stored), its size and hash. */
+const rawFields = (kept: Buffer, raw: Buffer) => `${copyBytea(kept)}\t${raw.length}\t${createHash('sha256').update(raw).digest('hex')}`;
 
 /** The first bytes of a record, with room to find personal data that crosses RAW_KEPT_BYTES. */
 const rawHead = (raw: Buffer) => (raw.length > RAW_KEPT_BYTES + RAW_SCRUB_MARGIN ? raw.subarray(0, RAW_KEPT_BYTES + RAW_SCRUB_MARGIN) : raw);
@@ -121,7 +124,7 @@ class StageSink implements RecordSink {
   // is needed only if SQL rejects it later (a repeated key, rare), and is scrubbed then
   // (mergeStaged). Scrubbing every valid line here cost 3/4 of loading a surveys file.
   accept(line: number, raw: Buffer, fields: string[]): void {
-    this.writer.write(`${line}\t${COPY_NULL}\t${copyBytea(rawHead(raw))}\t${raw.length}\t${createHash('sha256').update(raw).digest('hex')}\tf\t${copyLine(fields)}`);
+    this.writer.write(`${line}\t${COPY_NULL}\t${rawFields(rawHead(raw), raw)}\tf\t${copyLine(fields)}`);
   }
   reject(line: number, raw: Buffer, reason: string): void {
     this.writer.write(`${line}\t${copyText(reason)}\t${keptRaw(raw, this.scrubber)}\tt${this.nulls}\n`);
