@@ -13,8 +13,10 @@ import {
   DEFAULT_RETRAIN_THRESHOLDS,
   emergingNeeds,
   NONE,
+  decileEdges,
   numericColumnDrift,
   numericWindows,
+  populationStd,
   proportionDrop,
   retrainDecision,
   textDrift,
@@ -28,7 +30,7 @@ import {
   type TextDrift,
 } from '../analytics/index.js';
 import type { DatabaseHandle } from '../db/connection.js';
-import { binCountsOf, categoryCountsOf, numericSamples, referenceStats, textSample, withSegmentRows, type DriftTable, type Population } from '../db/queries/drift-windows.js';
+import { binCountsOf, categoryCountsOf, numericSamples, textSample, windowRows, withSegmentRows, type DriftTable, type Population } from '../db/queries/drift-windows.js';
 import { driftHistory, storeDriftRun } from '../db/queries/drift-runs.js';
 import { correctedExamples, correctionsByIntent, loggedIntents, loggedServing, servedVersions } from '../db/queries/feedback.js';
 import { findProductionModel, modelTag } from '../db/queries/model-versions.js';
@@ -143,22 +145,27 @@ function pick(columns: ColumnDrift[], wanted: readonly string[] | undefined): Co
 
 /**
  * Column drift of one table between two populations, every statistic summarised in
- * Postgres: reference stats and category counts, then bin counts over the reference
- * deciles, then sorted samples — each step for both windows at once.
+ * Postgres: category counts (and so the rows), then sorted samples (the reference's
+ * deciles and spread among them), then bin counts over those deciles — each step for
+ * both windows at once.
  */
 export async function tableColumnDrift(handle: DatabaseHandle, spec: DriftTable, ref: Population, cur: Population, rules: Readonly<Record<string, DriftRule>> = {}): Promise<ColumnDrift[]> {
   const { db } = handle;
-  const [refStats, refCats, curCats] = await Promise.all([referenceStats(db, spec, ref), categoryCountsOf(db, spec, ref, NONE), categoryCountsOf(db, spec, cur, NONE)]);
-  const edges = new Map([...refStats.columns].map(([name, s]) => [name, s.edges]));
+  const [refCats, curCats] = await Promise.all([categoryCountsOf(db, spec, ref, NONE), categoryCountsOf(db, spec, cur, NONE)]);
+  // Every row has a category in each categorical column ("(none)" for null): the first one's counts sum to the rows.
+  const first = spec.columns.find((c) => c.type === 'categorical');
+  const rowsOf = async (counts: Map<string, Map<string, number>>, p: Population) =>
+    first === undefined ? windowRows(db, spec, p) : [...counts.get(first.name)!.values()].reduce((a, b) => a + b, 0);
+  const [refRows, curRows] = await Promise.all([rowsOf(refCats, ref), rowsOf(curCats, cur)]);
+  const [refSample, curSample] = await Promise.all([numericSamples(db, spec, ref, refRows), numericSamples(db, spec, cur, curRows)]);
+  const edges = new Map([...refSample].map(([name, values]) => [name, values.length === 0 ? [] : decileEdges(values)]));
   const [refBins, curBins] = await Promise.all([binCountsOf(db, spec, ref, edges), binCountsOf(db, spec, cur, edges)]);
-  const [refSample, curSample] = await Promise.all([numericSamples(db, spec, ref, refBins.rows), numericSamples(db, spec, cur, curBins.rows)]);
   return spec.columns.map((c) => {
     const rule = rules[c.name] ?? {};
     if (c.type === 'categorical') return categoricalColumnDrift(c.name, refCats.get(c.name)!, curCats.get(c.name)!, rule);
-    const stats = refStats.columns.get(c.name)!;
     return numericColumnDrift(
       c.name,
-      { n: stats.n, std: stats.std, edges: stats.edges, sample: refSample.get(c.name)!, bins: refBins.bins.get(c.name)! },
+      { n: refBins.n.get(c.name)!, std: populationStd(refSample.get(c.name)!), edges: edges.get(c.name)!, sample: refSample.get(c.name)!, bins: refBins.bins.get(c.name)! },
       { n: curBins.n.get(c.name)!, sample: curSample.get(c.name)!, bins: curBins.bins.get(c.name)! },
       rule,
     );

@@ -145,12 +145,21 @@ export function categoricalColumnDrift(column: string, reference: ReadonlyMap<st
   return decide(out, rule);
 }
 
+/** The population standard deviation of values (0 for none): the scale of a Wasserstein distance between samples. */
+export function populationStd(values: ArrayLike<number>): number {
+  let mean = 0;
+  for (let i = 0; i < values.length; i++) mean += values[i];
+  mean /= values.length || 1;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) squares += (values[i] - mean) ** 2;
+  return Math.sqrt(squares / (values.length || 1));
+}
+
 /** Summaries of two in-memory numeric columns (file mode, small survey windows). */
 export function numericWindows(reference: readonly number[], current: readonly number[]): { reference: NumericReference; current: NumericWindow } {
   const ref = Float64Array.from(reference).sort();
   const cur = Float64Array.from(current).sort();
-  const mean = ref.reduce((a, b) => a + b, 0) / (ref.length || 1);
-  const std = Math.sqrt(ref.reduce((a, b) => a + (b - mean) ** 2, 0) / (ref.length || 1));
+  const std = populationStd(ref);
   const edges = ref.length === 0 ? [] : decileEdges(ref);
   return { reference: { n: ref.length, sample: ref, bins: binCounts(ref, edges), std, edges }, current: { n: cur.length, sample: cur, bins: binCounts(cur, edges) } };
 }
