@@ -16,7 +16,7 @@ import type { NeedCatalogue } from '../need-catalogue.js';
 import type { IngestKind } from '../schema.js';
 import { contractFor, type Contract, type TextScrubber } from './contracts.js';
 import { copyBytea, copyLine, copyText, COPY_NULL } from './copy-text.js';
-import { checkHeader, detectLayout, FileError } from './layout.js';
+import { checkHeader, detectLayout, FileError, sniffTimeRange } from './layout.js';
 import { createStageSql, mergeStaged, stageColumns, type MergeCounts } from './merge.js';
 import { scanFile, type FileLayout, type RecordSink, type ScanProgress } from './scan-file.js';
 
@@ -221,6 +221,27 @@ async function loadDirect(ctx: LoadContext): Promise<MergeCounts> {
   }
 }
 
+/** The most monthly partitions made ahead of one load; a wider guess makes only its two ends. */
+const MAX_MONTHS_AHEAD = 24;
+
+/**
+ * Makes the monthly partitions of usage_events (migration 2026-12-02T08-00) that a file's
+ * time range needs before it loads, so that its rows go straight to them; rows outside
+ * the range land in the default partition and move afterwards.
+ */
+async function preparePartitions(client: pg.PoolClient, range: { from: Date; to: Date } | null): Promise<void> {
+  if (range === null) return;
+  const months: Date[] = [];
+  for (let m = Date.UTC(range.from.getUTCFullYear(), range.from.getUTCMonth(), 1); m <= range.to.getTime(); ) {
+    months.push(new Date(m));
+    const d = new Date(m);
+    m = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    if (months.length > MAX_MONTHS_AHEAD) break;
+  }
+  const wanted = months.length > MAX_MONTHS_AHEAD ? [range.from, range.to] : months;
+  for (const month of wanted) await client.query('select needloop_usage_partition($1)', [month]);
+}
+
 function failed(file: string, kind: IngestKind | null, error: unknown): FileResult {
   const message = error instanceof FileError
     ? error.message
@@ -277,7 +298,10 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     );
     const batchId = rows[0].id;
     const ctx: LoadContext = { client, file, layout, contract, batchId, options, scrubber, progress };
+    if (kind === 'usage') await preparePartitions(client, await sniffTimeRange(file, layout, maxLineBytes));
     const counts = kind === 'usage' ? await loadDirect(ctx) : await loadStaged(ctx);
+    // Rows of months that had no partition: into partitions of their own, in this transaction.
+    if (kind === 'usage') await client.query('select needloop_usage_split_default()');
     const total = counts.accepted + counts.rejected + counts.duplicates;
     const status = total === 0 ? 'empty' : 'complete';
     await client.query(

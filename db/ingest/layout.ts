@@ -93,6 +93,59 @@ export async function detectLayout(file: string, kind: IngestKind | undefined, m
   throw new FileError(`${file}: cannot tell users, surveys or usage apart from the first ${records.length} lines; pass --kind`);
 }
 
+/** The `ts` of a record's text, when it has a readable one. */
+function timeOf(text: string | null, layout: FileLayout): number | null {
+  if (text === null) return null;
+  let value: unknown;
+  if (layout.format === 'csv') {
+    const at = layout.header?.indexOf('ts') ?? -1;
+    const fields = parseCsvFields(text);
+    value = at < 0 || typeof fields === 'string' || fields.length !== layout.header!.length ? undefined : fields[at];
+  } else {
+    try {
+      value = (JSON.parse(text) as Record<string, unknown> | null)?.ts;
+    } catch {
+      return null;
+    }
+  }
+  const t = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isFinite(t) ? t : null;
+}
+
+/**
+ * The times of a usage file's first and last records (its first hundred and those in its
+ * last 256 KiB), which a log in time order spans: the months to have partitions for before
+ * the load. A guess, not a check: rows outside it still load (into the default partition,
+ * moved afterwards); null when no time could be read.
+ */
+export async function sniffTimeRange(file: string, layout: FileLayout, maxLineBytes: number): Promise<{ from: Date; to: Date } | null> {
+  const times: number[] = [];
+  const keep = (r: RawRecord) => {
+    if (layout.format === 'csv' && r.line === layout.headerLine) return;
+    const t = timeOf(r.text, layout);
+    if (t !== null) times.push(t);
+  };
+  for (const r of await firstRecords(file, layout.format, maxLineBytes, 100)) keep(r);
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const start = Math.max(0, size - TAIL_BYTES);
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(Math.min(TAIL_BYTES, size)), 0, Math.min(TAIL_BYTES, size), start);
+    let tail = buffer.subarray(0, bytesRead);
+    // From the first whole line on (a record split by the cut is skipped).
+    if (start > 0) tail = tail.subarray(tail.indexOf(0x0a) + 1);
+    const splitter = new RecordSplitter(layout.format, maxLineBytes, keep);
+    splitter.push(Buffer.from(tail));
+    splitter.end();
+  } finally {
+    await handle.close();
+  }
+  if (times.length === 0) return null;
+  return { from: new Date(Math.min(...times)), to: new Date(Math.max(...times)) };
+}
+
+const TAIL_BYTES = 256 * 1024;
+
 /** What a column name may look like to be quoted in an error; anything else may be a file's content. */
 const COLUMN_LIKE = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
 

@@ -14,6 +14,7 @@ import * as userGroups from './2026-12-02T04-00-user-groups.js';
 import * as needCandidates from './2026-12-02T05-00-need-candidates.js';
 import * as runNight from './2026-12-02T06-00-run-night.js';
 import * as stepTimes from './2026-12-02T07-00-step-times.js';
+import * as usagePartitions from './2026-12-02T08-00-usage-partitions.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T05-00-need-candidates': needCandidates,
   '2026-12-02T06-00-run-night': runNight,
   '2026-12-02T07-00-step-times': stepTimes,
+  '2026-12-02T08-00-usage-partitions': usagePartitions,
 };

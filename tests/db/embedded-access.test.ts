@@ -13,6 +13,7 @@ import { APP_ROLE } from '../../db/connection.js';
 import { embeddedUrl, startEmbeddedServer, type EmbeddedServer } from '../../db/embedded-server.js';
 import { runCli } from '../helpers/cli.js';
 import { useTempFiles } from '../helpers/fixtures.js';
+import { usageJson } from '../helpers/ingest.js';
 import { freePort } from '../helpers/ports.js';
 
 const files = useTempFiles();
@@ -67,5 +68,13 @@ describe('the embedded database', () => {
     expect(await attempt(app, "select action from audit_log")).toBe('ok [{"action":"approver added"}]');
     // And the CLI reuses the server this test started, with the same credentials.
     expect((await runCli(['approver', 'list', '--json'], env)).stdout).toContain('"name": "alice"');
+    // Usage events go to monthly partitions that the role may not create itself: the
+    // migrations' functions make them, and the role can read and analyze them.
+    const usage = await files.file('usage.jsonl', ['2026-05-31T23:59:59Z', '2026-06-01T00:00:00Z'].map((ts, i) => usageJson({ event_id: `p${i}`, ts })).join('\n'));
+    expect((await runCli(['ingest', usage, '--json'], env)).code).toBe(0);
+    expect(await attempt(app, 'select tableoid::regclass::text as partition, count(*)::int as n from usage_events group by 1 order by 1'))
+      .toBe('ok [{"partition":"usage_events_2026_05","n":1},{"partition":"usage_events_2026_06","n":1}]');
+    expect(await attempt(app, 'create table usage_events_2026_07 partition of usage_events for values from (\'2026-07-01\') to (\'2026-08-01\')')).toMatch(/^error permission denied for schema public/);
+    expect(await attempt(app, 'analyze usage_events_2026_06')).toBe('ok []');
   }, 120_000);
 });

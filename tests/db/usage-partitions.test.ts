@@ -1,0 +1,70 @@
+/**
+ * Usage events partitioned by month (issue 18): a load puts each row in its month's
+ * partition (made before the load from the file's time range, or after it for a stray
+ * row), a repeated event is still a duplicate, a window's query reads only its months,
+ * and an old month can be detached — archived — while the rest works on.
+ */
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
+import { ingest, usageJson } from '../helpers/ingest.js';
+
+const db = useTestDatabase();
+const files = useTempFiles();
+
+/**
+ * 1,000 events from 20 January to 5 March 2026 in time order, with one from June 2025 in
+ * the middle: the load's guess of the file's months (its first 100 records and last
+ * 256 KiB; each line here is about 1 KB) misses June, so that row goes to the default
+ * partition and moves to a partition of its own after the load.
+ */
+const events = Array.from({ length: 1000 }, (_, i) => ({
+  event_id: `m${i}`,
+  ts: i === 500 ? '2025-06-15T12:00:00.000Z' : new Date(Date.UTC(2026, 0, 20) + i * 1.08 * 3_600_000).toISOString(),
+  request_text: `summarize this report ${'please '.repeat(90)}`,
+}));
+const month = (ts: string) => `usage_events_${ts.slice(0, 4)}_${ts.slice(5, 7)}`;
+
+async function rowsByPartition(): Promise<Record<string, number>> {
+  const { rows } = await sql<{ partition: string; n: number }>`select tableoid::regclass::text as partition, count(*)::int as n from usage_events group by 1 order by 1`.execute(db.handle.db);
+  return Object.fromEntries(rows.map((r) => [r.partition, r.n]));
+}
+
+function expected(list: readonly { ts: string }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of [...list].sort((a, b) => a.ts.localeCompare(b.ts))) out[month(e.ts)] = (out[month(e.ts)] ?? 0) + 1;
+  return out;
+}
+
+describe('usage events by month', () => {
+  it('puts every row in its month, the stray one too, and counts a repeated event as a duplicate', async () => {
+    const file = await files.file('usage.jsonl', events.map((e) => usageJson(e)).join('\n'));
+    expect(await ingest(db.handle, file)).toMatchObject({ status: 'loaded', accepted: 1000 });
+    expect(await rowsByPartition()).toEqual(expected(events));
+    expect(Object.keys(await rowsByPartition())).toEqual(['usage_events_2025_06', 'usage_events_2026_01', 'usage_events_2026_02', 'usage_events_2026_03']);
+
+    // The same events again in another file, and one new: the repeats are duplicates.
+    const again = await files.file('again.jsonl', [...events.slice(950), { event_id: 'new', ts: '2026-03-05T10:00:00Z' }].map((e) => usageJson(e)).join('\n'));
+    expect(await ingest(db.handle, again)).toMatchObject({ status: 'loaded', accepted: 1, duplicates: 50 });
+  });
+
+  it('reads only the partitions of a window', async () => {
+    const { rows } = await sql<{ 'QUERY PLAN': string }>`explain select count(*) from usage_events where ts >= '2026-02-10' and ts < '2026-03-01'`.execute(db.handle.db);
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toContain('usage_events_2026_02');
+    expect(plan).not.toMatch(/usage_events_(2026_01|2026_03|2025_06|default)/);
+  });
+
+  it('detaches an old month, keeps the rest, and loads that month again into a partition of its own', async () => {
+    const before = await rowsByPartition();
+    await sql`alter table usage_events detach partition usage_events_2026_01`.execute(db.handle.db);
+    const after = await rowsByPartition();
+    expect(after).toEqual(Object.fromEntries(Object.entries(before).filter(([p]) => p !== 'usage_events_2026_01')));
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from usage_events_2026_01`.execute(db.handle.db);
+    expect(rows[0].n).toBe(before.usage_events_2026_01);
+
+    const late = await files.file('late.jsonl', usageJson({ event_id: 'late', ts: '2026-01-31T08:00:00Z' }));
+    expect(await ingest(db.handle, late)).toMatchObject({ status: 'loaded', accepted: 1 });
+    expect((await rowsByPartition()).usage_events_2026_01_2).toBe(1);
+  });
+});
