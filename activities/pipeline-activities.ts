@@ -175,9 +175,9 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async segmentUsers(input: { run_id: string }) {
-      const r = await segmentUsersInWindow({ handle }, { k: 'auto', seed: '1', pipelineRunId: input.run_id }).catch((e: unknown) => (e instanceof AnalysisError ? null : nonRetryable(e)));
+      const r = await segmentUsersInWindow({ handle }, { k: 'auto', seed: '1', pipelineRunId: input.run_id, withAssignments: false }).catch((e: unknown) => (e instanceof AnalysisError ? null : nonRetryable(e)));
       if (r === null) return null;
-      return { segment_run_id: r.segment_run_id, k: r.k, silhouette: r.silhouette, users: r.assignments.length, segments: r.segments.map((s) => ({ id: s.id, name: s.name, size: s.size })) };
+      return { segment_run_id: r.segment_run_id, k: r.k, silhouette: r.silhouette, users: r.users, segments: r.segments.map((s) => ({ id: s.id, name: s.name, size: s.size })) };
     },
 
     async analyzeNeeds(input: { run_id: string; by_segment: boolean }) {

@@ -2,7 +2,7 @@ import { kmeans, type KMeansResult } from './kmeans.js';
 import type { Matrix } from './matrix.js';
 import { personaName, uniqueNames, type Distinction } from './persona-name.js';
 import { meanSilhouette, pickIndices, sampleDistances } from './silhouette.js';
-import { standardize } from './standardize.js';
+import { standardize, standardizeWith } from './standardize.js';
 
 export interface SegmentOptions {
   /** A number of segments, or 'auto' to choose by mean silhouette. */
@@ -14,6 +14,11 @@ export interface SegmentOptions {
   /** Points on which silhouettes are computed. */
   sampleSize?: number;
   restarts?: number;
+  /**
+   * Standardise with these means and standard deviations instead of the rows' own: the
+   * rows are a sample of a population whose figures these are (segment-users activity).
+   */
+  scaling?: { means: number[]; stds: number[] };
 }
 
 export interface SegmentDescription extends Distinction {
@@ -42,6 +47,8 @@ export interface Segmentation {
   assignments: Int32Array;
   /** The standardisation applied: each feature's mean and standard deviation. */
   scaling: { means: number[]; stds: number[] };
+  /** Each segment's centre in standardised units (k × features, row-major, in segment id order). */
+  centers: Float64Array;
 }
 
 export const DEFAULT_SAMPLE_SIZE = 2000;
@@ -67,7 +74,7 @@ export function segmentUsers(features: readonly string[], raw: Matrix, options: 
   if (raw.rows < 3) return { error: `too few users to segment (${raw.rows}; at least 3)` };
   if (raw.columns !== features.length) return { error: `${features.length} feature names for ${raw.columns} columns` };
   const seed = options.seed ?? 0;
-  const { matrix, means, stds } = standardize(raw);
+  const { matrix, means, stds } = options.scaling === undefined ? standardize(raw) : standardizeWith(raw, options.scaling.means, options.scaling.stds);
   const fit = (m: Matrix, k: number) => kmeans(m, { k, seed, restarts: options.restarts });
 
   let chosen: KMeansResult;
@@ -92,33 +99,48 @@ export function segmentUsers(features: readonly string[], raw: Matrix, options: 
     tried.push({ k: chosen.k, silhouette: meanSilhouette(sample, chosen.assignments, chosen.k) });
   }
 
-  // Order segments by size so ids read the same way run after run.
+  // Each cluster's size and mean of each feature in its own unit (missing values left out).
   const k = chosen.k;
-  const sizes = new Array<number>(k).fill(0);
-  for (const a of chosen.assignments) sizes[a]++;
-  const order = sizes.map((size, j) => ({ size, j })).sort((x, y) => y.size - x.size || x.j - y.j);
-  const newId = new Int32Array(k);
-  order.forEach(({ j }, id) => (newId[j] = id));
-  const assignments = Int32Array.from(chosen.assignments, (a) => newId[a]);
-
   const d = raw.columns;
-  const segments = order.map(({ j, size }, id): Segment => {
-    const sums = new Float64Array(d);
-    const counts = new Int32Array(d);
-    for (let i = 0; i < raw.rows; i++) {
-      if (chosen.assignments[i] !== j) continue;
-      for (let c = 0; c < d; c++) {
-        const v = raw.data[i * d + c];
-        if (!Number.isNaN(v)) {
-          sums[c] += v;
-          counts[c]++;
-        }
+  const sizes = new Array<number>(k).fill(0);
+  const sums = Array.from({ length: k }, () => new Float64Array(d));
+  const counts = Array.from({ length: k }, () => new Int32Array(d));
+  for (let i = 0; i < raw.rows; i++) {
+    const j = chosen.assignments[i];
+    sizes[j]++;
+    for (let c = 0; c < d; c++) {
+      const v = raw.data[i * d + c];
+      if (!Number.isNaN(v)) {
+        sums[j][c] += v;
+        counts[j][c]++;
       }
     }
+  }
+  const described = describeSegments(features, sizes, sums.map((row, j) => Array.from(row, (sum, c) => (counts[j][c] === 0 ? NaN : sum / counts[j][c]))), { means, stds });
+  const assignments = Int32Array.from(chosen.assignments, (a) => described.ids[a]);
+  const centers = new Float64Array(k * d);
+  described.ids.forEach((id, j) => centers.set(chosen.centroids.subarray(j * d, (j + 1) * d), id * d));
+  const segments = described.segments;
+  const silhouette = tried.find((t) => t.k === k)?.silhouette ?? null;
+  return { k, silhouette, tried, segments, assignments, scaling: { means, stds }, centers };
+}
+
+/**
+ * Segments from clusters' sizes and their members' mean of each feature (NaN where none
+ * had a value: the overall mean stands in), ordered by size — largest first, so that ids
+ * read the same way run after run — named, and described by their most distinctive
+ * features. `ids[j]` is cluster j's segment id.
+ */
+export function describeSegments(features: readonly string[], sizes: readonly number[], clusterMeans: readonly (readonly number[])[], scaling: { means: number[]; stds: number[] }): { segments: Segment[]; ids: number[] } {
+  const { means, stds } = scaling;
+  const order = sizes.map((size, j) => ({ size, j })).sort((x, y) => y.size - x.size || x.j - y.j);
+  const ids = new Array<number>(sizes.length);
+  order.forEach(({ j }, id) => (ids[j] = id));
+  const segments = order.map(({ j, size }, id): Segment => {
     const centroid: Record<string, number> = {};
     const distinctive: SegmentDescription[] = [];
     features.forEach((feature, c) => {
-      const value = counts[c] === 0 ? means[c] : sums[c] / counts[c];
+      const value = Number.isNaN(clusterMeans[j][c]) ? means[c] : clusterMeans[j][c];
       centroid[feature] = value;
       if (stds[c] > 0) distinctive.push({ feature, z: (value - means[c]) / stds[c], value, overall: means[c] });
     });
@@ -126,6 +148,5 @@ export function segmentUsers(features: readonly string[], raw: Matrix, options: 
     return { id, name: personaName(distinctive), size, centroid, distinctive: distinctive.slice(0, DISTINCTIVE) };
   });
   uniqueNames(segments.map((s) => s.name)).forEach((name, i) => (segments[i].name = name));
-  const silhouette = tried.find((t) => t.k === k)?.silhouette ?? null;
-  return { k, silhouette, tried, segments, assignments, scaling: { means, stds } };
+  return { segments, ids };
 }

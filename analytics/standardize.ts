@@ -34,6 +34,12 @@ export function standardize(input: Matrix): Standardized {
     means[c] = mean;
     stds[c] = n === 0 ? 0 : Math.sqrt(ss / n);
   }
+  return standardizeWith(input, means, stds);
+}
+
+/** Z-scores with given means and standard deviations (a population's, applied to its sample). */
+export function standardizeWith(input: Matrix, means: number[], stds: number[]): Standardized {
+  const { rows, columns, data } = input;
   const out = new Float64Array(rows * columns);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < columns; c++) {

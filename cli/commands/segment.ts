@@ -25,7 +25,8 @@ function parseK(value: string): number | 'auto' {
 
 function printSegments(result: SegmentResult): void {
   const where = result.window === null ? '' : ` active from ${result.window.from.slice(0, 10)} to ${result.window.to.slice(0, 10)}`;
-  say(`${result.assignments.length} users${where} in ${result.k} segments (mean silhouette ${result.silhouette?.toFixed(3) ?? '–'})`);
+  const fitted = result.fitted_on < result.users ? `; fitted on a sample of ${result.fitted_on}, every user assigned to the nearest centre` : '';
+  say(`${result.users} users${where} in ${result.k} segments (mean silhouette ${result.silhouette?.toFixed(3) ?? '–'}${fitted})`);
   for (const s of result.segments) {
     const why = s.distinctive.slice(0, 3).map((d) => `${d.feature} ${d.z > 0 ? '+' : ''}${d.z.toFixed(1)}σ`).join(', ');
     say(`  ${String(s.id).padStart(2)}  ${s.name.padEnd(34)} ${String(s.size).padStart(7)} users   ${why}`);
@@ -42,7 +43,7 @@ export function registerSegment(program: Command, config: () => Config): void {
     .option('--k <k>', 'number of segments, or auto (2–10 by mean silhouette)', 'auto')
     .option('--seed <s>', 'random seed: the same seed and data give the same segments', '1')
     .option('--input <file>', 'segment a CSV of user_id and numeric features instead of the database')
-    .option('--json', 'print {k, silhouette, segments, assignments} as JSON')
+    .option('--json', 'print {k, silhouette, segments, users, fitted_on, assignments} as JSON')
     .action(async (flags: SegmentFlags) => {
       const k = parseK(flags.k);
       const window = windowFlags(flags);

@@ -16,6 +16,8 @@ export interface StoredSegmentation {
     assignments: ArrayLike<number>;
   };
   pipelineRunId?: string | null;
+  /** More to store in the same transaction (users assigned in SQL: user-feature-table.ts). */
+  alsoStore?: (trx: Kysely<Database>, segmentRunId: string) => Promise<void>;
 }
 
 /** Stores a segmentation and every user's segment in one transaction; returns its id. */
@@ -47,6 +49,7 @@ export async function storeSegmentRun(db: Kysely<Database>, run: StoredSegmentat
         .values(run.userIds.slice(i, i + CHUNK).map((user_id, j) => ({ segment_run_id: id, user_id, segment_id: run.segmentation.assignments[i + j] })))
         .execute();
     }
+    await run.alsoStore?.(trx, id);
     return id;
   });
   // Drift per segment joins on these rows straight away: give the planner their numbers.

@@ -2,7 +2,7 @@
  * Per-user features for segmentation, computed in Postgres over a window of usage events:
  * node receives one row per user, never the events themselves.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
 import type { TimeWindow } from './time-window.js';
 
@@ -19,7 +19,11 @@ const FIXED = [
   'mean_latency_ms', 'mean_rating', 'feedback_rate', 'plan_free', 'plan_pro', 'plan_enterprise', 'nps', 'csat',
 ] as const;
 
-export async function extractUserFeatures(db: Kysely<Database>, window: TimeWindow): Promise<UserFeatures> {
+/**
+ * The query of one row per user active in WINDOW (user_id, then a column per feature), its
+ * features' names and their columns in the rows.
+ */
+export async function userFeatureQuery(db: Kysely<Database>, window: TimeWindow): Promise<{ query: RawBuilder<Record<string, string | number | null>>; features: string[]; columns: string[] }> {
   const days = Math.max(1, (window.to.getTime() - window.from.getTime()) / 86_400_000);
   const products = await sql<{ feature: string }>`
     select distinct feature from usage_events where ts >= ${window.from} and ts < ${window.to} order by feature`.execute(db);
@@ -28,7 +32,7 @@ export async function extractUserFeatures(db: Kysely<Database>, window: TimeWind
   const shares = productFeatures.length === 0
     ? sql``
     : sql`, ${sql.join(productFeatures.map((f, i) => sql`count(*) filter (where e.feature = ${f})::float8 / count(*) as ${sql.ref(`share_${i}`)}`))}`;
-  const { rows } = await sql<Record<string, string | number | null>>`
+  const query = sql<Record<string, string | number | null>>`
     with activity as (
       select e.user_id,
              count(*)::float8 / ${days}::float8 as events_per_day,
@@ -59,10 +63,12 @@ export async function extractUserFeatures(db: Kysely<Database>, window: TimeWind
       left join users u using (user_id)
       left join latest_nps n using (user_id)
       left join latest_csat c using (user_id)
-     order by a.user_id`.execute(db);
+     order by a.user_id`;
+  return { query, features: [...FIXED, ...productFeatures.map((f) => `share_${f}`)], columns: [...FIXED, ...productFeatures.map((_, i) => `share_${i}`)] };
+}
 
-  const features = [...FIXED, ...productFeatures.map((f) => `share_${f}`)];
-  const columns = [...FIXED, ...productFeatures.map((_, i) => `share_${i}`)];
+/** Rows of user features as user ids and a matrix (NaN where a user has no value). */
+export function rowsToMatrix(rows: readonly Record<string, string | number | null>[], columns: readonly string[]): Omit<UserFeatures, 'features'> {
   const data = new Float64Array(rows.length * columns.length);
   rows.forEach((row, r) => {
     columns.forEach((column, c) => {
@@ -70,5 +76,11 @@ export async function extractUserFeatures(db: Kysely<Database>, window: TimeWind
       data[r * columns.length + c] = v === null || v === undefined ? NaN : Number(v);
     });
   });
-  return { userIds: rows.map((r) => String(r.user_id)), features, matrix: { rows: rows.length, columns: columns.length, data } };
+  return { userIds: rows.map((r) => String(r.user_id)), matrix: { rows: rows.length, columns: columns.length, data } };
+}
+
+export async function extractUserFeatures(db: Kysely<Database>, window: TimeWindow): Promise<UserFeatures> {
+  const { query, features, columns } = await userFeatureQuery(db, window);
+  const { rows } = await query.execute(db);
+  return { features, ...rowsToMatrix(rows, columns) };
 }

@@ -52,6 +52,33 @@ describe('segmentUsersInWindow on generated personas', () => {
     }
   });
 
+  it('fitted on a sample and assigned in SQL (as for many users), recovers the personas and stores every user\'s segment', async () => {
+    const { handle, generated } = await scenarioDatabase(5, 25);
+    try {
+      // 600 users: a sample of 200 is fitted, all 600 are assigned in Postgres.
+      const result = await segmentUsersInWindow({ handle }, { ...everything, k: 'auto', seed: '1', sampleFrom: 200 });
+      const persona = new Map(generated.truth.users.map((u) => [u.user_id, u.persona]));
+      expect(result).toMatchObject({ k: 5, users: 600, fitted_on: 200 });
+      expect(result.assignments).toHaveLength(600);
+      expect(adjustedRandIndex(result.assignments.map((a) => persona.get(a.user_id)), result.assignments.map((a) => a.segment))).toBeGreaterThanOrEqual(0.9);
+      // Sizes and means count every user, largest segment first; the stored rows agree.
+      expect(result.segments.map((s) => s.size).reduce((a, b) => a + b, 0)).toBe(600);
+      expect(result.segments.map((s) => s.size)).toEqual([...result.segments.map((s) => s.size)].sort((a, b) => b - a));
+      const { rows } = await sql<{ segment_id: number; n: string }>`
+        select segment_id, count(*) as n from user_segments where segment_run_id = ${result.segment_run_id} group by 1 order by 1`.execute(handle.db);
+      expect(rows.map((r) => Number(r.n))).toEqual(result.segments.map((s) => s.size));
+      // The same as a fit on every user, to within a few users at the edges.
+      const whole = await segmentUsersInWindow({ handle }, { ...everything, k: 'auto', seed: '1' });
+      expect(whole.k).toBe(5);
+      expect(adjustedRandIndex(whole.assignments.map((a) => a.segment), result.assignments.map((a) => a.segment))).toBeGreaterThanOrEqual(0.95);
+      // Deterministic for a seed.
+      const again = await segmentUsersInWindow({ handle }, { ...everything, k: 'auto', seed: '1', sampleFrom: 200 });
+      expect(again.assignments).toEqual(result.assignments);
+    } finally {
+      await dropTestDatabase(handle);
+    }
+  });
+
   it('says what to do when there are no usage events', async () => {
     const handle = await createTestDatabase();
     try {
