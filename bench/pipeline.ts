@@ -4,9 +4,11 @@
  * (one user per 20 events, 60 days, their survey answers), and with --20m on 20,000,000
  * too, each on an empty model registry (so it trains the first model) in a process of
  * its own, so that each size's peak RSS is its own. Prints every step's time, events/s,
- * peak RSS and the ratio between sizes. Baseline, in the same run and on the same server:
- * a plain COPY of the same files into one-column tables, the floor of just moving the
- * bytes into Postgres (the ingest step's target is ≥ 0.8× its speed).
+ * peak RSS (the night's, and the highest sampled during each step) and the ratio between
+ * sizes. Baseline, in the same run and on the same server, after the night (so that it
+ * adds nothing to the night's peak RSS): a plain COPY of the same files into one-column
+ * tables, the floor of just moving the bytes into Postgres (the ingest step's target is
+ * ≥ 0.8× its speed).
  *
  *   node bin/run-ts.js bench/pipeline.ts [--20m] [--sizes 200000,2000000] [--json]
  */
@@ -30,7 +32,7 @@ interface SizeResult {
   survey_responses: number;
   status: string;
   backend: string;
-  steps: { step: string; seconds: number }[];
+  steps: { step: string; seconds: number; peak_rss_mb: number }[];
   total_seconds: number;
   copy_seconds: number;
   ingest_seconds: number;
@@ -61,6 +63,26 @@ async function one(events: number): Promise<SizeResult> {
   const backend = await selectBackend(null);
   const bench = await benchServer();
   try {
+    const handle = await bench.database('pipeline');
+    const config = loadConfig({ DATABASE_URL: handle.url, NEEDLOOP_HOME: dir, NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), NEEDLOOP_MODELS_DIR: join(dir, `models-${Date.now()}`) });
+    const acts = createActivities({ handle, config, store: new ModelStore(config.modelsDir), catalogue });
+    const marks: { step: string; at: number; peakMb: number }[] = [];
+    // Each step's highest resident memory, sampled every 200 ms.
+    const sampler = setInterval(() => {
+      const mark = marks.at(-1);
+      if (mark !== undefined) mark.peakMb = Math.max(mark.peakMb, Math.round(process.memoryUsage().rss / 2 ** 20));
+    }, 200);
+    log(`needloop run --local on ${backend.device}…`);
+    const run = await timed(() => runLocally(acts, { inbox, approvalTimeoutMs: config.approvalTimeoutMs, seed: 1 }, {
+      onStep: (step) => {
+        marks.push({ step, at: performance.now(), peakMb: Math.round(process.memoryUsage().rss / 2 ** 20) });
+        log(`  … ${step} (${Math.round(process.memoryUsage().rss / 2 ** 20)} MB RSS)`);
+      },
+    }));
+    const end = performance.now();
+    clearInterval(sampler);
+    // The night's own peak, before the baseline below reads the files again in this process.
+    const peak = Math.round(process.resourceUsage().maxRSS / 1024);
     log('baseline: plain COPY of the three files into one-column tables…');
     const base = await bench.database('baseline');
     const baseline = await timed(async () => {
@@ -78,25 +100,13 @@ async function one(events: number): Promise<SizeResult> {
     });
     await base.close();
 
-    const handle = await bench.database('pipeline');
-    const config = loadConfig({ DATABASE_URL: handle.url, NEEDLOOP_HOME: dir, NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), NEEDLOOP_MODELS_DIR: join(dir, `models-${Date.now()}`) });
-    const acts = createActivities({ handle, config, store: new ModelStore(config.modelsDir), catalogue });
-    const marks: { step: string; at: number }[] = [];
-    log(`needloop run --local on ${backend.device}…`);
-    const run = await timed(() => runLocally(acts, { inbox, approvalTimeoutMs: config.approvalTimeoutMs, seed: 1 }, {
-      onStep: (step) => {
-        marks.push({ step, at: performance.now() });
-        log(`  … ${step} (${Math.round(process.memoryUsage().rss / 2 ** 20)} MB RSS)`);
-      },
-    }));
-    const end = performance.now();
-    const steps = marks.filter((m) => m.step !== 'done').map((s, i) => ({ step: s.step, seconds: ((marks[i + 1]?.at ?? end) - s.at) / 1000 }));
+    const steps = marks.filter((m) => m.step !== 'done').map((s, i) => ({ step: s.step, seconds: ((marks[i + 1]?.at ?? end) - s.at) / 1000, peak_rss_mb: s.peakMb }));
     const count = async (table: 'usage_events' | 'survey_responses') =>
       Number((await handle.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
     return {
       events: await count('usage_events'), users, survey_responses: await count('survey_responses'), status: run.result.status, backend: backend.device,
       steps, total_seconds: run.seconds, copy_seconds: baseline.seconds, ingest_seconds: steps.find((s) => s.step === 'ingest')?.seconds ?? NaN,
-      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), input_mb: Math.round(inputMb),
+      peak_rss_mb: peak, input_mb: Math.round(inputMb),
     };
   } finally {
     await bench.stop();
@@ -130,7 +140,8 @@ line('total (needloop run --local)', (r) => r.total_seconds.toFixed(1));
 line('events/s, whole night', (r) => Math.round(r.events / r.total_seconds).toLocaleString('en'));
 line('baseline: plain COPY of the files', (r) => r.copy_seconds.toFixed(1));
 line('ingest speed ÷ COPY speed (target ≥ 0.8)', (r) => (r.copy_seconds / r.ingest_seconds).toFixed(2));
-line('peak RSS (MB)', (r) => String(r.peak_rss_mb));
+line('peak RSS (MB), the night (before the baseline)', (r) => String(r.peak_rss_mb));
+for (const step of stepNames) line(`  highest RSS during ${step} (MB, sampled)`, (r) => String(r.steps.find((s) => s.step === step)?.peak_rss_mb ?? '–'));
 line('input files (MB)', (r) => String(r.input_mb));
 const ratios = results.slice(1).map((r, i) => ({
   sizes: `${r.events} / ${results[i].events}`,
