@@ -2,8 +2,9 @@
  * Segments the users active in a window: features in SQL, k-means in analytics/, the
  * result and every user's segment stored for the report and for drift per segment.
  *
- * Up to SEGMENT_SAMPLE_FROM users, node reads every user's features and fits on them all.
- * Beyond, the features stay in Postgres (db/queries/user-feature-table.ts): k-means is fitted
+ * The users' features are computed into a temporary table (db/queries/user-feature-table.ts).
+ * Up to SEGMENT_SAMPLE_FROM users, node reads them all and fits on them all. Beyond, the
+ * features stay in Postgres: k-means is fitted
  * on a seeded sample of that many users, standardised with every user's means and spreads,
  * and each user is assigned to the nearest centre in SQL, where the segments' sizes and means
  * are counted too — node never holds the whole population.
@@ -13,7 +14,6 @@ import type { DatabaseHandle } from '../db/connection.js';
 import { storeSegmentRun } from '../db/queries/segment-runs.js';
 import { resolveWindow } from '../db/queries/time-window.js';
 import { assignToNearest, sampleUserFeatures, storeAssignedSegments, withUserFeatureTable } from '../db/queries/user-feature-table.js';
-import { extractUserFeatures } from '../db/queries/user-features.js';
 import { AnalysisError } from './analyze-needs.js';
 
 export interface SegmentInput {
@@ -56,17 +56,17 @@ export async function segmentUsersInWindow(deps: { handle: DatabaseHandle }, inp
   if (window === null) throw new AnalysisError('no usage events are stored yet: ingest a usage file first (needloop ingest usage.jsonl)');
   const cannot = (error: string) => new AnalysisError(`cannot segment the users active from ${window.from.toISOString()} to ${window.to.toISOString()}: ${error}`);
   const sampleFrom = input.sampleFrom ?? SEGMENT_SAMPLE_FROM;
-  const active = await activeUsers(db, window);
   const shown = { from: window.from.toISOString(), to: window.to.toISOString() };
-  if (active <= sampleFrom) {
-    const { userIds, features, matrix } = await extractUserFeatures(db, window);
-    const segmentation = segmentUsers(features, matrix, { k: input.k, seed: input.seed });
-    if ('error' in segmentation) throw cannot(segmentation.error);
-    const id = await storeSegmentRun(db, { window, kRequested: input.k, seed: input.seed, features: { names: features, ...segmentation.scaling }, userIds, segmentation, pipelineRunId: input.pipelineRunId });
-    const result = segmentResult(userIds, features, segmentation, { window: shown, segment_run_id: id });
-    return input.withAssignments === false ? { ...result, assignments: [] } : result;
-  }
   return withUserFeatureTable(db, window, async (table) => {
+    if (table.users <= sampleFrom) {
+      // Every user's features, in user id order: fitted on them all.
+      const { userIds, matrix } = await sampleUserFeatures(table, table.users, input.seed);
+      const segmentation = segmentUsers(table.features, matrix, { k: input.k, seed: input.seed });
+      if ('error' in segmentation) throw cannot(segmentation.error);
+      const id = await storeSegmentRun(table.db, { window, kRequested: input.k, seed: input.seed, features: { names: table.features, ...segmentation.scaling }, userIds, segmentation, pipelineRunId: input.pipelineRunId });
+      const result = segmentResult(userIds, table.features, segmentation, { window: shown, segment_run_id: id });
+      return input.withAssignments === false ? { ...result, assignments: [] } : result;
+    }
     const scaling = { means: table.means, stds: table.stds };
     const sample = await sampleUserFeatures(table, sampleFrom, input.seed);
     const fitted = segmentUsers(table.features, sample.matrix, { k: input.k, seed: input.seed, scaling });
@@ -81,12 +81,6 @@ export async function segmentUsersInWindow(deps: { handle: DatabaseHandle }, inp
     const assignments = input.withAssignments === false ? [] : await segmentAssignments(table.db, id);
     return { window: shown, k: fitted.k, silhouette: fitted.silhouette, tried: fitted.tried, segments, features: table.features, users: table.users, assignments, fitted_on: sample.userIds.length, segment_run_id: id };
   });
-}
-
-async function activeUsers(db: DatabaseHandle['db'], window: { from: Date; to: Date }): Promise<number> {
-  const row = await db.selectFrom('usage_events').select((eb) => eb.fn.count<string>('user_id').distinct().as('n'))
-    .where('ts', '>=', window.from).where('ts', '<', window.to).executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 async function segmentAssignments(db: DatabaseHandle['db'], segmentRunId: string): Promise<{ user_id: string; segment: number }[]> {

@@ -48,9 +48,11 @@ export async function withUserFeatureTable<T>(db: Kysely<Database>, window: Time
   });
 }
 
-/** A seeded sample of SIZE users (by a hash of their id and SEED), in user id order. */
+/** A seeded sample of SIZE users (by a hash of their id and SEED; all of them when there are no more), in user id order. */
 export async function sampleUserFeatures(table: UserFeatureTable, size: number, seed: string): Promise<Omit<UserFeatures, 'features'>> {
-  const { rows } = await sql<Record<string, string | number | null>>`
+  const { rows } = size >= table.users
+    ? await sql<Record<string, string | number | null>>`select * from needloop_user_features order by user_id`.execute(table.db)
+    : await sql<Record<string, string | number | null>>`
     select * from (select * from needloop_user_features order by md5(user_id || ${seed}), user_id limit ${size}) s order by user_id`.execute(table.db);
   return rowsToMatrix(rows, table.columns);
 }
