@@ -231,14 +231,9 @@ const MAX_MONTHS_AHEAD = 24;
  */
 async function preparePartitions(client: pg.PoolClient, range: { from: Date; to: Date } | null): Promise<void> {
   if (range === null) return;
-  const months: Date[] = [];
-  for (let m = Date.UTC(range.from.getUTCFullYear(), range.from.getUTCMonth(), 1); m <= range.to.getTime(); ) {
-    months.push(new Date(m));
-    const d = new Date(m);
-    m = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-    if (months.length > MAX_MONTHS_AHEAD) break;
-  }
-  const wanted = months.length > MAX_MONTHS_AHEAD ? [range.from, range.to] : months;
+  const [year, month] = [range.from.getUTCFullYear(), range.from.getUTCMonth()];
+  const span = (range.to.getUTCFullYear() - year) * 12 + range.to.getUTCMonth() - month + 1;
+  const wanted = span > MAX_MONTHS_AHEAD ? [range.from, range.to] : Array.from({ length: span }, (_, i) => new Date(Date.UTC(year, month + i, 1)));
   for (const month of wanted) await client.query('select needloop_usage_partition($1)', [month]);
 }
 
