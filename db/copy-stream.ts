@@ -7,11 +7,16 @@ import { finished, pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 
-const FLUSH_CHARS = 1 << 18;
+/** Bytes sent to Postgres at a time. */
+const CHUNK_BYTES = 1 << 20;
+/** The most UTF-8 bytes one UTF-16 code unit of a JavaScript string can take. */
+const MAX_BYTES_PER_UNIT = 3;
 
 export class CopyWriter {
-  private buffer: string[] = [];
-  private bufferedChars = 0;
+  // Lines are encoded straight into a chunk of bytes: joining them into one string first
+  // and letting the stream encode it cost a fifth of a 2M-event ingest's CPU.
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   private mustDrain = false;
   private failure: Error | null = null;
   private readonly stream: ReturnType<typeof pgCopy.from>;
@@ -25,9 +30,14 @@ export class CopyWriter {
   }
 
   write(line: string): void {
-    this.buffer.push(line);
-    this.bufferedChars += line.length;
-    if (this.bufferedChars >= FLUSH_CHARS) this.flush();
+    if (line.length * MAX_BYTES_PER_UNIT > CHUNK_BYTES - this.used) {
+      this.flush();
+      if (line.length * MAX_BYTES_PER_UNIT > CHUNK_BYTES) {
+        this.send(Buffer.from(line, 'utf8'));
+        return;
+      }
+    }
+    this.used += this.chunk.write(line, this.used, 'utf8');
   }
 
   /** Resolves when Postgres has caught up; rejects if the COPY has failed. */
@@ -61,11 +71,15 @@ export class CopyWriter {
   }
 
   private flush(): void {
-    if (this.buffer.length === 0) return;
-    const ok = this.stream.write(this.buffer.join(''));
-    this.buffer = [];
-    this.bufferedChars = 0;
-    if (!ok) this.mustDrain = true;
+    if (this.used === 0) return;
+    const full = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+    this.send(full);
+  }
+
+  private send(bytes: Buffer): void {
+    if (!this.stream.write(bytes)) this.mustDrain = true;
   }
 }
 
