@@ -2,6 +2,7 @@
  * Streams a file through the record splitter and the contract, handing each record to a
  * sink as accepted COPY fields or as a rejection with its reason. One pass, bounded memory.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Contract } from './contracts.js';
 import { parseCsvFields, RecordSplitter, type FileFormat, type RawRecord } from './records.js';
@@ -53,13 +54,17 @@ function valuesOf(record: RawRecord, layout: FileLayout, contract: Contract, pos
   return values;
 }
 
+/**
+ * Reads FILE once, handing each record to SINK; returns how many records it held and, when
+ * asked for, the SHA-256 of the bytes it read (the file's checksum, without a second read).
+ */
 export async function scanFile(
   file: string,
   layout: FileLayout,
   contract: Contract,
   sink: RecordSink,
-  options: { maxLineBytes: number; onProgress?: (progress: ScanProgress) => void },
-): Promise<number> {
+  options: { maxLineBytes: number; onProgress?: (progress: ScanProgress) => void; checksum?: boolean },
+): Promise<{ records: number; sha256: string | null }> {
   const known = new Map(contract.columns.map((c, i) => [c.name, i]));
   const positions = contract.columns.map((c) => layout.header?.indexOf(c.name) ?? -1);
   const errors: string[] = [];
@@ -78,7 +83,9 @@ export async function scanFile(
     else sink.accept(record.line, record.raw, fields);
   });
   let bytesRead = 0;
+  const hash = options.checksum === true ? createHash('sha256') : null;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    hash?.update(chunk as Buffer);
     splitter.push(chunk as Buffer);
     bytesRead += (chunk as Buffer).length;
     options.onProgress?.({ bytesRead, records });
@@ -87,5 +94,5 @@ export async function scanFile(
   splitter.end();
   options.onProgress?.({ bytesRead, records });
   await sink.drained();
-  return records;
+  return { records, sha256: hash?.digest('hex') ?? null };
 }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { generateScenario } from '../../scenarios/generate.js';
 import { startCli, runCli } from '../helpers/cli.js';
@@ -19,6 +21,22 @@ describe('re-ingest', () => {
     const second = await ingest(db.handle, file);
     expect(second).toMatchObject({ status: 'duplicate', accepted: 0, rejected: 0, duplicates: 0, batch_id: first.batch_id });
     expect([await count('usage_events'), await count('rejected_rows')]).toEqual([events, rejected]);
+  });
+
+  it('records the file\'s SHA-256 whichever way it was taken, and knows the same bytes under another name', async () => {
+    // No stored batch has this size: the checksum is taken during the load's own read.
+    const lines = [usageJson({ event_id: 's1' }), usageJson({ event_id: 's2' })].join('\n');
+    const file = await files.file('sized.jsonl', lines);
+    const loaded = await ingest(db.handle, file);
+    const batch = async (id: string | undefined) => (await db.handle.db.selectFrom('ingest_batches').select('checksum').where('id', '=', id!).executeTakeFirstOrThrow()).checksum;
+    expect(await batch(loaded.batch_id)).toBe(createHash('sha256').update(await readFile(file)).digest('hex'));
+    const copy = await files.file('sized-again.jsonl', lines);
+    expect(await ingest(db.handle, copy)).toMatchObject({ status: 'duplicate', batch_id: loaded.batch_id });
+    // Same size, other bytes (s3 is new, s2 stored): checksummed before the load, and loaded.
+    const other = await files.file('sized-other.jsonl', lines.replace('s1', 's3'));
+    const third = await ingest(db.handle, other);
+    expect(third).toMatchObject({ status: 'loaded', accepted: 1, duplicates: 1 });
+    expect(await batch(third.batch_id)).toBe(createHash('sha256').update(await readFile(other)).digest('hex'));
   });
 
   it('a file whose events overlap stored ones inserts only the new events and counts the rest', async () => {
