@@ -3,7 +3,7 @@
  * (the candidate's recent holdout and the frozen golden set), the gate's verdict, and its
  * record: the candidate then awaits approval, or is rejected with the gate's reasons.
  */
-import { goldenExamples, labelledExamples } from '../db/queries/labelled-examples.js';
+import { goldenExamples, labelledExamples, stratifiedExamples } from '../db/queries/labelled-examples.js';
 import { findModelVersion, findProductionModel, recordEvaluation, RegistryError } from '../db/queries/model-versions.js';
 import { latestSegmentRun } from '../db/queries/segment-runs.js';
 import type { ModelStatus } from '../db/schema.js';
@@ -25,7 +25,8 @@ export interface CandidateEvaluation {
   reasons: string[];
   paired: GateVerdict['paired'];
   new_needs: string[];
-  holdout: { from: Date; to: Date; examples: number };
+  /** The holdout's window and the examples judged: all `of` them, or a sample stratified by need (SPLITS.holdoutSample). */
+  holdout: { from: Date; to: Date; examples: number; of: number };
   golden_examples: number;
   candidate: ModelEvaluation;
   production: ModelEvaluation | null;
@@ -42,7 +43,8 @@ export async function evaluateCandidate(deps: Omit<ModelDeps, 'backend'>, option
   const productionRow = await findProductionModel(db);
   const segmentRunId = (await latestSegmentRun(db))?.run.id ?? null;
   const window = { from: candidateRow.holdout_from, to: candidateRow.holdout_to };
-  const holdout = await labelledExamples(db, { window, segmentRunId, partition: 'holdout' });
+  const { examples: holdout, total } = await stratifiedExamples(db, { window, segmentRunId, partition: 'holdout', limit: SPLITS.holdoutSample, sampleSeed: 'holdout' });
+  const holdoutRecord = { ...window, examples: holdout.length, of: total };
   const golden = await goldenExamples(db);
 
   const models: LoadedModel[] = [await store.load(candidateRow.artifact_sha256)];
@@ -88,11 +90,11 @@ export async function evaluateCandidate(deps: Omit<ModelDeps, 'backend'>, option
     const metrics = { ...headline(candidate), examples: holdout.length, blessed: verdict.blessed, nothing_to_gain: verdict.nothing_to_gain, paired: verdict.paired, new_needs: verdict.new_needs, production: production === null ? null : { id: productionRow!.id, ...headline(production) } };
     const { evaluationId, status } = await recordEvaluation(db, {
       candidateId: candidateRow.id, productionId: productionRow?.id ?? null, blessed: verdict.blessed, reasons: verdict.reasons, gate,
-      report: { holdout: { ...window, examples: holdout.length }, golden_examples: golden.length, candidate, production, paired: verdict.paired, new_needs: verdict.new_needs }, metrics,
+      report: { holdout: holdoutRecord, golden_examples: golden.length, candidate, production, paired: verdict.paired, new_needs: verdict.new_needs }, metrics,
     });
     return {
       evaluation_id: evaluationId, candidate_id: candidateRow.id, production_id: productionRow?.id ?? null, status, ...verdict,
-      holdout: { ...window, examples: holdout.length }, golden_examples: golden.length, candidate, production,
+      holdout: holdoutRecord, golden_examples: golden.length, candidate, production,
     };
   } finally {
     for (const m of models) m.model.dispose();

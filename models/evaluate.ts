@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import {
-  classificationMetrics, confusionMatrix, expectedCalibrationError, groupBy, perClassScores, quantileSorted,
+  classificationMetrics, confusionMatrix, expectedCalibrationError, groupBy, perClassScores, quantileSorted, wilsonInterval,
   type CalibrationBin, type ClassScore, type PairCount,
 } from '../analytics/index.js';
 import { localeOf } from './dataset.js';
@@ -36,6 +36,8 @@ export interface SliceScore {
 export interface ModelReport {
   n: number;
   accuracy: number | null;
+  /** Accuracy's 95 % Wilson interval over these n examples; null without any. */
+  accuracy_interval: { low: number; high: number } | null;
   macro_f1: number | null;
   per_intent: ClassScore[];
   /** Expected calibration error over 10 confidence bins. */
@@ -83,7 +85,7 @@ export function scorePredictions(examples: readonly EvaluationExample[], predict
     }
   }
   return {
-    n: overall.n, accuracy: overall.accuracy, macro_f1: overall.macro_f1,
+    n: overall.n, accuracy: overall.accuracy, accuracy_interval: wilsonInterval(predicted.filter((p, i) => p === truth[i]).length, overall.n), macro_f1: overall.macro_f1,
     per_intent: perClassScores(pairs), ece: calibration.ece, calibration: calibration.bins,
     confusion: { labels, matrix: confusionMatrix(pairs, labels) }, slices,
     fairness: fairnessReport(examples, predicted.map((p, i) => p === truth[i]), minGroupUsers),

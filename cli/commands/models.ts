@@ -44,10 +44,13 @@ const num = (x: unknown, digits = 3) => (typeof x === 'number' ? x.toFixed(digit
 function printEvaluation(e: CandidateEvaluation): void {
   const row = (name: string, m: ModelEvaluation | null) =>
     m === null ? '' : `  ${name.padEnd(22)} ${num(m.holdout.accuracy).padStart(8)} ${num(m.holdout.macro_f1).padStart(8)} ${num(m.golden.accuracy).padStart(8)} ${num(m.holdout.ece).padStart(6)} ${num(m.latency.p95_ms, 2).padStart(8)}`;
-  say(`Holdout ${e.holdout.from.toISOString().slice(0, 10)} – ${e.holdout.to.toISOString().slice(0, 10)}: ${e.holdout.examples} labelled requests; golden set: ${e.golden_examples}`);
+  const sampled = e.holdout.examples < e.holdout.of ? ` (a sample stratified by need, of ${e.holdout.of})` : '';
+  say(`Holdout ${e.holdout.from.toISOString().slice(0, 10)} – ${e.holdout.to.toISOString().slice(0, 10)}: ${e.holdout.examples} labelled requests${sampled}; golden set: ${e.golden_examples}`);
   say(`  ${''.padEnd(22)} ${'accuracy'.padStart(8)} ${'macro-F1'.padStart(8)} ${'golden'.padStart(8)} ${'ECE'.padStart(6)} ${'p95 ms'.padStart(8)}`);
   say(row(`candidate ${e.candidate_id}`, e.candidate));
   if (e.production !== null) say(row(`production ${e.production_id}`, e.production));
+  const interval = (name: string, m: ModelEvaluation | null) => (m?.holdout.accuracy_interval == null ? '' : `${name}'s holdout accuracy ${num(m.holdout.accuracy)}, 95 % interval ${num(m.holdout.accuracy_interval.low)}–${num(m.holdout.accuracy_interval.high)}`);
+  say(`  ${[interval('candidate', e.candidate), interval('production', e.production)].filter((x) => x !== '').join('; ')}`);
   say(`Gate: ${e.blessed ? 'blessed' : 'refused'}`);
   for (const r of e.reasons) say(`  ${r}`);
   say(e.blessed ? `Model ${e.candidate_id} awaits approval: needloop promote ${e.candidate_id} --by NAME` : `Model ${e.candidate_id} is rejected.`);

@@ -50,11 +50,10 @@ export interface ExampleQuery {
   partition?: Partition;
 }
 
-export async function labelledExamples(db: Kysely<Database>, q: ExampleQuery): Promise<LabelledExample[]> {
-  const order = q.sampleSeed === undefined ? sql`e.ts desc, e.event_id` : sql`md5(e.event_id || ${q.sampleSeed})`;
-  const limit = q.limit === undefined ? sql`` : sql`limit ${q.limit}`;
+/** The labelled examples of a query, unordered and unlimited (SQL). */
+function labelledSelect(q: ExampleQuery) {
   const partition = q.partition === 'train' ? sql`and not ${inHoldout()}` : q.partition === 'holdout' ? sql`and ${inHoldout()}` : sql``;
-  const { rows } = await sql<LabelledExample>`
+  return sql`
     select e.event_id, e.ts, e.request_text as text,
            coalesce(a.intent, case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end) as intent,
            e.user_id, u.plan, s.name as segment, u.country, u.age_band, u.gender
@@ -67,10 +66,37 @@ export async function labelledExamples(db: Kysely<Database>, q: ExampleQuery): P
        and e.request_text is not null
        and coalesce(a.intent, case e.feedback when 'confirmed' then e.predicted_intent else e.corrected_intent end) is not null
        and not exists (select 1 from golden_examples g where g.event_id = e.event_id)
-       ${partition}
-     order by ${order} ${limit}`.execute(db);
-  // Oldest first, whichever rows the order above chose.
-  return rows.sort((a, b) => a.ts.getTime() - b.ts.getTime() || (a.event_id < b.event_id ? -1 : 1));
+       ${partition}`;
+}
+
+/** Oldest first, whichever rows a query chose. */
+const byTime = <T extends { ts: Date; event_id: string }>(rows: T[]) => rows.sort((a, b) => a.ts.getTime() - b.ts.getTime() || (a.event_id < b.event_id ? -1 : 1));
+
+export async function labelledExamples(db: Kysely<Database>, q: ExampleQuery): Promise<LabelledExample[]> {
+  const order = q.sampleSeed === undefined ? sql`e.ts desc, e.event_id` : sql`md5(e.event_id || ${q.sampleSeed})`;
+  const limit = q.limit === undefined ? sql`` : sql`limit ${q.limit}`;
+  const { rows } = await sql<LabelledExample>`${labelledSelect(q)} order by ${order} ${limit}`.execute(db);
+  return byTime(rows);
+}
+
+/**
+ * At most about `limit` of a query's examples (one more per intent at worst), a sample
+ * stratified by intent: every intent keeps the same share of its examples, rounded up (so
+ * each keeps at least one), drawn by a hash of the event id and `sampleSeed`. The sample is
+ * self-weighting — accuracy over it estimates accuracy over all the examples — and the same
+ * rows come back each time. At or below `limit`, every example. `total`: how many there were.
+ */
+export async function stratifiedExamples(db: Kysely<Database>, q: ExampleQuery & { limit: number }): Promise<{ examples: LabelledExample[]; total: number }> {
+  const seed = q.sampleSeed ?? 'stratified';
+  const { rows } = await sql<LabelledExample & { total: string; in_intent: string; draw: string }>`
+    with labelled as (${labelledSelect(q)}),
+    drawn as (
+      select l.*, count(*) over () as total, count(*) over (partition by l.intent) as in_intent,
+             row_number() over (partition by l.intent order by md5(l.event_id || ${seed})) as draw
+        from labelled l)
+    select * from drawn where total <= ${q.limit} or draw <= ceil(${q.limit}::numeric * in_intent / total)`.execute(db);
+  const total = rows.length === 0 ? 0 : Number(rows[0].total);
+  return { examples: byTime(rows.map(({ total: _t, in_intent: _i, draw: _d, ...example }) => example)), total };
 }
 
 /** The earliest labelled example's time; null when there is none. */

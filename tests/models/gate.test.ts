@@ -4,7 +4,7 @@ import { DEFAULT_GATE, gateCandidate, type ModelEvaluation, type PairedExample, 
 
 function evaluation(o: { accuracy: number; golden: number; p95: number; perIntent?: [string, number][] }): ModelEvaluation {
   const report = (accuracy: number): ModelReport => ({
-    n: 400, accuracy, macro_f1: accuracy, ece: 0.02, calibration: [], confusion: { labels: [], matrix: [] }, slices: [], fairness: [],
+    n: 400, accuracy, accuracy_interval: null, macro_f1: accuracy, ece: 0.02, calibration: [], confusion: { labels: [], matrix: [] }, slices: [], fairness: [],
     per_intent: (o.perIntent ?? [['a', 200], ['b', 200]]).map(([label, support]) => ({ label, precision: accuracy, recall: accuracy, f1: accuracy, support })),
   });
   return { holdout: report(o.accuracy), golden: report(o.golden), latency: { p50_ms: o.p95 / 2, p95_ms: o.p95, requests: 200 } };

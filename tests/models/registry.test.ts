@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { labelledExamples } from '../../db/queries/labelled-examples.js';
+import { labelledExamples, stratifiedExamples } from '../../db/queries/labelled-examples.js';
 import { findModelVersion, findProductionModel, promoteModel, registerCandidate, rejectModel, RegistryError, rollbackModel } from '../../db/queries/model-versions.js';
 import { ArtifactError } from '../../models/artifacts.js';
 import { selectBackend } from '../../models/backend.js';
@@ -58,6 +58,25 @@ describe('the first model, on the stable scenario', () => {
     expect(golden.some((g) => trainable.has(g.event_id))).toBe(false);
   });
 
+  it('a large holdout is judged on a sample stratified by need: each need keeps the same share, the same rows each time', async () => {
+    const query = { window: { from: first.version.holdout_from, to: first.version.holdout_to }, segmentRunId: null, partition: 'holdout' as const };
+    const all = await labelledExamples(db.handle.db, query);
+    const limit = Math.floor(all.length / 4);
+    const { examples, total } = await stratifiedExamples(db.handle.db, { ...query, limit, sampleSeed: 'test' });
+    expect(total).toBe(all.length);
+    const count = (rows: { intent: string }[]) => rows.reduce((m, r) => m.set(r.intent, (m.get(r.intent) ?? 0) + 1), new Map<string, number>());
+    const [inAll, inSample] = [count(all), count(examples)];
+    expect(inAll.size).toBeGreaterThan(5);
+    for (const [intent, n] of inAll) expect([intent, inSample.get(intent)]).toEqual([intent, Math.ceil((limit * n) / total)]);
+    const ids = new Set(all.map((e) => e.event_id));
+    expect(examples.every((e) => ids.has(e.event_id))).toBe(true);
+    const again = await stratifiedExamples(db.handle.db, { ...query, limit, sampleSeed: 'test' });
+    expect(again.examples.map((e) => e.event_id)).toEqual(examples.map((e) => e.event_id));
+    const other = await stratifiedExamples(db.handle.db, { ...query, limit, sampleSeed: 'other' });
+    expect(other.examples.map((e) => e.event_id)).not.toEqual(examples.map((e) => e.event_id));
+    expect((await stratifiedExamples(db.handle.db, { ...query, limit: all.length })).examples.map((e) => e.event_id)).toEqual(all.map((e) => e.event_id));
+  });
+
   it('reaches a realistic holdout accuracy ≥ 0.88 (macro-F1 ≥ 0.7) and is blessed against guessing and the floors', async () => {
     const evaluation = await evaluateCandidate(deps, { candidateId: first.version.id });
     expect(evaluation.production).toBeNull();
@@ -65,6 +84,10 @@ describe('the first model, on the stable scenario', () => {
     expect(evaluation.candidate.holdout.macro_f1).toBeGreaterThanOrEqual(0.7);
     expect(evaluation.candidate.holdout.ece).toBeLessThan(0.1);
     expect(evaluation.candidate.holdout.confusion.matrix.flat().reduce((a, b) => a + b, 0)).toBe(evaluation.holdout.examples);
+    // Below SPLITS.holdoutSample every holdout example is judged; the accuracy comes with its interval.
+    expect(evaluation.holdout.of).toBe(evaluation.holdout.examples);
+    const { low, high } = evaluation.candidate.holdout.accuracy_interval!;
+    expect([low < evaluation.candidate.holdout.accuracy!, evaluation.candidate.holdout.accuracy! < high, high - low < 0.1]).toEqual([true, true, true]);
     expect(evaluation.candidate.holdout.slices.map((s) => s.dimension)).toEqual(expect.arrayContaining(['plan', 'locale']));
     expect(evaluation.reasons.map((r) => r.split(':')[0])).toEqual(['PASS first model', 'PASS first model', 'PASS first model']);
     expect(evaluation).toMatchObject({ blessed: true, status: 'awaiting_approval' });
