@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
 
 /** A half-open interval of time [from, to). */
@@ -25,9 +25,37 @@ export function parseWindowBound(value: string, flag: string, end: boolean): Dat
 
 /** Just after the latest row of `table` (the end of a window holding it); null when empty. */
 export async function latestTime(db: Kysely<Database>, table: 'usage_events' | 'survey_responses'): Promise<Date | null> {
-  const column = table === 'usage_events' ? sql.ref('ts') : sql.ref('submitted_at');
-  const { rows } = await sql<{ last: Date | null }>`select max(${column}) as last from ${sql.table(table)}`.execute(db);
-  return rows[0].last === null ? null : new Date(rows[0].last.getTime() + 1);
+  const last = table === 'usage_events' ? await latestEvent(db) : await maxTime(db, sql<{ last: Date | null }>`select max(submitted_at) as last from survey_responses`);
+  return last === null ? null : new Date(last.getTime() + 1);
+}
+
+async function maxTime(db: Kysely<Database>, query: RawBuilder<{ last: Date | null }>): Promise<Date | null> {
+  return (await query.execute(db)).rows[0].last;
+}
+
+/** A month partition's bounds as pg_get_expr writes them: FOR VALUES FROM ('…') TO ('…'). */
+const PARTITION_BOUNDS = String.raw`FROM \('([^']+)'\) TO \('([^']+)'\)`;
+
+/**
+ * The latest event's time. usage_events is partitioned by month and BRIN cannot answer
+ * max(ts), so a plain max read every month; this reads the partitions newest first, up to
+ * the first that holds an event (then anything newer, in the default partition, too).
+ */
+async function latestEvent(db: Kysely<Database>): Promise<Date | null> {
+  const { rows: months } = await sql<{ lower: Date; upper: Date }>`
+    select b[1]::timestamptz as lower, b[2]::timestamptz as upper
+      from (select regexp_match(pg_get_expr(c.relpartbound, 0), ${PARTITION_BOUNDS}) as b
+              from pg_inherits i join pg_class c on c.oid = i.inhrelid
+             where i.inhparent = to_regclass('usage_events')) p
+     where b is not null
+     order by upper desc`.execute(db);
+  for (const { lower, upper } of months) {
+    const last = await maxTime(db, sql<{ last: Date | null }>`select max(ts) as last from usage_events where ts >= ${lower} and ts < ${upper}`);
+    if (last === null) continue;
+    const newer = await maxTime(db, sql<{ last: Date | null }>`select max(ts) as last from usage_events where ts >= ${upper}`);
+    return newer !== null && newer > last ? newer : last;
+  }
+  return maxTime(db, sql<{ last: Date | null }>`select max(ts) as last from usage_events`);
 }
 
 /**

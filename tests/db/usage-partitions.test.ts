@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { latestTime } from '../../db/queries/time-window.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { ingest, usageJson } from '../helpers/ingest.js';
 
@@ -53,6 +54,30 @@ describe('usage events by month', () => {
     const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
     expect(plan).toContain('usage_events_2026_02');
     expect(plan).not.toMatch(/usage_events_(2026_01|2026_03|2025_06|default)/);
+  });
+
+  it('finds the latest event newest month first: past an empty month made ahead, and in the default partition too', async () => {
+    const plainMax = async () => (await sql<{ last: Date }>`select max(ts) as last from usage_events`.execute(db.handle.db)).rows[0].last;
+    await sql`select needloop_usage_partition('2026-05-01')`.execute(db.handle.db);
+    const latest = new Date((await plainMax()).getTime() + 1);
+    // The older months are not read: with January and February locked by another session,
+    // the answer comes all the same (a plain max(ts) would wait for the locks).
+    const locker = await db.handle.pool.connect();
+    try {
+      await locker.query('begin');
+      await locker.query('lock table usage_events_2026_01, usage_events_2026_02 in access exclusive mode');
+      const late = new Promise((resolve) => setTimeout(() => resolve('waited on the older months'), 5000));
+      expect(await Promise.race([latestTime(db.handle.db, 'usage_events'), late])).toEqual(latest);
+    } finally {
+      await locker.query('rollback');
+      locker.release();
+    }
+    // A month without a partition: the row lands in the default partition, newer than every month.
+    const { rows } = await sql<{ id: string }>`select min(id)::text as id from ingest_batches`.execute(db.handle.db);
+    await sql`insert into usage_events (event_id, user_id, ts, feature, outcome, batch_id) values ('late', 'u1', '2027-01-02T03:04:05Z', 'docs', 'success', ${rows[0].id})`.execute(db.handle.db);
+    expect(Object.keys(await rowsByPartition())).toContain('usage_events_default');
+    expect(await latestTime(db.handle.db, 'usage_events')).toEqual(new Date(Date.parse('2027-01-02T03:04:05Z') + 1));
+    await sql`delete from usage_events where event_id = 'late'`.execute(db.handle.db);
   });
 
   it('detaches an old month, keeps the rest, and loads that month again into a partition of its own', async () => {
