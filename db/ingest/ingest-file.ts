@@ -168,7 +168,7 @@ class DirectSink implements RecordSink {
 interface LoadContext {
   client: pg.PoolClient;
   /** The file's checksum is not known yet: the load computes it as it reads the file. */
-  checksum: boolean;
+  checksumWhileReading: boolean;
   file: string;
   layout: FileLayout;
   contract: Contract;
@@ -178,11 +178,11 @@ interface LoadContext {
   progress: (phase: IngestProgress['phase']) => (p: ScanProgress) => void;
 }
 
-/** What a load stored, and the SHA-256 of the file as it read it (when asked for: LoadContext.checksum). */
+/** What a load stored, and the SHA-256 of the file as it read it (when asked for: LoadContext.checksumWhileReading). */
 type Loaded = MergeCounts & { sha256: string | null };
 
 const scanOptions = (ctx: LoadContext, phase: IngestProgress['phase']) => ({
-  maxLineBytes: ctx.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, onProgress: ctx.progress(phase), checksum: ctx.checksum,
+  maxLineBytes: ctx.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, onProgress: ctx.progress(phase), checksum: ctx.checksumWhileReading,
 });
 
 async function loadStaged(ctx: LoadContext, phase: IngestProgress['phase'] = 'load'): Promise<Loaded> {
@@ -318,7 +318,7 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
       [file, checksum ?? `loading:${randomUUID()}`, kind, bytesTotal],
     );
     const batchId = rows[0].id;
-    const ctx: LoadContext = { client, checksum: checksum === null, file, layout, contract, batchId, options, scrubber, progress };
+    const ctx: LoadContext = { client, checksumWhileReading: checksum === null, file, layout, contract, batchId, options, scrubber, progress };
     if (kind === 'usage') await preparePartitions(client, await sniffTimeRange(file, layout, maxLineBytes));
     const { sha256: read, ...counts } = kind === 'usage' ? await loadDirect(ctx) : await loadStaged(ctx);
     if (checksum === null) {
