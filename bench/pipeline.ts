@@ -12,7 +12,7 @@
  * indexes, partitions), what Postgres alone needs to store them — the ingest step's
  * target is ≥ 0.8× the speed of the second.
  *
- *   node bin/run-ts.js bench/pipeline.ts [--20m] [--sizes 200000,2000000] [--json]
+ *   node bin/run-ts.js bench/pipeline.ts [--20m] [--sizes 200000,2000000] [--night-only] [--json]
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
@@ -45,10 +45,33 @@ interface SizeResult {
   input_mb: number;
 }
 
+/** The night alone, without the baselines (at 20M they add a quarter of an hour). */
+const nightOnly = process.argv.includes('--night-only');
+
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i < 0 ? undefined : process.argv[i + 1];
 };
+
+/** The first baseline: a plain COPY of the files into one-column tables, a line a row. */
+async function copyFiles(bench: Awaited<ReturnType<typeof benchServer>>, inbox: string, files: string[]): Promise<{ seconds: number }> {
+  log('baseline: plain COPY of the three files into one-column tables…');
+  const base = await bench.database('baseline');
+  const client = await base.pool.connect();
+  try {
+    return await timed(async () => {
+      for (const name of files) {
+        const table = name.replace('.', '_');
+        await client.query(`create table ${table} (line text)`);
+        // A byte that never occurs as the delimiter and quote: every line is one value.
+        await pipeline(createReadStream(join(inbox, name)), client.query(pgCopy.from(`copy ${table} from stdin with (format csv, delimiter e'\\x01', quote e'\\x02')`)));
+      }
+    });
+  } finally {
+    client.release();
+    await base.close();
+  }
+}
 
 /** The tables the ingest step fills, parents before children. */
 const INGESTED_TABLES = ['users', 'survey_responses', 'survey_answers', 'usage_events'] as const;
@@ -135,23 +158,8 @@ async function one(events: number): Promise<SizeResult> {
     clearInterval(sampler);
     // The night's own peak, before the baseline below reads the files again in this process.
     const peak = Math.round(process.resourceUsage().maxRSS / 1024);
-    log('baseline: plain COPY of the three files into one-column tables…');
-    const base = await bench.database('baseline');
-    const baseline = await timed(async () => {
-      const client = await base.pool.connect();
-      try {
-        for (const name of files) {
-          const table = name.replace('.', '_');
-          await client.query(`create table ${table} (line text)`);
-          // A byte that never occurs as the delimiter and quote: every line is one value.
-          await pipeline(createReadStream(join(inbox, name)), client.query(pgCopy.from(`copy ${table} from stdin with (format csv, delimiter e'\\x01', quote e'\\x02')`)));
-        }
-      } finally {
-        client.release();
-      }
-    });
-    await base.close();
-    const sameRows = await copySameRows(bench, handle, dir);
+    const baseline = nightOnly ? { seconds: NaN } : await copyFiles(bench, inbox, files);
+    const sameRows = nightOnly ? NaN : await copySameRows(bench, handle, dir);
 
     const steps = marks.filter((m) => m.step !== 'done').map((s, i) => ({ step: s.step, seconds: ((marks[i + 1]?.at ?? end) - s.at) / 1000, peak_rss_mb: s.peakMb }));
     const count = async (table: 'usage_events' | 'survey_responses') =>
@@ -176,7 +184,7 @@ const sizes = (arg('--sizes') ?? (process.argv.includes('--20m') ? '200000,20000
 const results: SizeResult[] = [];
 for (const size of sizes) {
   log(`\n— ${size.toLocaleString('en')} events —`);
-  const child = spawnSync(process.execPath, ['bin/run-ts.js', process.argv[1], '--one', String(size), ...(json ? ['--json'] : [])], {
+  const child = spawnSync(process.execPath, ['bin/run-ts.js', process.argv[1], '--one', String(size), ...(json ? ['--json'] : []), ...(nightOnly ? ['--night-only'] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 2 ** 24,
   });
   if (child.status !== 0) throw new Error(`the ${size}-event run failed (exit ${child.status})`);
