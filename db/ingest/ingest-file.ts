@@ -8,6 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
+import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import { isConnectionLoss, type DatabaseHandle } from '../connection.js';
@@ -134,34 +135,81 @@ class StageSink implements RecordSink {
   }
 }
 
-/** Valid rows straight into their table; rejections to a spill file loaded afterwards. */
+/**
+ * Where the direct way puts a file's valid rows: a table, and optionally rows derived from
+ * each for a second table, copied after the first (survey answers, after their responses).
+ */
+interface DirectTarget {
+  /** COPY target, its columns ending with batch_id. */
+  copy: string;
+  /** A valid record's COPY fields for it, without the batch id. */
+  fields(fields: string[]): string;
+  then?: { copy: string; lines(fields: string[]): string };
+}
+
+function directTarget(contract: Contract): DirectTarget {
+  const names = (columns: readonly { name: string }[]) => columns.map((c) => pg.escapeIdentifier(c.name)).join(', ');
+  if (contract.kind === 'usage') return { copy: `usage_events (${names(contract.columns)}, batch_id)`, fields: (f) => f.join('\t') };
+  // Survey fields: the response's columns, then its answers as {"need": [importance,
+  // satisfaction, kano_functional, kano_dysfunctional]} (contracts.ts).
+  const base = contract.outputColumns.filter((c) => c.name !== 'answers');
+  return {
+    copy: `survey_responses (${names(base)}, batch_id)`,
+    fields: (f) => f.slice(0, base.length).join('\t'),
+    then: {
+      copy: 'survey_answers (response_id, need_id, importance, satisfaction, kano_functional, kano_dysfunctional)',
+      lines: (f) => {
+        let out = '';
+        for (const [need, values] of Object.entries(JSON.parse(f[base.length]) as Record<string, (number | null)[]>)) {
+          out += `${f[0]}\t${copyText(need)}\t${values.map((v) => (v === null ? COPY_NULL : String(v))).join('\t')}\n`;
+        }
+        return out;
+      },
+    },
+  };
+}
+
+/** Valid rows straight into their table (derived rows to a spill file); rejections to a spill file; both loaded afterwards. */
 class DirectSink implements RecordSink {
   accepted = 0;
   rejected = 0;
   private readonly spill;
+  private readonly derived;
+  private derivedFull = false;
   constructor(
     private readonly writer: CopyWriter,
+    private readonly target: DirectTarget,
     spillFile: string,
+    derivedFile: string,
     private readonly batchId: string,
     private readonly fileName: string,
     private readonly scrubber: TextScrubber | null,
   ) {
     this.spill = createWriteStream(spillFile);
+    this.derived = target.then === undefined ? null : createWriteStream(derivedFile);
   }
   accept(_line: number, _raw: Buffer, fields: string[]): void {
     this.accepted++;
-    this.writer.write(`${fields.join('\t')}\t${this.batchId}\n`);
+    this.writer.write(`${this.target.fields(fields)}\t${this.batchId}\n`);
+    if (this.derived !== null && !this.derived.write(this.target.then!.lines(fields))) this.derivedFull = true;
   }
   reject(line: number, raw: Buffer, reason: string): void {
     this.rejected++;
     this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(reason), keptRaw(raw, this.scrubber)]));
   }
-  drained(): Promise<void> {
-    return this.writer.drained();
+  async drained(): Promise<void> {
+    await this.writer.drained();
+    if (this.derivedFull) {
+      this.derivedFull = false;
+      await once(this.derived!, 'drain');
+    }
   }
   async close(): Promise<void> {
-    this.spill.end();
-    await finished(this.spill);
+    for (const stream of [this.spill, this.derived]) {
+      if (stream === null) continue;
+      stream.end();
+      await finished(stream);
+    }
   }
 }
 
@@ -197,19 +245,22 @@ async function loadStaged(ctx: LoadContext, phase: IngestProgress['phase'] = 'lo
 }
 
 /**
- * Usage logs are large and their event ids almost always new, so valid rows are copied
- * straight into usage_events. If an id clashes (a repeat inside the file, or one already
- * stored) the attempt is rolled back to a savepoint and the file goes the staged way.
+ * Usage logs are large and their event ids almost always new, and so are the response ids
+ * of survey files: valid rows are copied straight into usage_events, or into
+ * survey_responses with their answers copied into survey_answers after. If an id clashes
+ * (a repeat inside the file, or one already stored) the attempt is rolled back to a
+ * savepoint and the file goes the staged way. (A users file is a snapshot of users mostly
+ * stored already: always staged.)
  */
 async function loadDirect(ctx: LoadContext): Promise<Loaded> {
   const { client, contract } = ctx;
   const spillDir = await mkdtemp(join(tmpdir(), 'needloop-ingest-'));
-  const spillFile = join(spillDir, 'rejected.copy');
+  const [spillFile, derivedFile] = [join(spillDir, 'rejected.copy'), join(spillDir, 'derived.copy')];
   await client.query('savepoint direct_copy');
   try {
-    const columns = contract.columns.map((c) => pg.escapeIdentifier(c.name)).join(', ');
-    const writer = new CopyWriter(client, `usage_events (${columns}, batch_id)`);
-    const sink = new DirectSink(writer, spillFile, ctx.batchId, ctx.file, ctx.scrubber);
+    const target = directTarget(contract);
+    const writer = new CopyWriter(client, target.copy);
+    const sink = new DirectSink(writer, target, spillFile, derivedFile, ctx.batchId, ctx.file, ctx.scrubber);
     let read: string | null;
     try {
       ({ sha256: read } = await scanFile(ctx.file, ctx.layout, contract, sink, scanOptions(ctx, 'load')));
@@ -217,6 +268,7 @@ async function loadDirect(ctx: LoadContext): Promise<Loaded> {
     } finally {
       await sink.close();
     }
+    if (target.then !== undefined && sink.accepted > 0) await copyFromReadable(client, target.then.copy, createReadStream(derivedFile, { highWaterMark: 1 << 20 }));
     if (sink.rejected > 0) {
       await copyFromReadable(client, 'rejected_rows (batch_id, file_name, line, reason, raw, raw_bytes, raw_sha256)', createReadStream(spillFile));
     }
@@ -320,7 +372,7 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     const batchId = rows[0].id;
     const ctx: LoadContext = { client, checksumWhileReading: checksum === null, file, layout, contract, batchId, options, scrubber, progress };
     if (kind === 'usage') await preparePartitions(client, await sniffTimeRange(file, layout, maxLineBytes));
-    const { sha256: read, ...counts } = kind === 'usage' ? await loadDirect(ctx) : await loadStaged(ctx);
+    const { sha256: read, ...counts } = kind === 'users' ? await loadStaged(ctx) : await loadDirect(ctx);
     if (checksum === null) {
       // Another process may have loaded the same file meanwhile: the later one to get here
       // finds the batch and rolls its own load back.

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { generateScenario } from '../../scenarios/generate.js';
 import { startCli, runCli } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
-import { catalogue, ingest, usageJson } from '../helpers/ingest.js';
+import { catalogue, ingest, rejections, usageJson } from '../helpers/ingest.js';
 
 const db = useTestDatabase();
 const files = useTempFiles();
@@ -44,6 +44,21 @@ describe('re-ingest', () => {
     expect(await ingest(db.handle, file)).toMatchObject({ status: 'loaded', accepted: 1, rejected: 0, duplicates: 1 });
     const o2 = await db.handle.db.selectFrom('usage_events').select('feature').where('event_id', '=', 'o2').executeTakeFirstOrThrow();
     expect(o2.feature).toBe('docs');
+  });
+
+  it('a surveys file stores each response with its answers; a response id stored before is a duplicate, one repeated in the file rejected', async () => {
+    const header = 'response_id,user_id,submitted_at,nps,csat,comment,imp_draft_email,sat_draft_email,kano_f_draft_email,kano_d_draft_email,imp_code_help,sat_code_help';
+    const answers = async (ids: string[]) => (await db.handle.db.selectFrom('survey_answers').select(['response_id', 'need_id', 'importance', 'satisfaction', 'kano_functional', 'kano_dysfunctional'])
+      .where('response_id', 'in', ids).orderBy('response_id').orderBy('need_id').execute()).map((a) => Object.values(a));
+    // New responses only: copied straight in, answers after them.
+    const first = await files.file('surveys-1.csv', [header, 'q1,u1,2026-03-01,9,5,,5,4,2,5,,', 'q2,u2,2026-03-02,,,fine,,,,,3,1'].join('\n'));
+    expect(await ingest(db.handle, first)).toMatchObject({ kind: 'surveys', status: 'loaded', accepted: 2, rejected: 0, duplicates: 0 });
+    expect(await answers(['q1', 'q2'])).toEqual([['q1', 'draft_email', 5, 4, 2, 5], ['q2', 'code_help', 3, 1, null, null]]);
+    // q2 stored already, q3 twice: the file goes the staged way.
+    const second = await files.file('surveys-2.csv', [header, 'q2,u2,2026-03-02,,,changed,,,,,5,5', 'q3,u3,2026-03-03,7,,,4,4,,,,', 'q3,u3,2026-03-04,1,,,1,1,,,,'].join('\n'));
+    expect(await ingest(db.handle, second)).toMatchObject({ status: 'loaded', accepted: 1, rejected: 1, duplicates: 1 });
+    expect(await rejections(db.handle, second)).toEqual([[4, 'duplicate response_id "q3" (first seen on line 3)']]);
+    expect(await answers(['q2', 'q3'])).toEqual([['q2', 'code_help', 3, 1, null, null], ['q3', 'draft_email', 4, 4, null, null]]);
   });
 
   it('two ingests of one file at the same time load it exactly once', async () => {
