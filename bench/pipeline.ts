@@ -188,7 +188,10 @@ for (const size of sizes) {
     stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 2 ** 24,
   });
   if (child.status !== 0) throw new Error(`the ${size}-event run failed (exit ${child.status})`);
-  results.push(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as SizeResult);
+  const last = child.stdout.trim().split('\n').at(-1)!;
+  // Each size's raw figures, kept in the log whatever happens to the table below.
+  log(`  ${last}`);
+  results.push(JSON.parse(last) as SizeResult);
 }
 
 const stepNames = [...new Set(results.flatMap((r) => r.steps.map((s) => s.step)))];
@@ -199,10 +202,12 @@ const rows: Record<string, string | number>[] = stepNames.map((step) => ({
 const line = (step: string, value: (r: SizeResult) => string) => rows.push({ step, ...Object.fromEntries(results.map((r) => [`${r.events} events (s)`, value(r)])) });
 line('total (needloop run --local)', (r) => r.total_seconds.toFixed(1));
 line('events/s, whole night', (r) => Math.round(r.events / r.total_seconds).toLocaleString('en'));
-line('baseline: plain COPY of the files into one-column tables', (r) => r.copy_seconds.toFixed(1));
-line('ingest speed ÷ that COPY\'s speed', (r) => (r.copy_seconds / r.ingest_seconds).toFixed(2));
-line('baseline: plain COPY of the same rows into the same tables', (r) => r.copy_rows_seconds.toFixed(1));
-line('ingest speed ÷ that COPY\'s speed (target ≥ 0.8)', (r) => (r.copy_rows_seconds / r.ingest_seconds).toFixed(2));
+// A baseline left out (--night-only) is NaN, which reaches the parent as null.
+const fixed = (x: number | null, digits: number) => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+line('baseline: plain COPY of the files into one-column tables', (r) => fixed(r.copy_seconds, 1));
+line('ingest speed ÷ that COPY\'s speed', (r) => fixed(r.copy_seconds === null ? null : r.copy_seconds / r.ingest_seconds, 2));
+line('baseline: plain COPY of the same rows into the same tables', (r) => fixed(r.copy_rows_seconds, 1));
+line('ingest speed ÷ that COPY\'s speed (target ≥ 0.8)', (r) => fixed(r.copy_rows_seconds === null ? null : r.copy_rows_seconds / r.ingest_seconds, 2));
 line('peak RSS (MB), the night (before the baseline)', (r) => String(r.peak_rss_mb));
 for (const step of stepNames) line(`  highest RSS during ${step} (MB, sampled)`, (r) => String(r.steps.find((s) => s.step === step)?.peak_rss_mb ?? '–'));
 line('input files (MB)', (r) => String(r.input_mb));
