@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
@@ -312,6 +312,28 @@ async function loadedAlready(client: pg.PoolClient, checksum: string): Promise<O
   return { kind: existing.rows[0].kind, status: 'duplicate', accepted: 0, rejected: 0, duplicates: 0, batch_id: existing.rows[0].id };
 }
 
+/**
+ * Fresh statistics for the tables a file loaded into, each table on a connection of its
+ * own, as many at once as there are cores: usage_events' months are tables of their own to
+ * Postgres, and analysing them one after another was a tenth of a 2M-event ingest. Postgres
+ * 18 analyses the parent alone (`analyze only`); before, `analyze usage_events` does all.
+ */
+async function analyzeLoaded(handle: DatabaseHandle, client: pg.PoolClient, kind: IngestKind): Promise<void> {
+  const tables = [...ANALYZED_AFTER_LOAD[kind]];
+  if (kind === 'usage') {
+    const { rows } = await client.query<{ partitioned: boolean; months: string[] }>(
+      `select current_setting('server_version_num')::int >= 180000 as partitioned,
+              array(select i.inhrelid::regclass::text from pg_inherits i where i.inhparent = to_regclass('usage_events') order by 1) as months`,
+    );
+    if (rows[0].partitioned) tables.splice(0, tables.length, 'only usage_events', ...rows[0].months);
+  }
+  let next = 0;
+  const worker = async () => {
+    for (let table = tables[next++]; table !== undefined; table = tables[next++]) await handle.pool.query(`analyze ${table}`);
+  };
+  await Promise.all(Array.from({ length: Math.min(tables.length, availableParallelism()) }, worker));
+}
+
 function failed(file: string, kind: IngestKind | null, error: unknown): FileResult {
   const message = error instanceof FileError
     ? error.message
@@ -391,7 +413,7 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     await client.query('commit');
     // Fresh statistics right after a bulk load: until autovacuum gets to it, the planner
     // would otherwise plan every analysis query as if the table were empty.
-    if (counts.accepted > 0) for (const table of ANALYZED_AFTER_LOAD[kind]) await client.query(`analyze ${table}`);
+    if (counts.accepted > 0) await analyzeLoaded(handle, client, kind);
     const redacted = scrubber === null ? undefined : { ...scrubber.counts };
     return { file, kind, status: total === 0 ? 'empty' : 'loaded', ...counts, batch_id: batchId, ...(redacted === undefined ? {} : { redacted }) };
   } catch (error) {

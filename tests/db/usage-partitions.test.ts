@@ -43,6 +43,13 @@ describe('usage events by month', () => {
     expect(await ingest(db.handle, file)).toMatchObject({ status: 'loaded', accepted: 1000 });
     expect(await rowsByPartition()).toEqual(expected(events));
     expect(Object.keys(await rowsByPartition())).toEqual(['usage_events_2025_06', 'usage_events_2026_01', 'usage_events_2026_02', 'usage_events_2026_03']);
+    // Analysed once loaded, every month and the whole table, for the night's plans.
+    const { rows: analysed } = await sql<{ name: string; n: number }>`
+      select c.relname as name, c.reltuples::int as n from pg_class c join pg_inherits i on i.inhrelid = c.oid
+       where i.inhparent = 'usage_events'::regclass and c.relname <> 'usage_events_default' order by 1`.execute(db.handle.db);
+    expect(Object.fromEntries(analysed.map((r) => [r.name, r.n]))).toEqual(expected(events));
+    const { rows: whole } = await sql<{ n: number }>`select count(*)::int as n from pg_stats where tablename = 'usage_events' and inherited`.execute(db.handle.db);
+    expect(whole[0].n).toBeGreaterThan(10);
 
     // The same events again in another file, and one new: the repeats are duplicates.
     const again = await files.file('again.jsonl', [...events.slice(950), { event_id: 'new', ts: '2026-03-05T10:00:00Z' }].map((e) => usageJson(e)).join('\n'));
