@@ -4,11 +4,11 @@
  * whose checksum is already recorded is a duplicate and loads nothing.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
-import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import { isConnectionLoss, type DatabaseHandle } from '../connection.js';
@@ -150,6 +150,7 @@ interface DirectTarget {
 function directTarget(contract: Contract): DirectTarget {
   const names = (columns: readonly { name: string }[]) => columns.map((c) => pg.escapeIdentifier(c.name)).join(', ');
   if (contract.kind === 'usage') return { copy: `usage_events (${names(contract.columns)}, batch_id)`, fields: (f) => f.join('\t') };
+  if (contract.kind === 'users') throw new Error('a users file is always staged: it updates the users it holds');
   // Survey fields: the response's columns, then its answers as {"need": [importance,
   // satisfaction, kano_functional, kano_dysfunctional]} (contracts.ts).
   const base = contract.outputColumns.filter((c) => c.name !== 'answers');
