@@ -176,7 +176,6 @@ class DirectSink implements RecordSink {
   rejected = 0;
   private readonly spill;
   private readonly derived;
-  private derivedFull = false;
   constructor(
     private readonly writer: CopyWriter,
     private readonly target: DirectTarget,
@@ -192,18 +191,16 @@ class DirectSink implements RecordSink {
   accept(_line: number, _raw: Buffer, fields: string[]): void {
     this.accepted++;
     this.writer.write(`${this.target.fields(fields)}\t${this.batchId}\n`);
-    if (this.derived !== null && !this.derived.write(this.target.then!.lines(fields))) this.derivedFull = true;
+    this.derived?.write(this.target.then!.lines(fields));
   }
   reject(line: number, raw: Buffer, reason: string): void {
     this.rejected++;
     this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(reason), keptRaw(raw, this.scrubber)]));
   }
+  /** Postgres has caught up, and so has the disk with both spill files (a file of rejections only fills one fast). */
   async drained(): Promise<void> {
     await this.writer.drained();
-    if (this.derivedFull) {
-      this.derivedFull = false;
-      await once(this.derived!, 'drain');
-    }
+    for (const stream of [this.spill, this.derived]) if (stream?.writableNeedDrain === true) await once(stream, 'drain');
   }
   async close(): Promise<void> {
     for (const stream of [this.spill, this.derived]) {
@@ -320,13 +317,13 @@ async function loadedAlready(client: pg.PoolClient, checksum: string): Promise<O
  * 18 analyses the parent alone (`analyze only`); before, `analyze usage_events` does all.
  */
 async function analyzeLoaded(handle: DatabaseHandle, client: pg.PoolClient, kind: IngestKind): Promise<void> {
-  const tables = [...ANALYZED_AFTER_LOAD[kind]];
+  let tables: readonly string[] = ANALYZED_AFTER_LOAD[kind];
   if (kind === 'usage') {
-    const { rows } = await client.query<{ partitioned: boolean; months: string[] }>(
-      `select current_setting('server_version_num')::int >= 180000 as partitioned,
+    const { rows } = await client.query<{ only: boolean; months: string[] }>(
+      `select current_setting('server_version_num')::int >= 180000 as only,
               array(select i.inhrelid::regclass::text from pg_inherits i where i.inhparent = to_regclass('usage_events') order by 1) as months`,
     );
-    if (rows[0].partitioned) tables.splice(0, tables.length, 'only usage_events', ...rows[0].months);
+    if (rows[0].only) tables = ['only usage_events', ...rows[0].months];
   }
   let next = 0;
   const worker = async () => {
