@@ -85,7 +85,7 @@ export function scorePredictions(examples: readonly EvaluationExample[], predict
     }
   }
   return {
-    n: overall.n, accuracy: overall.accuracy, accuracy_interval: wilsonInterval(predicted.filter((p, i) => p === truth[i]).length, overall.n), macro_f1: overall.macro_f1,
+    n: overall.n, accuracy: overall.accuracy, accuracy_interval: wilsonInterval(pairs.reduce((right, p) => right + (p.predicted === p.actual ? p.count : 0), 0), overall.n), macro_f1: overall.macro_f1,
     per_intent: perClassScores(pairs), ece: calibration.ece, calibration: calibration.bins,
     confusion: { labels, matrix: confusionMatrix(pairs, labels) }, slices,
     fairness: fairnessReport(examples, predicted.map((p, i) => p === truth[i]), minGroupUsers),
