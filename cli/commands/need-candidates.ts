@@ -97,10 +97,14 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
         if (candidate.status === 'adopted') throw new UserError(`candidate need ${id} was adopted already, as ${candidate.adopted_as}`, 1);
         const taken = [...loadCatalogue(cfg.catalogueFile).map((n) => n.id), ...(await adoptedNeeds(handle.db)).map((n) => n.id)];
         if (taken.includes(flags.as)) throw new UserError(`the catalogue has a need ${flags.as} already: choose another id`, 1);
-        const texts = new Map<string, string>();
-        const { rows } = await handle.pool.query<{ event_id: string; text: string }>('select event_id, request_text as text from usage_events where event_id = any($1)', [candidate.latest.event_ids]);
-        for (const r of rows) texts.set(r.event_id, r.text);
         if (!flags.acceptAll && flags.review === undefined) {
+          // Its requests lie in the window it was seen in: the bounds let Postgres read only
+          // those months (usage_events' key leads with the time).
+          const { rows } = await handle.pool.query<{ event_id: string; text: string }>(
+            'select event_id, request_text as text from usage_events where event_id = any($1) and ts >= $2 and ts < $3',
+            [candidate.latest.event_ids, candidate.latest.window_from, candidate.latest.window_to],
+          );
+          const texts = new Map(rows.map((r) => [r.event_id, r.text]));
           const file = `needloop-candidate-${id}.jsonl`;
           await writeFile(file, candidate.latest.event_ids.map((e) => JSON.stringify({ event_id: e, text: texts.get(e) ?? null })).join('\n') + '\n');
           return { need: null, labelled: 0, review_file: file };

@@ -60,7 +60,7 @@ async function insertStaged(client: pg.PoolClient, contract: Contract, batchId: 
       const { rowCount } = await client.query(
         `insert into usage_events (${cols}, batch_id)
          select ${cols}, $1 from ${STAGE} where reason is null order by line
-         on conflict (event_id, ts) do nothing`,
+         on conflict (ts, event_id) do nothing`,
         [batchId],
       );
       return rowCount ?? 0;

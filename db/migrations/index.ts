@@ -15,6 +15,7 @@ import * as needCandidates from './2026-12-02T05-00-need-candidates.js';
 import * as runNight from './2026-12-02T06-00-run-night.js';
 import * as stepTimes from './2026-12-02T07-00-step-times.js';
 import * as usagePartitions from './2026-12-02T08-00-usage-partitions.js';
+import * as usageKeyByTime from './2026-12-02T09-00-usage-key-by-time.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T06-00-run-night': runNight,
   '2026-12-02T07-00-step-times': stepTimes,
   '2026-12-02T08-00-usage-partitions': usagePartitions,
+  '2026-12-02T09-00-usage-key-by-time': usageKeyByTime,
 };

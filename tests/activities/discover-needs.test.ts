@@ -104,6 +104,13 @@ describe('discoverNeeds', () => {
     expect(bad.stderr).toContain('--as "Cancel-It" must be lower-case letters');
     const taken = await runCli(['needs', 'adopt', candidateId, '--as', 'lower_cost', '--accept-all'], env);
     expect(taken.stderr).toBe('needloop: the catalogue has a need lower_cost already: choose another id\n');
+    // Without --accept-all: a file of its requests with their texts, to review; nothing adopted yet.
+    const review = await runCli(['needs', 'adopt', candidateId, '--as', 'cancel_subscription', '--json'], env, { cwd: files.dir });
+    expect(JSON.parse(review.stdout)).toMatchObject({ need: null, labelled: 0, review_file: `needloop-candidate-${candidateId}.jsonl` });
+    const lines = (await readFile(join(files.dir, `needloop-candidate-${candidateId}.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { event_id: string; text: string | null });
+    const sighted = (await db.handle.db.selectFrom('need_candidate_sightings').select('event_ids').where('candidate_id', '=', candidateId).orderBy('id', 'desc').executeTakeFirstOrThrow()).event_ids;
+    expect(lines.map((l) => l.event_id)).toEqual(sighted);
+    expect(lines.filter((l) => l.text === null || !/subscription/.test(l.text)).length).toBeLessThanOrEqual(sighted.length * 0.2);
     const adopted = await runCli(['needs', 'adopt', candidateId, '--as', 'cancel_subscription', '--label', 'Cancel a subscription', '--label-zh', '取消订阅', '--category', 'price', '--accept-all', '--json'], env);
     expect(adopted.code).toBe(0);
     const out = JSON.parse(adopted.stdout) as { need: { id: string }; labelled: number };

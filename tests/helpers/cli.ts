@@ -11,9 +11,10 @@ export interface CliRun {
 }
 
 /** Starts `needloop ARGS` as a real process; `done` resolves when it exits. */
-export function startCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun> } {
+export function startCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): { child: ChildProcess; done: Promise<CliRun> } {
   const child = spawn(process.execPath, [NEEDLOOP_BIN, ...args], {
     env: { ...process.env, ...env },
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -24,6 +25,6 @@ export function startCli(args: string[], env: Record<string, string> = {}): { ch
   return { child, done };
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return startCli(args, env).done;
+export function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): Promise<CliRun> {
+  return startCli(args, env, options).done;
 }
