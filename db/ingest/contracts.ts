@@ -60,26 +60,31 @@ function quote(value: string): string {
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in MONTH (1–12) of YEAR, by the Gregorian rule (no Date per row: this runs millions of times a load). */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
 const timestamp =
   (name: string): Parse =>
   (value, errors) => {
-    const m = ISO_DATE_TIME.exec(value.trim());
+    const v = value.trim();
+    const m = ISO_DATE_TIME.exec(v);
     if (m === null) {
       errors.push(`${name}: ${quote(value)} is not an ISO 8601 date-time (e.g. 2026-03-01T12:30:00Z)`);
       return null;
     }
-    const [year, month, day, hour = '0', minute = '0', second = '0'] = m.slice(1, 7).map((p) => p ?? undefined);
-    const y = Number(year);
-    const mo = Number(month);
+    const y = Number(m[1]);
+    const mo = Number(m[2]);
+    const day = Number(m[3]);
     if (y < MIN_YEAR || y > MAX_YEAR) {
       errors.push(`${name}: year ${y} is outside ${MIN_YEAR}–${MAX_YEAR}`);
       return null;
     }
-    if (mo < 1 || mo > 12 || Number(day) < 1 || Number(day) > daysInMonth(y, mo) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) {
+    // Hours, minutes and seconds are two digits (or absent, 0): only their upper bounds can fail.
+    if (mo < 1 || mo > 12 || day < 1 || day > daysInMonth(y, mo) || Number(m[4] ?? 0) > 23 || Number(m[5] ?? 0) > 59 || Number(m[6] ?? 0) > 59) {
       errors.push(`${name}: ${quote(value)} is not a valid date-time`);
       return null;
     }
@@ -90,7 +95,7 @@ const timestamp =
     }
     // Postgres parses ISO 8601 itself; values without an offset are read as UTC (the
     // ingest session's time zone).
-    return value.trim();
+    return v;
   };
 
 const integer =
@@ -156,18 +161,21 @@ const text =
   };
 
 /** An id (user_id, event_id, response_id): the same limit in every file, ID_MAX_CHARS characters. */
-const identifier =
-  (name: string): Parse =>
-  (value, errors) => {
-    const parsed = text(name, ID_MAX_CHARS * 4, true)(value, errors);
+const identifier = (name: string): Parse => {
+  const asText = text(name, ID_MAX_CHARS * 4, true);
+  return (value, errors) => {
+    const parsed = asText(value, errors);
     if (parsed === null) return null;
-    const chars = [...value.trim()].length;
+    // Characters are code points; a string of at most ID_MAX_CHARS UTF-16 units has no more.
+    const trimmed = value.trim();
+    const chars = trimmed.length <= ID_MAX_CHARS ? trimmed.length : [...trimmed].length;
     if (chars > ID_MAX_CHARS) {
       errors.push(`${name}: ${chars} characters long; at most ${ID_MAX_CHARS} are allowed`);
       return null;
     }
     return parsed;
   };
+};
 
 function column(name: string, required: boolean, sqlType: string, parse: Parse): ColumnSpec {
   return { name, required, sqlType, parse };

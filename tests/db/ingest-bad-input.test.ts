@@ -26,10 +26,13 @@ describe('ingest rejects bad usage rows with their line and reason', () => {
       usageJson({ event_id: 'b11', user_id: { id: 1 } }), // 11 not a scalar
       usageJson({ event_id: 'b12', ts: '2026-02-29T10:00:00Z' }), // 12 not a leap year
       usageJson({ event_id: 'b13' }), // 13 ok
+      usageJson({ event_id: 'b14', ts: '2028-02-29T10:00:00Z' }), // 14 ok: a leap year
+      usageJson({ event_id: 'b15', ts: '2100-02-29T10:00:00Z' }), // 15 a century, not a leap year
+      usageJson({ event_id: 'b16', ts: '2000-02-29T23:59:59Z' }), // 16 ok: a leap century
     ];
     const file = await files.file('bad-usage.jsonl', lines.join('\n'));
     const result = await ingest(db.handle, file);
-    expect(result).toMatchObject({ status: 'loaded', accepted: 2, rejected: 11, duplicates: 0 });
+    expect(result).toMatchObject({ status: 'loaded', accepted: 4, rejected: 12, duplicates: 0 });
     expect(await rejections(db.handle, file)).toEqual([
       [2, expect.stringMatching(/^not valid JSON: /)],
       [3, 'unknown field "browser"'],
@@ -42,6 +45,7 @@ describe('ingest rejects bad usage rows with their line and reason', () => {
       [10, 'request_text: contains a NUL character'],
       [11, 'user_id: expected a string or a number, got object'],
       [12, 'ts: "2026-02-29T10:00:00Z" is not a valid date-time'],
+      [15, 'ts: "2100-02-29T10:00:00Z" is not a valid date-time'],
     ]);
     const raw = await db.handle.db.selectFrom('rejected_rows').select('raw').where('file_name', '=', file).where('line', '=', 2).executeTakeFirstOrThrow();
     expect(raw.raw.toString()).toBe(lines[1]);
