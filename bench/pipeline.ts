@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
 import { createActivities } from '../activities/pipeline-activities.js';
@@ -141,6 +141,13 @@ async function one(events: number): Promise<SizeResult> {
     const handle = await bench.database('pipeline');
     const config = loadConfig({ DATABASE_URL: handle.url, NEEDLOOP_HOME: dir, NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), NEEDLOOP_MODELS_DIR: join(dir, `models-${Date.now()}`) });
     const acts = createActivities({ handle, config, store: new ModelStore(config.modelsDir), catalogue });
+    // Each file's load time in the log, to compare with the baselines' per-table times.
+    const ingestFile = acts.ingestFile.bind(acts);
+    acts.ingestFile = async (input) => {
+      const one = await timed(() => ingestFile(input));
+      log(`    … ${basename(input.file)}: ${one.seconds.toFixed(1)} s`);
+      return one.result;
+    };
     const marks: { step: string; at: number; peakMb: number }[] = [];
     // Each step's highest resident memory, sampled every 200 ms.
     const sampler = setInterval(() => {

@@ -56,6 +56,18 @@ describe('usage events by month', () => {
     expect(await ingest(db.handle, again)).toMatchObject({ status: 'loaded', accepted: 1, duplicates: 50 });
   });
 
+  it('analyses only the months a load wrote to', async () => {
+    const analyses = async () => Object.fromEntries((await sql<{ name: string; n: number }>`
+      select c.relname as name, pg_stat_get_analyze_count(c.oid)::int as n from pg_class c join pg_inherits i on i.inhrelid = c.oid
+       where i.inhparent = 'usage_events'::regclass order by 1`.execute(db.handle.db)).rows.map((r) => [r.name, r.n]));
+    const before = await analyses();
+    expect(before.usage_events_2026_01).toBeGreaterThan(0);
+    const march = await files.file('march.jsonl', ['mar1', 'mar2'].map((id, i) => usageJson({ event_id: id, ts: `2026-03-0${i + 2}T10:00:00Z` })).join('\n'));
+    expect(await ingest(db.handle, march)).toMatchObject({ status: 'loaded', accepted: 2 });
+    const after = await analyses();
+    expect(Object.keys(after).filter((p) => after[p] !== before[p])).toEqual(['usage_events_2026_03']);
+  });
+
   it('reads only the partitions of a window', async () => {
     const { rows } = await sql<{ 'QUERY PLAN': string }>`explain select count(*) from usage_events where ts >= '2026-02-10' and ts < '2026-03-01'`.execute(db.handle.db);
     const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
