@@ -150,7 +150,7 @@ interface DirectTarget {
 function directTarget(contract: Contract): DirectTarget {
   const names = (columns: readonly { name: string }[]) => columns.map((c) => pg.escapeIdentifier(c.name)).join(', ');
   if (contract.kind === 'usage') return { copy: `usage_events (${names(contract.columns)}, batch_id)`, fields: (f) => f.join('\t') };
-  if (contract.kind === 'users') throw new Error('a users file is always staged: it updates the users it holds');
+  if (contract.kind === 'users') return { copy: `users (${names(contract.columns)}, batch_id)`, fields: (f) => f.join('\t') };
   // Survey fields: the response's columns, then its answers as {"need": [importance,
   // satisfaction, kano_functional, kano_dysfunctional]} (contracts.ts).
   const base = contract.outputColumns.filter((c) => c.name !== 'answers');
@@ -247,8 +247,8 @@ async function loadStaged(ctx: LoadContext, phase: IngestProgress['phase'] = 'lo
  * of survey files: valid rows are copied straight into usage_events, or into
  * survey_responses with their answers copied into survey_answers after. If an id clashes
  * (a repeat inside the file, or one already stored) the attempt is rolled back to a
- * savepoint and the file goes the staged way. (A users file is a snapshot of users mostly
- * stored already: always staged.)
+ * savepoint and the file goes the staged way. A users file is a snapshot of users mostly
+ * stored already, updated in place: staged, unless no user is stored yet (the first load).
  */
 async function loadDirect(ctx: LoadContext): Promise<Loaded> {
   const { client, contract } = ctx;
@@ -407,7 +407,8 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     const ctx: LoadContext = { client, checksumWhileReading: checksum === null, file, layout, contract, batchId, options, scrubber, progress };
     const writesBefore = kind === 'usage' ? await monthWrites(client) : null;
     if (kind === 'usage') await preparePartitions(client, await sniffTimeRange(file, layout, maxLineBytes));
-    const { sha256: read, ...counts } = kind === 'users' ? await loadStaged(ctx) : await loadDirect(ctx);
+    const direct = kind !== 'users' || (await client.query('select 1 from users limit 1')).rows.length === 0;
+    const { sha256: read, ...counts } = direct ? await loadDirect(ctx) : await loadStaged(ctx);
     if (checksum === null) {
       // Another process may have loaded the same file meanwhile: the later one to get here
       // finds the batch and rolls its own load back.

@@ -100,6 +100,18 @@ describe('ingest rejects bad survey and user rows', () => {
     ]);
   });
 
+  it('ingest(users.csv) keeps the first of two rows with the same user_id, on the first load (copied straight in) as on later ones (staged)', async () => {
+    expect(await count('users')).toBe(0);
+    const first = await files.file('first-users.csv', 'user_id,signup_at,plan\nv1,2026-01-01,free\nv2,2026-01-02,pro\nv1,2026-01-03,enterprise\nv3,2026-01-04,free\n');
+    expect(await ingest(db.handle, first)).toMatchObject({ status: 'loaded', accepted: 3, rejected: 1, duplicates: 0 });
+    expect(await rejections(db.handle, first)).toEqual([[4, 'duplicate user_id "v1" (first seen on line 2)']]);
+    const later = await files.file('later-users.csv', 'user_id,signup_at,plan\nv4,2026-02-01,free\nv1,2026-01-01,pro\nv4,2026-02-02,pro\nv2,2026-01-02,pro\n');
+    expect(await ingest(db.handle, later)).toMatchObject({ status: 'loaded', accepted: 2, rejected: 1, duplicates: 1 });
+    expect(await rejections(db.handle, later)).toEqual([[4, 'duplicate user_id "v4" (first seen on line 2)']]);
+    const stored = await db.handle.db.selectFrom('users').select(['user_id', 'plan']).orderBy('user_id').execute();
+    expect(stored).toEqual([{ user_id: 'v1', plan: 'pro' }, { user_id: 'v2', plan: 'pro' }, { user_id: 'v3', plan: 'free' }, { user_id: 'v4', plan: 'free' }]);
+  });
+
   it('ingest(file) fails the whole file, loading nothing, when the header has an unknown column', async () => {
     const before = await count('ingest_batches');
     const file = await files.file('unknown-col.csv', 'response_id,user_id,submitted_at,imp_teleport\nr1,u1,2026-03-01,5\n');
