@@ -6,6 +6,7 @@
  *   node bin/run-ts.js bench/ingest.ts [--events 1000000] [--json]
  */
 import { createReadStream, existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
@@ -30,11 +31,24 @@ async function data(format: 'csv' | 'jsonl'): Promise<string> {
   return file;
 }
 
+/** A CSV file's first line. */
+async function headerOf(file: string): Promise<string> {
+  const handle = await open(file);
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(1 << 16), 0, 1 << 16, 0);
+    const head = buffer.subarray(0, bytesRead).toString('utf8');
+    return head.slice(0, head.indexOf('\n')).trim();
+  } finally {
+    await handle.close();
+  }
+}
+
 const csv = await data('csv');
 const jsonl = await data('jsonl');
 const bench = await benchServer();
 try {
-  const columns = 'event_id, user_id, ts, session_id, feature, request_text, predicted_intent, confidence, model_version, outcome, latency_ms, rating, feedback, corrected_intent';
+  // The CSV's own header names the columns (a fixed list here fell behind the format once).
+  const columns = await headerOf(csv);
 
   log('baseline: plain COPY of the CSV into an identical table…');
   const base = await bench.database('baseline');
@@ -70,7 +84,7 @@ try {
     { method: 'needloop ingest (csv)', rows: viaCsv.result.accepted, seconds: viaCsv.seconds.toFixed(2), rows_per_s: rate(viaCsv.result.accepted, viaCsv.seconds), ratio: (baseline.seconds / viaCsv.seconds).toFixed(2) },
     { method: 'needloop ingest (jsonl)', rows: viaJsonl.result.accepted, seconds: viaJsonl.seconds.toFixed(2), rows_per_s: rate(viaJsonl.result.accepted, viaJsonl.seconds), ratio: (baseline.seconds / viaJsonl.seconds).toFixed(2) },
   ];
-  report('bench/ingest', rows, { target: 'ratio >= 0.5 of plain COPY', csv_ratio: baseline.seconds / viaCsv.seconds, jsonl_ratio: baseline.seconds / viaJsonl.seconds, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
+  report('bench/ingest', rows, { target: 'ratio >= 0.8 of plain COPY (issue 18)', csv_ratio: baseline.seconds / viaCsv.seconds, jsonl_ratio: baseline.seconds / viaJsonl.seconds, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
 } finally {
   await bench.stop();
 }
