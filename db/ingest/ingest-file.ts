@@ -407,6 +407,8 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     const ctx: LoadContext = { client, checksumWhileReading: checksum === null, file, layout, contract, batchId, options, scrubber, progress };
     const writesBefore = kind === 'usage' ? await monthWrites(client) : null;
     if (kind === 'usage') await preparePartitions(client, await sniffTimeRange(file, layout, maxLineBytes));
+    // Users are copied straight in only while none is stored (the first load): a later file
+    // is a snapshot of users mostly stored already, and would only fail over to the staged way.
     const direct = kind !== 'users' || (await client.query('select 1 from users limit 1')).rows.length === 0;
     const { sha256: read, ...counts } = direct ? await loadDirect(ctx) : await loadStaged(ctx);
     if (checksum === null) {
