@@ -156,7 +156,7 @@ export function populationStd(values: ArrayLike<number>): number {
 }
 
 /** Summaries of two in-memory numeric columns (file mode, small survey windows). */
-export function numericWindows(reference: readonly number[], current: readonly number[]): { reference: NumericReference; current: NumericWindow } {
+export function numericWindows(reference: ArrayLike<number>, current: ArrayLike<number>): { reference: NumericReference; current: NumericWindow } {
   const ref = Float64Array.from(reference).sort();
   const cur = Float64Array.from(current).sort();
   const std = populationStd(ref);

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { binCounts, categoryCounts, decileEdges } from '../../analytics/index.js';
 import { MODEL_DRIFT_TABLE, USAGE_DRIFT_TABLE } from '../../activities/detect-drift.js';
 import { binCountsOf, categoryCountsOf, numericSamples, type Population } from '../../db/queries/drift-windows.js';
+import { surveyColumns } from '../../db/queries/survey-values.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { ingest, usageJson } from '../helpers/ingest.js';
 
@@ -64,6 +65,29 @@ describe('drift window summaries', () => {
     }
     const served = await categoryCountsOf(db.handle.db, MODEL_DRIFT_TABLE, { window, modelVersion: 'v1' }, '(none)');
     expect(Object.fromEntries(served.get('predicted_intent')!)).toEqual({ summarize_documents: inWindow.length });
+  });
+
+  it('lays out each survey column from its counts as the sorted values of every answer in the window', async () => {
+    // 400 responses over four days (half in the window), answers for two needs, blanks among them.
+    const responses = Array.from({ length: 400 }, (_, i) => ({
+      id: `s${i}`, at: new Date(Date.UTC(2026, 2, 1) + i * 864_000).toISOString(),
+      nps: i % 6 === 0 ? null : (i * 7) % 11, csat: i % 4 === 0 ? null : ((i * 3) % 5) + 1,
+      imp: ((i * 5) % 5) + 1, sat: i % 3 === 0 ? null : ((i * 2) % 5) + 1, kf: i % 2 === 0 ? ((i * 11) % 5) + 1 : null, code: i % 5 === 0 ? ((i * 3) % 5) + 1 : null,
+    }));
+    const cell = (v: number | null) => (v === null ? '' : String(v));
+    const csv = ['response_id,user_id,submitted_at,nps,csat,imp_draft_email,sat_draft_email,kano_f_draft_email,imp_code_help',
+      ...responses.map((r) => [r.id, 'u1', r.at, cell(r.nps), cell(r.csat), cell(r.imp), cell(r.sat), cell(r.kf), cell(r.code)].join(','))].join('\n');
+    expect(await ingest(db.handle, await files.file('surveys.csv', csv))).toMatchObject({ status: 'loaded', accepted: 400 });
+    const within = responses.filter((r) => r.at < window.to.toISOString());
+    expect(within.length).toBe(200);
+    const columns = await surveyColumns(db.handle.db, all);
+    const expected: [string, (number | null)[]][] = [
+      ['nps', within.map((r) => r.nps)], ['csat', within.map((r) => r.csat)],
+      ['imp_code_help', within.map((r) => r.code)],
+      ['imp_draft_email', within.map((r) => r.imp)], ['sat_draft_email', within.map((r) => r.sat)], ['kano_f_draft_email', within.map((r) => r.kf)],
+    ];
+    expect([...columns.keys()]).toEqual(expected.map(([name]) => name));
+    for (const [name, values] of expected) expect([...columns.get(name)!], name).toEqual([...numbers(values)]);
   });
 
   it('reads a window whole up to the sample size, and a stable hash sample of it beyond', async () => {
