@@ -64,13 +64,17 @@ export class PiiScrubber {
 
   /** The personal data `text` holds, as spans (non-overlapping, in order). */
   find(text: string): Span[] {
+    const mayHoldEmail = text.includes('@');
+    const mayHoldNumbers = SEVEN_DIGITS.test(text);
+    // Most texts hold neither: nothing to look for, and nothing to allocate for the search.
+    if (!mayHoldEmail && !mayHoldNumbers) return [];
     const spans: Span[] = [];
     const add = (start: number, end: number, kind: PiiKind) => {
       if (spans.some((s) => start < s.end && end > s.start)) return;
       spans.push({ start, end, kind, value: text.slice(start, end) });
     };
-    if (text.includes('@')) for (const m of text.matchAll(EMAIL)) add(m.index, m.index + m[0].length, 'email');
-    if (SEVEN_DIGITS.test(text)) {
+    if (mayHoldEmail) for (const m of text.matchAll(EMAIL)) add(m.index, m.index + m[0].length, 'email');
+    if (mayHoldNumbers) {
       for (const m of text.matchAll(IBAN)) {
         // The candidate may run on into the next word ("… 0130 00 pls"): drop groups from its end until it checks.
         for (let candidate = m[0]; candidate.length >= 15; candidate = candidate.replace(/ ?[A-Z0-9]{1,4}$/i, '')) {
@@ -100,8 +104,6 @@ export class PiiScrubber {
   /** `text` with its personal data replaced (as it is, in keep mode); counts what it replaced unless `count` is false. */
   scrub(text: string, count = true): string {
     if (this.mode === 'keep') return text;
-    // Most texts hold neither an '@' nor seven digits: nothing to find (find's own first tests).
-    if (!text.includes('@') && !SEVEN_DIGITS.test(text)) return text;
     const spans = this.find(text);
     if (spans.length === 0) return text;
     let out = '';
