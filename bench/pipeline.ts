@@ -45,7 +45,7 @@ interface SizeResult {
   input_mb: number;
 }
 
-/** The night alone, without the baselines (at 20M they add a quarter of an hour). */
+/** The night alone, without the baselines (at 20M they add about five minutes). */
 const nightOnly = process.argv.includes('--night-only');
 
 const arg = (name: string): string | undefined => {

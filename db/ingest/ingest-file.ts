@@ -149,8 +149,8 @@ interface DirectTarget {
 
 function directTarget(contract: Contract): DirectTarget {
   const names = (columns: readonly { name: string }[]) => columns.map((c) => pg.escapeIdentifier(c.name)).join(', ');
-  if (contract.kind === 'usage') return { copy: `usage_events (${names(contract.columns)}, batch_id)`, fields: (f) => f.join('\t') };
-  if (contract.kind === 'users') return { copy: `users (${names(contract.columns)}, batch_id)`, fields: (f) => f.join('\t') };
+  // Usage events, and users on a first load: the file's columns as they are.
+  if (contract.kind !== 'surveys') return { copy: `${contract.kind === 'usage' ? 'usage_events' : 'users'} (${names(contract.columns)}, batch_id)`, fields: (f) => f.join('\t') };
   // Survey fields: the response's columns, then its answers as {"need": [importance,
   // satisfaction, kano_functional, kano_dysfunctional]} (contracts.ts).
   const base = contract.outputColumns.filter((c) => c.name !== 'answers');

@@ -37,9 +37,10 @@ async function maxTime(db: Kysely<Database>, query: RawBuilder<{ last: Date | nu
 const PARTITION_BOUNDS = String.raw`FROM \('([^']+)'\) TO \('([^']+)'\)`;
 
 /**
- * The latest event's time. usage_events is partitioned by month and BRIN cannot answer
- * max(ts), so a plain max read every month; this reads the partitions newest first, up to
- * the first that holds an event (then anything newer, in the default partition, too).
+ * The latest event's time. usage_events is partitioned by month: a plain max(ts) plans and
+ * locks every month (each answers from its key, which leads with ts); this reads the
+ * partitions newest first, up to the first that holds an event (then anything newer, in
+ * the default partition, too).
  */
 async function latestEvent(db: Kysely<Database>): Promise<Date | null> {
   const { rows: months } = await sql<{ lower: Date; upper: Date }>`
