@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { adjustedRandIndex, kmeans, matrixFrom, meanSilhouette, personaName, personaNameZh, Random, sampleDistances, segmentUsers, standardize, termGrowth, words } from '../../analytics/index.js';
 
@@ -97,6 +98,19 @@ describe('text', () => {
     expect(zh).toContain('翻译');
     expect(zh).toContain('合同');
     expect(zh.join('')).toBe('帮我翻译这份合同');
+  });
+
+  it('words(text) splits plain English as the Unicode word segmenter does: real requests, and random strings of letters, spaces and punctuation', async () => {
+    // The segmenter itself, as words() used it for every text before its shortcut for plain ones.
+    const segmenter = new Intl.Segmenter('en', { granularity: 'word' });
+    const bySegmenter = (text: string) => [...segmenter.segment(text.toLowerCase())].filter((p) => p.isWordLike && /\p{L}/u.test(p.segment)).map((p) => p.segment);
+    const csv = await readFile(new URL('../../../shared/data/banking77/test.csv', import.meta.url), 'utf8');
+    const requests = csv.split('\n').filter((line) => line !== '');
+    const random = new Random('words');
+    // Characters that keep a text plain, and some that join letters or digits into one word (. ' : 3) or are invisible (U+FEFF, U+00A0).
+    const alphabet = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ      \t\n?!,;()"-', '.', "'", ':', '3', '\uFEFF', '\u00A0', 'é'];
+    const strings = Array.from({ length: 5000 }, () => Array.from({ length: 1 + Math.floor(random.next() * 30) }, () => alphabet[Math.floor(random.next() * alphabet.length)]).join(''));
+    for (const text of [...requests, ...strings, "don't", 'e.g. this', 'co-op', 'a,b', 'x;y', 'a:b']) expect(words(text), JSON.stringify(text)).toEqual(bySegmenter(text));
   });
 
   it('termGrowth(current, previous) ranks the terms whose share grew most', () => {
