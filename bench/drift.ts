@@ -8,7 +8,7 @@
  *   node bin/run-ts.js bench/drift.ts [--rows 1000000] [--json]
  */
 import { sql } from 'kysely';
-import { tableColumnDrift } from '../activities/detect-drift.js';
+import { tableColumnDrift } from '../activities/drift-populations.js';
 import { categoricalColumnDrift, categoryCounts, datasetDrift, numericColumnDrift, numericWindows } from '../analytics/index.js';
 import type { DriftColumn, DriftTable } from '../db/queries/drift-windows.js';
 import { benchServer, log, report, timed } from './bench-kit.js';

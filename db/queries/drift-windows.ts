@@ -19,6 +19,8 @@ export interface DriftColumn {
   type: 'numeric' | 'categorical';
   /** A trusted SQL expression over the table aliased `t` (from code, never from input). */
   expression: string;
+  /** Compared only among rows served by one model version (the model's own outputs). */
+  served?: boolean;
 }
 
 export interface DriftTable {
@@ -26,57 +28,34 @@ export interface DriftTable {
   time: string;
   key: string;
   user: string;
+  /** The column naming the model version that served a row, when the table has one. */
+  version?: string;
+  /** A trusted SQL expression of the row's text, sampled for text drift. */
+  text?: string;
   columns: readonly DriftColumn[];
 }
 
 export interface Population {
   window: TimeWindow;
-  /**
-   * Only the users of one segment of a segment run; read from `rows` (a temporary table of
-   * the usage events of the run's users with their segment, withSegmentRows) when given.
-   */
-  segment?: { runId: string; segmentId: number; rows?: string };
-  /** Only rows served by this model version (usage events). */
+  /** Only the users of one segment of a segment run. */
+  segment?: { runId: string; segmentId: number };
+  /** Only rows served by this model version (the table's `version` column). */
   modelVersion?: string;
 }
 
 export const DEFAULT_SAMPLE_ROWS = 20_000;
 
-/** The usage columns the drift checks read (DriftTable expressions over `t`). */
-const SEGMENT_ROW_COLUMNS = ['event_id', 'user_id', 'ts', 'feature', 'outcome', 'latency_ms', 'rating', 'feedback', 'corrected_intent', 'request_text', 'predicted_intent', 'confidence', 'model_version'];
+export const HASH_RANGE = 1 << 20;
 
-/**
- * Runs WORK on one connection holding a temporary table of the usage events of WINDOW with
- * each user's segment in SEGMENT RUN, indexed by segment: every segment's drift queries then
- * read their own rows instead of scanning the whole window joined to the segments each time
- * (at 2M events, 6 segments × 2 windows × 8 queries were most of the drift step). The table
- * is dropped afterwards; a temporary table needs no privilege beyond TEMP.
- */
-export async function withSegmentRows<T>(db: Kysely<Database>, segmentRunId: string, window: TimeWindow, work: (db: Kysely<Database>, table: string) => Promise<T>): Promise<T> {
-  return db.connection().execute(async (conn) => {
-    const table = 'needloop_segment_rows';
-    const columns = sql.join(SEGMENT_ROW_COLUMNS.map((c) => sql.ref(`t.${c}`)));
-    await sql`drop table if exists pg_temp.needloop_segment_rows`.execute(conn);
-    await sql`create temp table needloop_segment_rows as select ${columns}, 0::integer as segment_id from usage_events t with no data`.execute(conn);
-    try {
-      await sql`insert into needloop_segment_rows select ${columns}, s.segment_id from usage_events t
-        join user_segments s on s.user_id = t.user_id and s.segment_run_id = ${segmentRunId}
-        where t.ts >= ${window.from} and t.ts < ${window.to}`.execute(conn);
-      await sql`create index on needloop_segment_rows (segment_id, ts)`.execute(conn);
-      await sql`analyze needloop_segment_rows`.execute(conn);
-      return await work(conn, table);
-    } finally {
-      await sql`drop table if exists pg_temp.needloop_segment_rows`.execute(conn);
-    }
-  });
+/** The hash threshold that keeps about `size` of `rows` rows (all of them up to `size`). */
+export function sampleThreshold(rows: number, size = DEFAULT_SAMPLE_ROWS): number {
+  return rows <= size ? HASH_RANGE : Math.ceil((size / rows) * HASH_RANGE);
 }
-const HASH_RANGE = 1 << 20;
+
 
 function from(spec: DriftTable, p: Population): RawBuilder<unknown> {
-  const version = p.modelVersion === undefined ? sql`` : sql`and t.model_version = ${p.modelVersion}`;
-  if (p.segment?.rows !== undefined && spec.table === 'usage_events') {
-    return sql`from ${sql.table(p.segment.rows)} t where t.segment_id = ${p.segment.segmentId} and t.${sql.ref(spec.time)} >= ${p.window.from} and t.${sql.ref(spec.time)} < ${p.window.to} ${version}`;
-  }
+  if (p.modelVersion !== undefined && spec.version === undefined) throw new Error(`drift table ${spec.table} names no column of the serving version`);
+  const version = p.modelVersion === undefined ? sql`` : sql`and t.${sql.ref(spec.version!)} = ${p.modelVersion}`;
   const segment = p.segment === undefined
     ? sql``
     : sql`join user_segments s on s.user_id = t.${sql.ref(spec.user)} and s.segment_run_id = ${p.segment.runId} and s.segment_id = ${p.segment.segmentId}`;
@@ -161,7 +140,7 @@ export async function numericSamples(db: Kysely<Database>, spec: DriftTable, p: 
   const cols = numeric(spec);
   const out = new Map<string, Float64Array>();
   if (cols.length === 0) return out;
-  const threshold = rows <= size ? HASH_RANGE : Math.ceil((size / rows) * HASH_RANGE);
+  const threshold = sampleThreshold(rows, size);
   const sampled = rows <= size ? sql`` : sql`and (hashtextextended(t.${sql.ref(spec.key)}::text, 0) & ${HASH_RANGE - 1}) < ${threshold}`;
   const result = await sql<Record<string, number | null>>`select ${sql.join(cols.map((c, i) => sql`${expr(c)} as ${sql.ref(`v${i}`)}`))} ${from(spec, p)} ${sampled}`.execute(db);
   cols.forEach((c, i) => {
@@ -170,13 +149,4 @@ export async function numericSamples(db: Kysely<Database>, spec: DriftTable, p: 
     out.set(c.name, Float64Array.from(values).sort());
   });
   return out;
-}
-
-/** Up to `size` values of a text expression, hash-sampled the same way. */
-export async function textSample(db: Kysely<Database>, spec: DriftTable, p: Population, expression: string, rows: number, size = DEFAULT_SAMPLE_ROWS): Promise<string[]> {
-  const threshold = rows <= size ? HASH_RANGE : Math.ceil((size / rows) * HASH_RANGE);
-  const { rows: result } = await sql<{ v: string }>`
-    select ${sql.raw(expression)} as v ${from(spec, p)} and ${sql.raw(expression)} is not null
-       and (hashtextextended(t.${sql.ref(spec.key)}::text, 0) & ${HASH_RANGE - 1}) < ${threshold}`.execute(db);
-  return result.map((r) => r.v);
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { detectDrift, type DriftResult } from '../../activities/detect-drift.js';
+import { detectDrift, DRIFT_TABLE, MODEL_DRIFT_TABLE, USAGE_DRIFT_TABLE, type DriftResult } from '../../activities/detect-drift.js';
+import { tableColumnDrift, tableDrift } from '../../activities/drift-populations.js';
 import { segmentUsersInWindow } from '../../activities/segment-users.js';
+import { numericSamples } from '../../db/queries/drift-windows.js';
+import { latestSegmentRun } from '../../db/queries/segment-runs.js';
 import { EMERGING_NEED, generateScenario, type GroundTruth, type ScenarioName } from '../../scenarios/generate.js';
 import { createTestDatabase, dropTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { useTempFiles } from '../helpers/fixtures.js';
@@ -102,13 +105,33 @@ describe('detectDrift on generated scenarios', () => {
       }
       const stored = await handle.db.selectFrom('drift_results').select(['segment_id']).where('drift_run_id', '=', result.drift_run_id!).distinct().execute();
       expect(stored.length).toBe(result.segments.length + 1);
-      // Large windows make the segments read a temporary table of both windows (forced here
-      // from 0 events): the same counts, histograms and decisions as querying the window.
+      // All users' and every segment's figures come from three scans of each window; they
+      // must be the figures of each population queried on its own — here with samples of
+      // 500 rows, so that every population's sample is its own subset of its rows.
       const change = new Date('2026-09-29T00:00:00Z');
-      const viaTable = await detectDrift({ handle }, { referenceFrom: START, referenceTo: change, currentFrom: change, currentTo: END, segmentTableFrom: 0 });
-      const figures = (r: DriftResult) => r.segments.map((s) => ({ segment: s.segment, columns: s.columns.map((c) => ({ column: c.column, n_reference: c.n_reference, n_current: c.n_current, histogram: c.histogram, drifted: c.drifted })), text_n: s.text!.n_current }));
-      expect(figures(viaTable)).toEqual(figures(result));
-      expect(viaTable.segments[0].columns[0].n_current).toBeGreaterThan(0);
+      const windows = { reference: { from: START, to: change }, current: { from: change, to: END } };
+      const latest = (await latestSegmentRun(handle.db))!;
+      const version = result.predictions_of!;
+      const fused = await tableDrift(handle, DRIFT_TABLE, windows, {
+        segments: { runId: latest.run.id, ids: latest.segments.map((s) => s.segment_id) },
+        chooseVersion: () => version,
+        sampleRows: 500,
+      });
+      expect(fused.populations.size).toBe(latest.segments.length + 1);
+      for (const [key, population] of fused.populations) {
+        const segment = key === 'all' ? undefined : { runId: latest.run.id, segmentId: key };
+        const [ref, cur] = [{ window: windows.reference, segment }, { window: windows.current, segment }];
+        const alone = [
+          ...(await tableColumnDrift(handle, USAGE_DRIFT_TABLE, ref, cur, {}, 500)),
+          ...(await tableColumnDrift(handle, MODEL_DRIFT_TABLE, { ...ref, modelVersion: version }, { ...cur, modelVersion: version }, {}, 500)),
+        ];
+        expect(population.columns.map((c) => c.column)).toEqual(DRIFT_TABLE.columns.map((c) => c.name));
+        expect(population.columns).toEqual(alone);
+        // The texts are those of the requests whose lengths the length column's sample holds.
+        expect(population.current.rows).toBeGreaterThan(500);
+        const lengths = (await numericSamples(handle.db, USAGE_DRIFT_TABLE, cur, population.current.rows, 500)).get('request_length')!;
+        expect(Float64Array.from(population.current.texts.map((t) => [...t].length)).sort()).toEqual(lengths);
+      }
     } finally {
       await dropTestDatabase(handle);
     }

@@ -67,27 +67,42 @@ describe('drift window summaries', () => {
     expect(Object.fromEntries(served.get('predicted_intent')!)).toEqual({ summarize_documents: inWindow.length });
   });
 
-  it('lays out each survey column from its counts as the sorted values of every answer in the window', async () => {
-    // 400 responses over four days (half in the window), answers for two needs, blanks among them.
+  it('lays out each survey column from its counts as the sorted values of every answer in the window, for all respondents and per segment', async () => {
+    // 400 responses over four days (half in the window) by three users, answers for two needs, blanks among them.
     const responses = Array.from({ length: 400 }, (_, i) => ({
-      id: `s${i}`, at: new Date(Date.UTC(2026, 2, 1) + i * 864_000).toISOString(),
+      id: `s${i}`, user: `u${i % 3}`, at: new Date(Date.UTC(2026, 2, 1) + i * 864_000).toISOString(),
       nps: i % 6 === 0 ? null : (i * 7) % 11, csat: i % 4 === 0 ? null : ((i * 3) % 5) + 1,
       imp: ((i * 5) % 5) + 1, sat: i % 3 === 0 ? null : ((i * 2) % 5) + 1, kf: i % 2 === 0 ? ((i * 11) % 5) + 1 : null, code: i % 5 === 0 ? ((i * 3) % 5) + 1 : null,
     }));
     const cell = (v: number | null) => (v === null ? '' : String(v));
     const csv = ['response_id,user_id,submitted_at,nps,csat,imp_draft_email,sat_draft_email,kano_f_draft_email,imp_code_help',
-      ...responses.map((r) => [r.id, 'u1', r.at, cell(r.nps), cell(r.csat), cell(r.imp), cell(r.sat), cell(r.kf), cell(r.code)].join(','))].join('\n');
+      ...responses.map((r) => [r.id, r.user, r.at, cell(r.nps), cell(r.csat), cell(r.imp), cell(r.sat), cell(r.kf), cell(r.code)].join(','))].join('\n');
     expect(await ingest(db.handle, await files.file('surveys.csv', csv))).toMatchObject({ status: 'loaded', accepted: 400 });
     const within = responses.filter((r) => r.at < window.to.toISOString());
     expect(within.length).toBe(200);
-    const columns = await surveyColumns(db.handle.db, all);
-    const expected: [string, (number | null)[]][] = [
-      ['nps', within.map((r) => r.nps)], ['csat', within.map((r) => r.csat)],
-      ['imp_code_help', within.map((r) => r.code)],
-      ['imp_draft_email', within.map((r) => r.imp)], ['sat_draft_email', within.map((r) => r.sat)], ['kano_f_draft_email', within.map((r) => r.kf)],
+    // A segment run that places u0 in segment 0 and u1 in segment 1, and not u2.
+    const run = await db.handle.db.insertInto('segment_runs')
+      .values({ window_from: window.from, window_to: window.to, k: 2, k_requested: '2', seed: '1', silhouette: null, features: JSON.stringify({ names: [], means: [], stds: [] }), tried: JSON.stringify([]) })
+      .returning('id').executeTakeFirstOrThrow();
+    await db.handle.db.insertInto('user_segments').values([{ segment_run_id: run.id, user_id: 'u0', segment_id: 0 }, { segment_run_id: run.id, user_id: 'u1', segment_id: 1 }]).execute();
+    const expected = (rows: typeof within): [string, (number | null)[]][] => [
+      ['nps', rows.map((r) => r.nps)], ['csat', rows.map((r) => r.csat)],
+      ['imp_code_help', rows.map((r) => r.code)],
+      ['imp_draft_email', rows.map((r) => r.imp)], ['sat_draft_email', rows.map((r) => r.sat)], ['kano_f_draft_email', rows.map((r) => r.kf)],
     ];
-    expect([...columns.keys()]).toEqual(expected.map(([name]) => name));
-    for (const [name, values] of expected) expect([...columns.get(name)!], name).toEqual([...numbers(values)]);
+    const expectColumns = (columns: Map<string, Float64Array>, rows: typeof within) => {
+      // nps and csat always; a need's column once someone answered it (u0 never rates satisfaction).
+      expect([...columns.keys()]).toEqual(expected(rows).filter(([name, values]) => ['nps', 'csat'].includes(name) || values.some((v) => v !== null)).map(([name]) => name));
+      for (const [name, values] of expected(rows)) expect([...(columns.get(name) ?? [])], name).toEqual([...numbers(values)]);
+    };
+    const unsplit = await surveyColumns(db.handle.db, window);
+    expect([...unsplit.keys()]).toEqual(['all']);
+    expectColumns(unsplit.get('all')!, within);
+    const split = await surveyColumns(db.handle.db, window, { segmentRunId: run.id });
+    expect([...split.keys()].sort()).toEqual([0, 1, 'all']);
+    expectColumns(split.get('all')!, within);
+    expectColumns(split.get(0)!, within.filter((r) => r.user === 'u0'));
+    expectColumns(split.get(1)!, within.filter((r) => r.user === 'u1'));
   });
 
   it('reads a window whole up to the sample size, and a stable hash sample of it beyond', async () => {
