@@ -61,7 +61,7 @@ export async function catalogueWithAdopted(handle: DatabaseHandle, base: NeedCat
 }
 
 /** Whether a request is one no known need answers well. */
-function unexplained(r: WindowRequest & { p_intent: string | null; p_confidence: number | null; p_oos: boolean | null }): boolean {
+export function unexplained(r: WindowRequest & { p_intent: string | null; p_confidence: number | null; p_oos: boolean | null }): boolean {
   if (r.feedback === 'confirmed' || (r.feedback === 'corrected' && r.corrected_intent !== OUT_OF_SCOPE)) return false;
   if (r.corrected_intent === OUT_OF_SCOPE) return true;
   if (r.p_oos === true || r.p_intent === OUT_OF_SCOPE) return true;
@@ -101,14 +101,14 @@ export async function discoverNeeds(
     return out;
   };
   // Each window read a batch at a time: only the requests no known need explains are kept.
+  // Postgres leaves out those the logs already explain; node judges the rest.
+  const filter = { outOfScope: OUT_OF_SCOPE, lowConfidence: LOW_CONFIDENCE, judgedBy: loaded === null ? null : modelTag(production!.id) };
   const unexplainedOf = async (window: TimeWindow) => {
     const kept: ReturnType<typeof judge> = [];
-    let seen = 0;
-    await eachWindowRequestBatch(db, window, segmentRunId, MAX_REQUESTS, (rows) => {
-      seen += rows.length;
+    const { sampled } = await eachWindowRequestBatch(db, { window, segmentRunId, limit: MAX_REQUESTS, unexplained: filter }, (rows) => {
       for (const r of judge(rows)) if (unexplained(r)) kept.push(r);
     });
-    return { seen, kept };
+    return { seen: sampled, kept };
   };
   const [{ seen: nowSeen, kept: poolNow }, { seen: beforeSeen, kept: poolBefore }] = [await unexplainedOf(current), await unexplainedOf(previous)];
 

@@ -25,35 +25,80 @@ export interface WindowRequest {
 }
 
 /**
- * The window's requests with text (at most `limit`, a deterministic sample), with who asked,
- * handed over BATCH at a time through a cursor, so that a caller keeping only some of them
- * never holds the whole window (a week of 2M-event traffic is 230,000 requests).
+ * Which requests may be ones no known need explains, told by what is logged: the rest are
+ * left in Postgres. Feedback that names a need explains a request; a correction to
+ * `outOfScope`, a logged out-of-scope prediction, a logged confidence below
+ * `lowConfidence` or an abandoned request may leave it unexplained. Requests served by
+ * another version than `judgedBy`, or without a prediction, are all kept for the caller to
+ * judge afresh (with `judgedBy` null, every logged prediction is trusted).
  */
-export async function eachWindowRequestBatch(
-  db: Kysely<Database>, window: TimeWindow, segmentRunId: string | null, limit: number, onBatch: (rows: WindowRequest[]) => void, batch = 10_000,
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await sql`declare needloop_window_requests no scroll cursor for ${windowRequestsQuery(window, segmentRunId, limit)}`.execute(trx);
+export interface UnexplainedFilter {
+  outOfScope: string;
+  lowConfidence: number;
+  judgedBy: string | null;
+}
+
+export interface WindowRequestsQuery {
+  window: TimeWindow;
+  segmentRunId: string | null;
+  /** At most this many requests: a deterministic sample, by a hash of their id. */
+  limit: number;
+  /** Hand over only the sample's requests this filter keeps. */
+  unexplained?: UnexplainedFilter;
+  batch?: number;
+}
+
+/**
+ * The window's requests with text (at most `limit`, a deterministic sample, in its order),
+ * with who asked, handed over BATCH at a time through a cursor, so that a caller keeping
+ * only some of them never holds the whole window (a week of 2M-event traffic is 230,000
+ * requests). Returns how many requests the sample held, filtered out or not.
+ */
+export async function eachWindowRequestBatch(db: Kysely<Database>, q: WindowRequestsQuery, onBatch: (rows: WindowRequest[]) => void): Promise<{ sampled: number }> {
+  const batch = q.batch ?? 10_000;
+  return db.transaction().execute(async (trx) => {
+    let handed = 0;
+    await sql`declare needloop_window_requests no scroll cursor for ${windowRequestsQuery(q)}`.execute(trx);
     for (;;) {
       const { rows } = await sql<WindowRequest>`fetch forward ${sql.lit(batch)} from needloop_window_requests`.execute(trx);
+      handed += rows.length;
       if (rows.length > 0) onBatch(rows);
       if (rows.length < batch) break;
     }
     await sql`close needloop_window_requests`.execute(trx);
+    if (q.unexplained === undefined) return { sampled: handed };
+    const { rows } = await sql<{ n: string }>`select count(*) as n from (select 1 ${windowRequests(q.window)} limit ${q.limit}) sample`.execute(trx);
+    return { sampled: Number(rows[0].n) };
   });
 }
 
-function windowRequestsQuery(window: TimeWindow, segmentRunId: string | null, limit: number) {
+function windowRequests(window: TimeWindow) {
+  return sql`from usage_events e
+     where e.ts >= ${window.from} and e.ts < ${window.to} and e.request_text is not null
+       and not exists (select 1 from adopted_examples a where a.event_id = e.event_id)`;
+}
+
+function mayBeUnexplained(f: UnexplainedFilter) {
+  const stale = f.judgedBy === null ? sql`false` : sql`(e.model_version is distinct from ${f.judgedBy} or e.predicted_intent is null)`;
+  return sql`not coalesce(e.feedback = 'confirmed' or (e.feedback = 'corrected' and e.corrected_intent <> ${f.outOfScope}), false)
+       and (${stale} or coalesce(e.corrected_intent = ${f.outOfScope}, false) or coalesce(e.out_of_scope, false)
+            or coalesce(e.predicted_intent = ${f.outOfScope}, false) or coalesce(e.confidence < ${f.lowConfidence}, false) or e.outcome = 'abandoned')`;
+}
+
+function windowRequestsQuery(q: WindowRequestsQuery) {
+  // The sample is drawn from the window's own rows; the filter and the users' plans and segments apply to it.
   return sql<WindowRequest>`
     select e.event_id, e.user_id, e.request_text as text, e.predicted_intent, e.confidence, e.out_of_scope, e.model_version,
            e.outcome, e.rating, e.feedback, e.corrected_intent, u.plan, s.name as segment
-      from usage_events e
+      from (select e.event_id, e.user_id, e.request_text, e.predicted_intent, e.confidence, e.out_of_scope, e.model_version,
+                   e.outcome, e.rating, e.feedback, e.corrected_intent
+              ${windowRequests(q.window)}
+             order by md5(e.event_id) limit ${q.limit}) e
       left join users u on u.user_id = e.user_id
-      left join user_segments us on us.user_id = e.user_id and us.segment_run_id = ${segmentRunId}
+      left join user_segments us on us.user_id = e.user_id and us.segment_run_id = ${q.segmentRunId}
       left join segments s on s.segment_run_id = us.segment_run_id and s.segment_id = us.segment_id
-     where e.ts >= ${window.from} and e.ts < ${window.to} and e.request_text is not null
-       and not exists (select 1 from adopted_examples a where a.event_id = e.event_id)
-     order by md5(e.event_id) limit ${limit}`;
+     ${q.unexplained === undefined ? sql`` : sql`where ${mayBeUnexplained(q.unexplained)}`}
+     order by md5(e.event_id)`;
 }
 
 /** Labelled requests of known needs (confirmed, or corrected to a need), up to `perNeed` each. */
