@@ -21,7 +21,7 @@ import type { DatabaseHandle } from '../db/connection.js';
 import {
   windowBins,
   windowCounts,
-  windowSamples,
+  eachWindowSample,
   type BinCounts,
   type CountGroup,
   type PopulationKey,
@@ -114,21 +114,37 @@ function countsOf(spec: DriftTable, groups: readonly CountGroup[], key: Populati
   return { rows, served, categories };
 }
 
-/** A population's sorted sample of each numeric column, and its texts. */
-function samplesOf(spec: DriftTable, rows: readonly SampledRow[], key: PopulationKey, t: SampleThresholds, version: string | null) {
+/**
+ * Each population's sample of one window, gathered from scan 2's batches: a row joins all
+ * rows' sample and its segment's when its hash is below their thresholds (served columns:
+ * below the served threshold, among rows `version` served).
+ */
+function gatherSamples(spec: DriftTable, thresholds: ReadonlyMap<PopulationKey, SampleThresholds>, version: string | null) {
   const nums = spec.columns.filter((c) => c.type === 'numeric');
-  const values = nums.map(() => [] as number[]);
-  const texts: string[] = [];
-  for (const r of rows) {
-    if (!inPopulation(key, r.segment)) continue;
+  const gathered = new Map([...thresholds.keys()].map((k) => [k, { values: nums.map(() => [] as number[]), texts: [] as string[] }]));
+  const add = (key: PopulationKey, r: SampledRow) => {
+    const [t, into] = [thresholds.get(key), gathered.get(key)];
+    if (t === undefined || into === undefined) return;
     const inSample = r.hash < t.threshold;
     const inServed = version !== null && r.version === version && r.hash < t.servedThreshold;
     nums.forEach((c, i) => {
-      if ((c.served ? inServed : inSample) && r.values[i] !== null) values[i].push(r.values[i]!);
+      if ((c.served ? inServed : inSample) && r.values[i] !== null) into.values[i].push(r.values[i]!);
     });
-    if (inSample && r.text !== null) texts.push(r.text);
-  }
-  return { samples: new Map(nums.map((c, i) => [c.name, Float64Array.from(values[i]).sort()])), texts };
+    if (inSample && r.text !== null) into.texts.push(r.text);
+  };
+  return {
+    add(rows: readonly SampledRow[]) {
+      for (const r of rows) {
+        add('all', r);
+        if (r.segment !== null) add(r.segment, r);
+      }
+    },
+    /** A population's sorted sample of each numeric column, and its texts. */
+    of(key: PopulationKey) {
+      const { values, texts } = gathered.get(key)!;
+      return { samples: new Map(nums.map((c, i) => [c.name, Float64Array.from(values[i]).sort()])), texts };
+    },
+  };
 }
 
 /** Column drift of `spec`'s table between two windows, for all rows and each segment. */
@@ -143,23 +159,18 @@ export async function tableDrift(handle: DatabaseHandle, spec: DriftTable, windo
 
   const counted = new Map(keys.map((k) => [k, { reference: countsOf(spec, refGroups, k, version), current: countsOf(spec, curGroups, k, version) }]));
   const size = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
-  const thresholdsOf = (side: 'reference' | 'current') => {
-    const of = (k: PopulationKey): SampleThresholds => {
+  const sampleOf = async (side: 'reference' | 'current') => {
+    const thresholds = new Map(keys.map((k): [PopulationKey, SampleThresholds] => {
       const c = counted.get(k)![side];
-      return { threshold: sampleThreshold(c.rows, size), servedThreshold: version === null ? 0 : sampleThreshold(c.served, size) };
-    };
-    return { all: of('all'), segments: new Map(keys.filter((k) => k !== 'all').map((k) => [k as number, of(k)])) };
+      return [k, { threshold: sampleThreshold(c.rows, size), servedThreshold: version === null ? 0 : sampleThreshold(c.served, size) }];
+    }));
+    const gathered = gatherSamples(spec, thresholds, version);
+    const bySegment = new Map([...thresholds].filter(([k]) => k !== 'all') as [number, SampleThresholds][]);
+    await eachWindowSample(db, spec, windows[side], { all: thresholds.get('all')!, segments: bySegment }, split, (rows) => gathered.add(rows));
+    return gathered;
   };
-  const [refThresholds, curThresholds] = [thresholdsOf('reference'), thresholdsOf('current')];
-  const [refRows, curRows] = await Promise.all([
-    windowSamples(db, spec, windows.reference, refThresholds, split),
-    windowSamples(db, spec, windows.current, curThresholds, split),
-  ]);
-  const thresholdOf = (t: typeof refThresholds, k: PopulationKey) => (k === 'all' ? t.all : t.segments.get(k)!);
-  const sampled = new Map(keys.map((k) => [k, {
-    reference: samplesOf(spec, refRows, k, thresholdOf(refThresholds, k), version),
-    current: samplesOf(spec, curRows, k, thresholdOf(curThresholds, k), version),
-  }]));
+  const [refSamples, curSamples] = await Promise.all([sampleOf('reference'), sampleOf('current')]);
+  const sampled = new Map(keys.map((k) => [k, { reference: refSamples.of(k), current: curSamples.of(k) }]));
 
   // Each population's bins are its own reference deciles.
   const edgesOf = (k: PopulationKey) => new Map([...sampled.get(k)!.reference.samples].map(([name, v]) => [name, v.length === 0 ? [] : decileEdges(v)]));

@@ -79,6 +79,20 @@ async function scan<T>(db: Kysely<Database>, query: RawBuilder<T>): Promise<Quer
   });
 }
 
+/** Runs one scan in a transaction of its own, handing its rows over BATCH at a time through a cursor. */
+async function scanInBatches<T>(db: Kysely<Database>, query: RawBuilder<T>, onBatch: (rows: T[]) => void, batch = 10_000): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`set local work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
+    await sql`declare needloop_drift_scan no scroll cursor for ${query}`.execute(trx);
+    for (;;) {
+      const { rows } = await sql<T>`fetch forward ${sql.lit(batch)} from needloop_drift_scan`.execute(trx);
+      if (rows.length > 0) onBatch(rows);
+      if (rows.length < batch) break;
+    }
+    await sql`close needloop_drift_scan`.execute(trx);
+  });
+}
+
 const categorical = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'categorical');
 const numeric = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'numeric');
 const value = (c: DriftColumn) => sql.raw(`(${c.expression})::float8`);
@@ -124,16 +138,19 @@ export async function windowCounts(db: Kysely<Database>, spec: DriftTable, windo
 
 /**
  * Scan 2: the rows of every population's sample — all rows (`all`) and each segment's
- * (`segments`) — with their hash, version, numeric values and text. A caller keeps a row
- * for a population when its hash is below that population's threshold.
+ * (`segments`) — with their hash, version, numeric values and text, handed over a batch
+ * at a time (the samples of all populations of a 2M-event window are some 150,000 rows
+ * with their texts). A caller keeps a row for a population when its hash is below that
+ * population's threshold.
  */
-export async function windowSamples(
+export async function eachWindowSample(
   db: Kysely<Database>,
   spec: DriftTable,
   window: TimeWindow,
   thresholds: { all: SampleThresholds; segments: ReadonlyMap<number, SampleThresholds> },
-  options: SummaryOptions = {},
-): Promise<SampledRow[]> {
+  options: SummaryOptions,
+  onBatch: (rows: SampledRow[]) => void,
+): Promise<void> {
   const { split, segment, tables, where } = rowsOf(spec, window, options);
   const nums = numeric(spec);
   const hash = sql`(hashtextextended(t.${sql.ref(spec.key)}::text, 0) & ${HASH_RANGE - 1})`;
@@ -144,17 +161,17 @@ export async function windowSamples(
     ? sql`0`
     : sql`coalesce((${ids.map((id) => most(thresholds.segments.get(id)!))}::integer[])[array_position(${ids}::integer[], ${segment})], 0)`;
   const text = spec.text === undefined ? sql`null::text` : sql.raw(spec.text);
-  const { rows } = await scan(db, sql<Record<string, unknown>>`
+  const query = sql<Record<string, unknown>>`
     select ${segment} as segment, ${hash} as hash, ${versionColumn(spec)} as version, ${text} as text
            ${nums.length ? sql`, ${sql.join(nums.map((c, i) => sql`${value(c)} as ${sql.ref(`v${i}`)}`))}` : sql``}
-    ${tables} ${where} and ${hash} < greatest(${most(thresholds.all)}::integer, ${bySegment})`);
-  return rows.map((r) => ({
+    ${tables} ${where} and ${hash} < greatest(${most(thresholds.all)}::integer, ${bySegment})`;
+  await scanInBatches(db, query, (rows) => onBatch(rows.map((r) => ({
     segment: r.segment === null ? null : Number(r.segment),
     hash: Number(r.hash),
     version: r.version as string | null,
     values: nums.map((_, i) => (r[`v${i}`] === null ? null : Number(r[`v${i}`]))),
     text: r.text as string | null,
-  }));
+  }))));
 }
 
 /**
