@@ -7,19 +7,14 @@
 import { OUT_OF_SCOPE } from '../db/need-catalogue.js';
 import {
   applyPersistence,
-  categoricalColumnDrift,
   datasetDrift,
   DEFAULT_DRIFT_SHARE,
   DEFAULT_RETRAIN_THRESHOLDS,
   emergingNeeds,
-  NONE,
-  decileEdges,
   numericColumnDrift,
   numericWindows,
-  populationStd,
   proportionDrop,
   retrainDecision,
-  textDrift,
   type ColumnDrift,
   type DatasetDrift,
   type DriftRule,
@@ -31,7 +26,7 @@ import {
 } from '../analytics/index.js';
 import type { DatabaseHandle } from '../db/connection.js';
 import type { CountGroup, PopulationKey } from '../db/queries/drift-summaries.js';
-import { binCountsOf, categoryCountsOf, numericSamples, windowRows, type DriftTable, type Population } from '../db/queries/drift-windows.js';
+import type { DriftTable, Population } from '../db/queries/drift-windows.js';
 import { driftHistory, storeDriftRun } from '../db/queries/drift-runs.js';
 import { correctedExamples } from '../db/queries/feedback.js';
 import { findProductionModel, modelTag } from '../db/queries/model-versions.js';

@@ -178,8 +178,9 @@ export async function tableDrift(handle: DatabaseHandle, spec: DriftTable, windo
   const binEdges = { all: edges.get('all')!, segments: new Map(keys.filter((k) => k !== 'all').map((k) => [k as number, edges.get(k)!])) };
   const bins = [windowBins(db, spec, windows.reference, binEdges, version, split), windowBins(db, spec, windows.current, binEdges, version, split)] as const;
   // Texts are judged in node while Postgres counts the bins: once one window's scan is
-  // back, the other is surely under way (each starts with a round trip or two).
-  await Promise.race(bins);
+  // back (or has failed: Promise.all below reports it), the other is surely under way
+  // (each starts with a round trip or two).
+  await Promise.race(bins.map((b) => b.then(() => undefined, () => undefined)));
   const wantText = options.text !== false && spec.text !== undefined;
   const texts = new Map(keys.map((k) => [k, wantText ? textDrift(sampled.get(k)!.reference.texts, sampled.get(k)!.current.texts) : null]));
   const [refBins, curBins] = await Promise.all(bins);
