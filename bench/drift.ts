@@ -1,7 +1,9 @@
 /**
  * bench/drift — the time to compare two windows of 1,000,000 events × 20 columns (10
  * numeric, 10 categorical) stored in Postgres: every statistic of every column and the
- * dataset decision, through the same code as `needloop drift`. Baseline, in the same run:
+ * dataset decision, through tableColumnDrift — one population's statistics, each queried
+ * on its own (`needloop drift` reads the usage events of all users and every segment at
+ * once through tableDrift; this table has no segments). Baseline, in the same run:
  * the naive way — read every value of both windows into Node and compute the same
  * statistics there (what file mode does).
  *
