@@ -15,9 +15,9 @@
  * night's windows about 15 times, then copied them into a temporary table for the
  * segments' own 6 × 2 × 8 queries: most of the drift step.
  */
-import { sql, type Kysely, type QueryResult, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
-import { HASH_RANGE, type DriftColumn, type DriftTable } from './drift-windows.js';
+import { HASH_RANGE, scan, WORK_MEM, type DriftColumn, type DriftTable } from './drift-windows.js';
 import type { TimeWindow } from './time-window.js';
 
 /** The segment a row's user belongs to in the run; null without a run or for a user it did not place. */
@@ -61,22 +61,6 @@ export interface SampleThresholds {
 export interface BinCounts {
   n: Map<string, number>;
   bins: Map<string, number[]>;
-}
-
-/**
- * Memory for a scan's hash tables (a segment run's users, the groups): with Postgres's
- * default of 4 MB they spill to disk, or the planner sorts instead, and a 2M-event night's
- * three scans of the reference window took 8 s instead of 5.4 s. A limit, not an
- * allocation: at 2M events the largest table holds about 20 MB.
- */
-const WORK_MEM = '64MB';
-
-/** Runs one scan in a transaction of its own, with WORK_MEM. */
-async function scan<T>(db: Kysely<Database>, query: RawBuilder<T>): Promise<QueryResult<T>> {
-  return db.transaction().execute(async (trx) => {
-    await sql`set local work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
-    return query.execute(trx);
-  });
 }
 
 /** Runs one scan in a transaction of its own, handing its rows over BATCH at a time through a cursor. */

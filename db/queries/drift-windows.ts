@@ -10,7 +10,7 @@
  * largest part of the drift step, and a decile of 20,000 values is within a fraction of a
  * percentile of the window's — the bins are then counted over every row of both windows.
  */
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type QueryResult, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
 import type { TimeWindow } from './time-window.js';
 
@@ -45,6 +45,23 @@ export interface Population {
 
 export const DEFAULT_SAMPLE_ROWS = 20_000;
 
+/**
+ * Memory for a scan's hash tables (a segment run's users, the groups): with Postgres's
+ * default of 4 MB they spill to disk, or the planner sorts instead (grouping sets: once per
+ * set), and a 2M-event night's three scans of the reference window (drift-summaries) took
+ * 8 s instead of 5.4 s. A limit, not an
+ * allocation: at 2M events the largest table holds about 20 MB.
+ */
+export const WORK_MEM = '64MB';
+
+/** Runs one scan in a transaction of its own, with WORK_MEM. */
+export async function scan<T>(db: Kysely<Database>, query: RawBuilder<T>): Promise<QueryResult<T>> {
+  return db.transaction().execute(async (trx) => {
+    await sql`set local work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
+    return query.execute(trx);
+  });
+}
+
 export const HASH_RANGE = 1 << 20;
 
 /** The hash threshold that keeps about `size` of `rows` rows (all of them up to `size`). */
@@ -74,10 +91,11 @@ export async function windowRows(db: Kysely<Database>, spec: DriftTable, p: Popu
 
 /**
  * Rows, and counts per bin (−∞, e1], (e1, e2], …, (ek, ∞) of each numeric column: each
- * row's bins are computed once, rows are counted per combination of bins (one hash
- * aggregate: at most 11 bins a column), and each column's counts are summed here. A
- * filtered count per bin and column evaluated every filter on every row (36 such queries
- * were a third of a 2M-event night's drift step).
+ * row's bins are computed once and counted per column in one scan, a grouping set per
+ * column hashed side by side (with WORK_MEM). A filtered count per bin and column
+ * evaluated every filter on every row (36 such queries were a third of a 2M-event night's
+ * drift step); counting per combination of bins is one hash table, but as large as the
+ * rows once a table has many independent columns.
  */
 export async function binCountsOf(db: Kysely<Database>, spec: DriftTable, p: Population, edges: ReadonlyMap<string, readonly number[]>): Promise<{ rows: number; n: Map<string, number>; bins: Map<string, number[]> }> {
   const cols = numeric(spec);
@@ -91,31 +109,30 @@ export async function binCountsOf(db: Kysely<Database>, spec: DriftTable, p: Pop
       ? sql`case when ${expr(c)} is null then null else 0 end as ${sql.ref(`b${i}`)}`
       : sql`${e.length} - width_bucket(-${expr(c)}, ${negated}::float8[]) as ${sql.ref(`b${i}`)}`);
   });
-  const keys = cols.map((_, i) => sql.ref(`b${i}`));
-  const { rows } = await sql<Record<string, unknown>>`select ${keys.length ? sql`${sql.join(keys)},` : sql``} count(*) as n
-    from (select 1 as one ${inner.length ? sql`, ${sql.join(inner)}` : sql``} ${from(spec, p)}) binned
-    ${keys.length ? sql`group by ${sql.join(keys)}` : sql``}`.execute(db);
   const n = new Map<string, number>(cols.map((c) => [c.name, 0]));
   const bins = new Map<string, number[]>(cols.map((c) => [c.name, new Array<number>((edges.get(c.name)?.length ?? 0) + 1).fill(0)]));
+  if (cols.length === 0) return { rows: await windowRows(db, spec, p), n, bins };
+  const keys = cols.map((_, i) => sql.ref(`b${i}`));
+  // The set a row of the result counts for: the column whose grouping() is 0.
+  const { rows } = await scan(db, sql<Record<string, unknown>>`select ${sql.join(keys)}, ${sql.join(keys.map((k, i) => sql`grouping(${k}) as ${sql.ref(`g${i}`)}`))}, count(*) as n
+    from (select ${sql.join(inner)} ${from(spec, p)}) binned
+    group by grouping sets (${sql.join(keys.map((k) => sql`(${k})`))})`);
   let total = 0;
   for (const row of rows) {
-    const count = Number(row.n);
-    total += count;
-    cols.forEach((c, i) => {
-      const b = row[`b${i}`];
-      if (b === null) return;
-      n.set(c.name, n.get(c.name)! + count);
-      bins.get(c.name)![Number(b)] += count;
-    });
+    const i = cols.findIndex((_, j) => Number(row[`g${j}`]) === 0);
+    const [c, count, b] = [cols[i], Number(row.n), row[`b${i}`]];
+    if (i === 0) total += count;
+    if (b === null) continue;
+    n.set(c.name, n.get(c.name)! + count);
+    bins.get(c.name)![Number(b)] += count;
   }
   return { rows: total, n, bins };
 }
 
 /**
- * Counts per category (null as "(none)") of every categorical column, in one scan: rows
- * are counted per combination of the columns' values (one hash aggregate; the columns are
- * few-valued), then each column's counts are summed here. Grouping sets sorted the window
- * once per column.
+ * Counts per category (null as "(none)") of every categorical column, in one scan: a
+ * grouping set per column, hashed side by side (with WORK_MEM; with Postgres's default
+ * 4 MB the planner sorted the window once per column).
  */
 export async function categoryCountsOf(db: Kysely<Database>, spec: DriftTable, p: Population, none: string): Promise<Map<string, Map<string, number>>> {
   const cols = categorical(spec);
@@ -123,10 +140,12 @@ export async function categoryCountsOf(db: Kysely<Database>, spec: DriftTable, p
   if (cols.length === 0) return out;
   const values = cols.map((c, i) => sql`coalesce((${sql.raw(c.expression)})::text, ${none}) as ${sql.ref(`c${i}`)}`);
   const keys = cols.map((_, i) => sql.ref(`c${i}`));
-  const { rows } = await sql<Record<string, unknown>>`
-    select ${sql.join(keys)}, count(*) as n from (select ${sql.join(values)} ${from(spec, p)}) v group by ${sql.join(keys)}`.execute(db);
+  const { rows } = await scan(db, sql<Record<string, unknown>>`
+    select ${sql.join(keys)}, ${sql.join(keys.map((k, i) => sql`grouping(${k}) as ${sql.ref(`g${i}`)}`))}, count(*) as n
+      from (select ${sql.join(values)} ${from(spec, p)}) v group by grouping sets (${sql.join(keys.map((k) => sql`(${k})`))})`);
   for (const row of rows) {
     cols.forEach((c, i) => {
+      if (Number(row[`g${i}`]) !== 0) return;
       const counts = out.get(c.name)!;
       const value = String(row[`c${i}`]);
       counts.set(value, (counts.get(value) ?? 0) + Number(row.n));
