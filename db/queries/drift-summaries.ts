@@ -6,7 +6,7 @@
  * 1. `windowCounts`: rows per combination of segment, serving version and categorical
  *    values, with each numeric column's count and sum — category counts, rows, the
  *    versions that served, corrections and logged accuracy all follow from it.
- * 2. `windowSamples`: the rows each population's hash sample holds (the same rule as
+ * 2. `eachWindowSample`: the rows each population's hash sample holds (the same rule as
  *    drift-windows' numericSamples, so the same rows), with their numeric values and text.
  * 3. `windowBins`: counts per decile bin of every numeric column, bins over each
  *    population's own reference deciles, counted in one grouping-sets aggregate.
@@ -63,7 +63,7 @@ export interface BinCounts {
   bins: Map<string, number[]>;
 }
 
-/** Runs one scan in a transaction of its own, handing its rows over BATCH at a time through a cursor. */
+/** Runs one scan in a transaction of its own, with WORK_MEM, handing its rows over BATCH at a time through a cursor. */
 async function scanInBatches<T>(db: Kysely<Database>, query: RawBuilder<T>, onBatch: (rows: T[]) => void, batch = 10_000): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await sql`set local work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);

@@ -9,6 +9,8 @@
  * rows: sorting a 2M-event reference window per column for percentile_cont was the
  * largest part of the drift step, and a decile of 20,000 values is within a fraction of a
  * percentile of the window's — the bins are then counted over every row of both windows.
+ * These queries summarise one population at a time (tableColumnDrift); the usage events'
+ * drift reads all users and every segment at once (drift-summaries).
  */
 import { sql, type Kysely, type QueryResult, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
