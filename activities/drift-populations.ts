@@ -28,7 +28,18 @@ import {
   type SampledRow,
   type SampleThresholds,
 } from '../db/queries/drift-summaries.js';
-import { binCountsOf, categoryCountsOf, DEFAULT_SAMPLE_ROWS, numericSamples, sampleThreshold, windowRows, type DriftTable, type Population } from '../db/queries/drift-windows.js';
+import {
+  binCountsOf,
+  categoricalColumns,
+  categoryCountsOf,
+  DEFAULT_SAMPLE_ROWS,
+  numericColumns,
+  numericSamples,
+  sampleThreshold,
+  windowRows,
+  type DriftTable,
+  type Population,
+} from '../db/queries/drift-windows.js';
 import type { TimeWindow } from '../db/queries/time-window.js';
 
 /** One population in one window. */
@@ -95,7 +106,7 @@ function servedVersions(reference: readonly CountGroup[], current: readonly Coun
 
 /** A population's rows, rows served by `version`, and counts per category (served columns among served rows). */
 function countsOf(spec: DriftTable, groups: readonly CountGroup[], key: PopulationKey, version: string | null) {
-  const cats = spec.columns.filter((c) => c.type === 'categorical');
+  const cats = categoricalColumns(spec);
   const categories = new Map(cats.map((c) => [c.name, new Map<string, number>()]));
   let rows = 0;
   let served = 0;
@@ -120,7 +131,7 @@ function countsOf(spec: DriftTable, groups: readonly CountGroup[], key: Populati
  * below the served threshold, among rows `version` served).
  */
 function gatherSamples(spec: DriftTable, thresholds: ReadonlyMap<PopulationKey, SampleThresholds>, version: string | null) {
-  const nums = spec.columns.filter((c) => c.type === 'numeric');
+  const nums = numericColumns(spec);
   const gathered = new Map([...thresholds.keys()].map((k) => [k, { values: nums.map(() => [] as number[]), texts: [] as string[] }]));
   const add = (key: PopulationKey, r: SampledRow) => {
     const [t, into] = [thresholds.get(key), gathered.get(key)];
@@ -215,7 +226,7 @@ export async function tableDrift(handle: DatabaseHandle, spec: DriftTable, windo
 
 /** Index of a categorical column among the spec's categorical columns (as CountGroup.values holds them). */
 export function categoryIndex(spec: DriftTable, name: string): number {
-  const i = spec.columns.filter((c) => c.type === 'categorical').findIndex((c) => c.name === name);
+  const i = categoricalColumns(spec).findIndex((c) => c.name === name);
   if (i < 0) throw new Error(`drift table ${spec.table} has no categorical column ${name}`);
   return i;
 }
@@ -240,7 +251,7 @@ export function valuesOf(spec: DriftTable, groups: readonly CountGroup[], column
 
 /** Index of a numeric column among the spec's numeric columns (as CountGroup.numeric holds them). */
 export function numericIndex(spec: DriftTable, name: string): number {
-  const i = spec.columns.filter((c) => c.type === 'numeric').findIndex((c) => c.name === name);
+  const i = numericColumns(spec).findIndex((c) => c.name === name);
   if (i < 0) throw new Error(`drift table ${spec.table} has no numeric column ${name}`);
   return i;
 }

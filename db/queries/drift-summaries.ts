@@ -17,7 +17,20 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
-import { HASH_RANGE, scan, WORK_MEM, type DriftColumn, type DriftTable } from './drift-windows.js';
+import { eachCursorBatch } from './cursor.js';
+import {
+  binOf,
+  categoricalColumns,
+  floatValue,
+  negate,
+  numericColumns,
+  sampleHash,
+  scan,
+  versionColumn,
+  withWorkMem,
+  type DriftColumn,
+  type DriftTable,
+} from './drift-windows.js';
 import type { TimeWindow } from './time-window.js';
 
 /** The segment a row's user belongs to in the run; null without a run or for a user it did not place. */
@@ -63,28 +76,6 @@ export interface BinCounts {
   bins: Map<string, number[]>;
 }
 
-/** Runs one scan in a transaction of its own, with WORK_MEM, handing its rows over BATCH at a time through a cursor. */
-async function scanInBatches<T>(db: Kysely<Database>, query: RawBuilder<T>, onBatch: (rows: T[]) => void, batch = 10_000): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await sql`set local work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
-    await sql`declare needloop_drift_scan no scroll cursor for ${query}`.execute(trx);
-    for (;;) {
-      const { rows } = await sql<T>`fetch forward ${sql.lit(batch)} from needloop_drift_scan`.execute(trx);
-      if (rows.length > 0) onBatch(rows);
-      if (rows.length < batch) break;
-    }
-    await sql`close needloop_drift_scan`.execute(trx);
-  });
-}
-
-const categorical = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'categorical');
-const numeric = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'numeric');
-const value = (c: DriftColumn) => sql.raw(`(${c.expression})::float8`);
-
-function versionColumn(spec: DriftTable): RawBuilder<unknown> {
-  if (spec.version === undefined) throw new Error(`drift table ${spec.table} names no column of the serving version`);
-  return sql`t.${sql.ref(spec.version)}`;
-}
 
 /** The window's rows (`tables … where`) with their segment (`s.segment_id`; null when not split). */
 function rowsOf(spec: DriftTable, window: TimeWindow, options: SummaryOptions): { split: boolean; segment: RawBuilder<unknown>; tables: RawBuilder<unknown>; where: RawBuilder<unknown> } {
@@ -104,10 +95,10 @@ function rowsOf(spec: DriftTable, window: TimeWindow, options: SummaryOptions): 
 /** Scan 1: rows per combination of segment, version and categorical values; numeric counts and sums. */
 export async function windowCounts(db: Kysely<Database>, spec: DriftTable, window: TimeWindow, options: SummaryOptions = {}): Promise<CountGroup[]> {
   const { segment, tables, where } = rowsOf(spec, window, options);
-  const cats = categorical(spec);
-  const nums = numeric(spec);
+  const cats = categoricalColumns(spec);
+  const nums = numericColumns(spec);
   const keys = [sql`${segment} as segment`, sql`${versionColumn(spec)} as version`, ...cats.map((c, i) => sql`(${sql.raw(c.expression)})::text as ${sql.ref(`c${i}`)}`)];
-  const sums = nums.flatMap((c, i) => [sql`count(${value(c)}) as ${sql.ref(`k${i}`)}`, sql`sum(${value(c)}) as ${sql.ref(`s${i}`)}`]);
+  const sums = nums.flatMap((c, i) => [sql`count(${floatValue(c)}) as ${sql.ref(`k${i}`)}`, sql`sum(${floatValue(c)}) as ${sql.ref(`s${i}`)}`]);
   const { rows } = await scan(db, sql<Record<string, unknown>>`
     select ${sql.join(keys)}, count(*) as n ${sums.length ? sql`, ${sql.join(sums)}` : sql``}
     ${tables} ${where} group by ${sql.join(keys.map((_, i) => sql.lit(i + 1)))}`);
@@ -136,8 +127,8 @@ export async function eachWindowSample(
   onBatch: (rows: SampledRow[]) => void,
 ): Promise<void> {
   const { split, segment, tables, where } = rowsOf(spec, window, options);
-  const nums = numeric(spec);
-  const hash = sql`(hashtextextended(t.${sql.ref(spec.key)}::text, 0) & ${HASH_RANGE - 1})`;
+  const nums = numericColumns(spec);
+  const hash = sampleHash(spec);
   const most = (t: SampleThresholds) => Math.max(t.threshold, t.servedThreshold);
   const ids = [...thresholds.segments.keys()];
   // Each segment's largest threshold, looked up by the row's segment (none without a split).
@@ -147,26 +138,17 @@ export async function eachWindowSample(
   const text = spec.text === undefined ? sql`null::text` : sql.raw(spec.text);
   const query = sql<Record<string, unknown>>`
     select ${segment} as segment, ${hash} as hash, ${versionColumn(spec)} as version, ${text} as text
-           ${nums.length ? sql`, ${sql.join(nums.map((c, i) => sql`${value(c)} as ${sql.ref(`v${i}`)}`))}` : sql``}
+           ${nums.length ? sql`, ${sql.join(nums.map((c, i) => sql`${floatValue(c)} as ${sql.ref(`v${i}`)}`))}` : sql``}
     ${tables} ${where} and ${hash} < greatest(${most(thresholds.all)}::integer, ${bySegment})`;
-  await scanInBatches(db, query, (rows) => onBatch(rows.map((r) => ({
+  const sampled = (rows: Record<string, unknown>[]) => onBatch(rows.map((r) => ({
     segment: r.segment === null ? null : Number(r.segment),
     hash: Number(r.hash),
     version: r.version as string | null,
     values: nums.map((_, i) => (r[`v${i}`] === null ? null : Number(r[`v${i}`]))),
     text: r.text as string | null,
-  }))));
+  })));
+  await withWorkMem(db, (trx) => eachCursorBatch(trx, 'needloop_drift_samples', query, 10_000, sampled));
 }
-
-/**
- * The bin of a value among right-closed bins (−∞, e1], (e1, e2], …, (ek, ∞): the number of
- * edges below it, k − #{edges ≥ v}, through width_bucket on negated values; null for null.
- */
-function bin(v: RawBuilder<unknown>, edges: RawBuilder<unknown>, negated: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`case when ${v} is null then null when cardinality(${edges}) = 0 then 0 else cardinality(${edges}) - width_bucket(-${v}, ${negated}) end`;
-}
-
-const negate = (edges: readonly number[]) => [...edges].reverse().map((e) => -e);
 
 /**
  * Scan 3: counts per bin of every numeric column, over `all`'s edges for all rows and
@@ -183,11 +165,11 @@ export async function windowBins(
   options: SummaryOptions = {},
 ): Promise<{ all: BinCounts; segments: Map<number, BinCounts> }> {
   const { split: byRun, segment, tables, where } = rowsOf(spec, window, options);
-  const nums = numeric(spec).filter((c) => !c.served || version !== null);
+  const nums = numericColumns(spec).filter((c) => !c.served || version !== null);
   const served = (c: DriftColumn, b: RawBuilder<unknown>) => (c.served ? sql`case when ${versionColumn(spec)} = ${version} then ${b} end` : b);
   const overall = nums.map((c, i) => {
     const e = edges.all.get(c.name) ?? [];
-    return sql`${served(c, bin(value(c), sql`${e}::float8[]`, sql`${negate(e)}::float8[]`))} as ${sql.ref(`o${i}`)}`;
+    return sql`${served(c, binOf(floatValue(c), sql`${e}::float8[]`, sql`${negate(e)}::float8[]`))} as ${sql.ref(`o${i}`)}`;
   });
   const ids = [...edges.segments.keys()];
   const split = byRun && ids.length > 0;
@@ -201,7 +183,7 @@ export async function windowBins(
   };
   const edgeColumns = nums.flatMap((_, i) => [sql.ref(`e${i}`), sql.ref(`n${i}`)]);
   const table = split ? sql`left join (values ${sql.join(ids.map(edgeRow))}) g(segment_id, ${sql.join(edgeColumns)}) on g.segment_id = ${segment}` : sql``;
-  const own = split ? nums.map((c, i) => sql`${served(c, bin(value(c), sql.ref(`g.e${i}`), sql.ref(`g.n${i}`)))} as ${sql.ref(`b${i}`)}`) : [];
+  const own = split ? nums.map((c, i) => sql`${served(c, binOf(floatValue(c), sql.ref(`g.e${i}`), sql.ref(`g.n${i}`)))} as ${sql.ref(`b${i}`)}`) : [];
   const [oKeys, bKeys] = [nums.map((_, i) => sql.ref(`o${i}`)), nums.map((_, i) => sql.ref(`b${i}`))];
   const groups = split ? sql`grouping sets ((${sql.join(oKeys)}), (segment, ${sql.join(bKeys)}))` : sql`${sql.join(oKeys)}`;
   const selected = [sql`${segment} as segment`, ...overall, ...own];

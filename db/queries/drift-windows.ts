@@ -51,17 +51,22 @@ export const DEFAULT_SAMPLE_ROWS = 20_000;
  * Memory for a scan's hash tables (a segment run's users, the groups): with Postgres's
  * default of 4 MB they spill to disk, or the planner sorts instead (grouping sets: once per
  * set), and a 2M-event night's three scans of the reference window (drift-summaries) took
- * 8 s instead of 5.4 s. A limit, not an
- * allocation: at 2M events the largest table holds about 20 MB.
+ * 8 s instead of 5.4 s. A limit, not an allocation: at 2M events the largest table holds
+ * about 20 MB.
  */
-export const WORK_MEM = '64MB';
+const WORK_MEM = '64MB';
+
+/** Runs WORK in a transaction of its own, with WORK_MEM. */
+export async function withWorkMem<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`set local work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
+    return work(trx);
+  });
+}
 
 /** Runs one scan in a transaction of its own, with WORK_MEM. */
 export async function scan<T>(db: Kysely<Database>, query: RawBuilder<T>): Promise<QueryResult<T>> {
-  return db.transaction().execute(async (trx) => {
-    await sql`set local work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
-    return query.execute(trx);
-  });
+  return withWorkMem(db, (trx) => query.execute(trx));
 }
 
 export const HASH_RANGE = 1 << 20;
@@ -71,19 +76,41 @@ export function sampleThreshold(rows: number, size = DEFAULT_SAMPLE_ROWS): numbe
   return rows <= size ? HASH_RANGE : Math.ceil((size / rows) * HASH_RANGE);
 }
 
+/** A row's place in [0, HASH_RANGE), from its key: it is in a sample of threshold t when below t. */
+export function sampleHash(spec: DriftTable): RawBuilder<number> {
+  return sql<number>`(hashtextextended(t.${sql.ref(spec.key)}::text, 0) & ${HASH_RANGE - 1})`;
+}
+
+/** The column naming the version that served a row. */
+export function versionColumn(spec: DriftTable): RawBuilder<unknown> {
+  if (spec.version === undefined) throw new Error(`drift table ${spec.table} names no column of the serving version`);
+  return sql`t.${sql.ref(spec.version)}`;
+}
 
 function from(spec: DriftTable, p: Population): RawBuilder<unknown> {
-  if (p.modelVersion !== undefined && spec.version === undefined) throw new Error(`drift table ${spec.table} names no column of the serving version`);
-  const version = p.modelVersion === undefined ? sql`` : sql`and t.${sql.ref(spec.version!)} = ${p.modelVersion}`;
+  const version = p.modelVersion === undefined ? sql`` : sql`and ${versionColumn(spec)} = ${p.modelVersion}`;
   const segment = p.segment === undefined
     ? sql``
     : sql`join user_segments s on s.user_id = t.${sql.ref(spec.user)} and s.segment_run_id = ${p.segment.runId} and s.segment_id = ${p.segment.segmentId}`;
   return sql`from ${sql.table(spec.table)} t ${segment} where t.${sql.ref(spec.time)} >= ${p.window.from} and t.${sql.ref(spec.time)} < ${p.window.to} ${version}`;
 }
 
-const numeric = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'numeric');
-const categorical = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'categorical');
-const expr = (c: DriftColumn) => sql.raw(`(${c.expression})::float8`);
+export const numericColumns = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'numeric');
+export const categoricalColumns = (spec: DriftTable) => spec.columns.filter((c) => c.type === 'categorical');
+/** A column's value as float8. */
+export const floatValue = (c: DriftColumn) => sql.raw(`(${c.expression})::float8`);
+
+/**
+ * The bin of a value among right-closed bins (−∞, e1], (e1, e2], …, (ek, ∞): the number of
+ * edges below it, k − #{edges ≥ v}, through width_bucket on the negated value and the
+ * negated edges (`negate`); null for null.
+ */
+export function binOf(v: RawBuilder<unknown>, edges: RawBuilder<unknown>, negated: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`case when ${v} is null then null when cardinality(${edges}) = 0 then 0 else cardinality(${edges}) - width_bucket(-${v}, ${negated}) end`;
+}
+
+/** Edges as binOf wants them negated: reversed, so that they ascend. */
+export const negate = (edges: readonly number[]) => [...edges].reverse().map((e) => -e);
 
 /** Rows of a population (for a table without categorical columns, whose counts give it otherwise). */
 export async function windowRows(db: Kysely<Database>, spec: DriftTable, p: Population): Promise<number> {
@@ -100,16 +127,10 @@ export async function windowRows(db: Kysely<Database>, spec: DriftTable, p: Popu
  * rows once a table has many independent columns.
  */
 export async function binCountsOf(db: Kysely<Database>, spec: DriftTable, p: Population, edges: ReadonlyMap<string, readonly number[]>): Promise<{ rows: number; n: Map<string, number>; bins: Map<string, number[]> }> {
-  const cols = numeric(spec);
-  const inner: RawBuilder<unknown>[] = [];
-  cols.forEach((c, i) => {
+  const cols = numericColumns(spec);
+  const inner = cols.map((c, i) => {
     const e = edges.get(c.name) ?? [];
-    // Right-closed bins through width_bucket on negated values: the bin of v is the
-    // number of edges below v, i.e. k − #{edges ≥ v}; null for a null value.
-    const negated = [...e].reverse().map((v) => -v);
-    inner.push(e.length === 0
-      ? sql`case when ${expr(c)} is null then null else 0 end as ${sql.ref(`b${i}`)}`
-      : sql`${e.length} - width_bucket(-${expr(c)}, ${negated}::float8[]) as ${sql.ref(`b${i}`)}`);
+    return sql`${binOf(floatValue(c), sql`${e}::float8[]`, sql`${negate(e)}::float8[]`)} as ${sql.ref(`b${i}`)}`;
   });
   const n = new Map<string, number>(cols.map((c) => [c.name, 0]));
   const bins = new Map<string, number[]>(cols.map((c) => [c.name, new Array<number>((edges.get(c.name)?.length ?? 0) + 1).fill(0)]));
@@ -137,7 +158,7 @@ export async function binCountsOf(db: Kysely<Database>, spec: DriftTable, p: Pop
  * 4 MB the planner sorted the window once per column).
  */
 export async function categoryCountsOf(db: Kysely<Database>, spec: DriftTable, p: Population, none: string): Promise<Map<string, Map<string, number>>> {
-  const cols = categorical(spec);
+  const cols = categoricalColumns(spec);
   const out = new Map<string, Map<string, number>>(cols.map((c) => [c.name, new Map()]));
   if (cols.length === 0) return out;
   const values = cols.map((c, i) => sql`coalesce((${sql.raw(c.expression)})::text, ${none}) as ${sql.ref(`c${i}`)}`);
@@ -158,12 +179,12 @@ export async function categoryCountsOf(db: Kysely<Database>, spec: DriftTable, p
 
 /** Sorted values of each numeric column: all of them up to `size` rows, else a hash sample. */
 export async function numericSamples(db: Kysely<Database>, spec: DriftTable, p: Population, rows: number, size = DEFAULT_SAMPLE_ROWS): Promise<Map<string, Float64Array>> {
-  const cols = numeric(spec);
+  const cols = numericColumns(spec);
   const out = new Map<string, Float64Array>();
   if (cols.length === 0) return out;
   const threshold = sampleThreshold(rows, size);
-  const sampled = rows <= size ? sql`` : sql`and (hashtextextended(t.${sql.ref(spec.key)}::text, 0) & ${HASH_RANGE - 1}) < ${threshold}`;
-  const result = await sql<Record<string, number | null>>`select ${sql.join(cols.map((c, i) => sql`${expr(c)} as ${sql.ref(`v${i}`)}`))} ${from(spec, p)} ${sampled}`.execute(db);
+  const sampled = rows <= size ? sql`` : sql`and ${sampleHash(spec)} < ${threshold}`;
+  const result = await sql<Record<string, number | null>>`select ${sql.join(cols.map((c, i) => sql`${floatValue(c)} as ${sql.ref(`v${i}`)}`))} ${from(spec, p)} ${sampled}`.execute(db);
   cols.forEach((c, i) => {
     const values: number[] = [];
     for (const r of result.rows) if (r[`v${i}`] !== null) values.push(Number(r[`v${i}`]));

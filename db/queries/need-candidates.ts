@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Selectable } from 'kysely';
 import type { Database, NeedCandidateSightingsTable } from '../schema.js';
 import { OUT_OF_SCOPE } from '../need-catalogue.js';
+import { eachCursorBatch } from './cursor.js';
 import type { TimeWindow } from './time-window.js';
 
 export interface WindowRequest {
@@ -57,15 +58,7 @@ export interface WindowRequestsQuery {
 export async function eachWindowRequestBatch(db: Kysely<Database>, q: WindowRequestsQuery, onBatch: (rows: WindowRequest[]) => void): Promise<{ sampled: number }> {
   const batch = q.batch ?? 10_000;
   return db.transaction().execute(async (trx) => {
-    let handed = 0;
-    await sql`declare needloop_window_requests no scroll cursor for ${windowRequestsQuery(q)}`.execute(trx);
-    for (;;) {
-      const { rows } = await sql<WindowRequest>`fetch forward ${sql.lit(batch)} from needloop_window_requests`.execute(trx);
-      handed += rows.length;
-      if (rows.length > 0) onBatch(rows);
-      if (rows.length < batch) break;
-    }
-    await sql`close needloop_window_requests`.execute(trx);
+    const handed = await eachCursorBatch(trx, 'needloop_window_requests', windowRequestsQuery(q), batch, onBatch);
     if (q.unexplained === undefined) return { sampled: handed };
     const { rows } = await sql<{ n: string }>`select count(*) as n from (select 1 ${windowRequests(q.window)} limit ${q.limit}) sample`.execute(trx);
     return { sampled: Number(rows[0].n) };
