@@ -53,6 +53,7 @@ function emptyAnswers(): NeedAnswers {
     satisfaction: { min: 1, counts: [0, 0, 0, 0, 0] },
     kano: Array.from({ length: 5 }, () => [0, 0, 0, 0, 0]),
     respondents: 0,
+    both: { n: 0, importance: 0, satisfaction: 0, top: 0 },
   };
 }
 
@@ -62,6 +63,13 @@ function addAnswer(into: NeedAnswers, a: AnswerCount): void {
   if (inScale(a.satisfaction)) into.satisfaction.counts[a.satisfaction - 1] += a.count;
   if (inScale(a.kano_functional) && inScale(a.kano_dysfunctional)) (into.kano[a.kano_functional - 1] as number[])[a.kano_dysfunctional - 1] += a.count;
   if (inScale(a.importance) || inScale(a.satisfaction)) into.respondents += a.count;
+  if (inScale(a.importance) && inScale(a.satisfaction)) {
+    const [i, s] = [a.importance >= 4, a.satisfaction >= 4];
+    into.both.n += a.count;
+    if (i) into.both.importance += a.count;
+    if (s) into.both.satisfaction += a.count;
+    if (i && s) into.both.top += a.count;
+  }
 }
 
 function group<K, V>(map: Map<K, V>, key: K, make: () => V): V {

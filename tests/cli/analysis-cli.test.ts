@@ -25,6 +25,9 @@ describe('needloop needs --input', () => {
       importance: 5,
       satisfaction: 5,
       opportunity: 5,
+      // Two answers: an interval (delta method) that spans nearly the whole scale.
+      opportunity_low: 0,
+      opportunity_high: expect.closeTo(11.93, 2),
       kano: { category: 'A', A: 1, O: 0, M: 0, I: 1, R: 0, Q: 0, better: 0.5, worse: 0 },
     });
     expect(out.nps).toMatchObject({ value: 0, n: 2 });
