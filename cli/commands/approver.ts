@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import type { Config } from '../../config.js';
 import { accessList, addApprover, audit, removeApprover, type AccessRole } from '../../db/queries/pipeline-runs.js';
 import { printJson, say, UserError } from '../output.js';
@@ -19,8 +20,8 @@ function checkName(name: string): void {
 
 function registerRole(program: Command, config: () => Config, role: AccessRole): void {
   const what = role === 'approver'
-    ? program.command('approver').description('engineers who may approve or reject a candidate model')
-    : program.command('viewer').description('people and services who may read reports and call /api/predict when `needloop serve` is reachable beyond this machine');
+    ? program.command('approver').description(describe('approver'))
+    : program.command('viewer').description(describe('viewer'));
   what
     .command('add')
     .description(`register ${role === 'approver' ? 'an approver' : 'a viewer'} and print their token (shown once; stored only hashed); again for a new token, which ends the old token's sessions`)

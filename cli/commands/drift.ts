@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import { AnalysisError } from '../../activities/analyze-needs.js';
 import { detectDrift, type DriftResult } from '../../activities/detect-drift.js';
 import { driftBetweenFiles } from '../../activities/drift-from-files.js';
@@ -69,7 +70,7 @@ function printDrift(r: DriftResult): void {
 export function registerDrift(program: Command, config: () => Config): void {
   program
     .command('drift')
-    .description('detect drift between a reference and a current window (or two files), and decide on retraining')
+    .description(describe('drift'))
     .option('--reference-from <date>', 'reference window start (default: 28 days before it ends)')
     .option('--reference-to <date>', 'reference window end (default: the current window start)')
     .option('--current-from <date>', 'current window start (default: 7 days before it ends)')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import type { Config } from '../../config.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
 import { generateScenario, SCENARIOS, type GenerateResult, type Locale, type ScenarioName } from '../../scenarios/generate.js';
@@ -51,7 +52,7 @@ export async function runGenerate(config: Config, flags: GenerateFlags): Promise
 export function registerGenerate(program: Command, config: () => Config): void {
   program
     .command('generate')
-    .description('write a synthetic scenario (users, surveys, usage logs) and its ground truth')
+    .description(describe('generate'))
     .requiredOption('--out <dir>', 'folder to write users.csv, surveys.csv, usage.jsonl and truth.json to')
     .option('--users <n>', 'number of users', integerOption('--users', 1), 1000)
     .option('--days <n>', 'number of days of activity', integerOption('--days', 2), 60)

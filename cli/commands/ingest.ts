@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import type { Config } from '../../config.js';
 import type { DatabaseHandle } from '../../db/connection.js';
 import { ingestFiles, type FileResult } from '../../db/ingest/ingest-file.js';
@@ -52,7 +53,7 @@ export function describeResult(r: FileResult): string {
 export function registerIngest(program: Command, config: () => Config): void {
   program
     .command('ingest')
-    .description('load users, survey and usage files (CSV or JSON Lines) into the database')
+    .description(describe('ingest'))
     .argument('<files...>', 'files to load; users first, then surveys, then usage logs')
     .option('--kind <kind>', 'users | surveys | usage (default: inferred from the header)')
     .option('--json', 'print {"files":[{file, kind, accepted, rejected, duplicates, status, redacted}]}')

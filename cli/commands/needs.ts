@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import { analyzeNeeds, AnalysisError, type NeedsResult } from '../../activities/analyze-needs.js';
 import { productionCommentClassifier } from '../../activities/comment-classifier.js';
 import { analyzeNeedsFile } from '../../activities/needs-from-file.js';
@@ -45,7 +46,7 @@ function printNeeds(result: NeedsResult & { rejected?: { line: number; reason: s
 export function registerNeeds(program: Command, config: () => Config): void {
   // `needs [options]` scores needs (the default subcommand, `needs score`), so that each
   // subcommand's options — `needs candidates --json` — are its own.
-  const needs = program.command('needs').description('score needs for a window (needs [score]); find, adopt and dismiss the needs nobody has named (needs discover|candidates|adopt|dismiss)');
+  const needs = program.command('needs').description(describe('needs'));
   registerNeedCandidates(needs, config);
   needs
     .command('score', { isDefault: true })

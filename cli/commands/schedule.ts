@@ -1,6 +1,7 @@
 /** `needloop schedule create|describe|pause|unpause|delete`: the nightly Temporal Schedule. */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import type { Config } from '../../config.js';
 import { nightlyPipeline } from '../../workflows/nightly-pipeline.js';
 import { printJson, say, UserError } from '../output.js';
@@ -37,7 +38,7 @@ function whole(value: string, flag: string, max: number): number {
 }
 
 export function registerSchedule(program: Command, config: () => Config): void {
-  const schedule = program.command('schedule').description('the nightly Temporal Schedule of the pipeline');
+  const schedule = program.command('schedule').description(describe('schedule'));
 
   schedule
     .command('create')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import { AnalysisError } from '../../activities/analyze-needs.js';
 import { segmentUsersInWindow, type SegmentResult } from '../../activities/segment-users.js';
 import { segmentFile } from '../../activities/segments-from-file.js';
@@ -37,7 +38,7 @@ function printSegments(result: SegmentResult): void {
 export function registerSegment(program: Command, config: () => Config): void {
   program
     .command('segment')
-    .description('segment users into personas from their behaviour (k-means++, k by silhouette)')
+    .description(describe('segment'))
     .option('--from <date>', 'window start (default: 28 days before --to)')
     .option('--to <date>', 'window end, inclusive for a date (default: the latest event)')
     .option('--k <k>', 'number of segments, or auto (2–10 by mean silhouette)', 'auto')

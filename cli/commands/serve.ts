@@ -1,6 +1,7 @@
 /** `needloop serve [--port P] [--host H] [--public] [--trust-proxy] [--tls-cert F --tls-key F]`: reports, /api/predict and the approval page. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import type { Config } from '../../config.js';
 import { openDatabase } from '../../db/connection.js';
 import { selectBackend } from '../../models/backend.js';
@@ -12,7 +13,7 @@ import { decideRun } from './pipeline.js';
 export function registerServe(program: Command, config: () => Config): void {
   program
     .command('serve')
-    .description('serve the run reports, /api/predict with the production model, and the approval page')
+    .description(describe('serve'))
     .option('--port <n>', 'port', '8080')
     .option('--host <host>', 'interface to listen on; beyond loopback the reports and /api/predict need a signed-in viewer', '127.0.0.1')
     .option('--public', 'let anyone who can reach the server read the reports and call /api/predict without signing in')

@@ -1,5 +1,6 @@
 /** `needloop worker [--queues default,ingest,analytics,training]`: serves the pipeline on Temporal until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import type { Config } from '../../config.js';
 import { openDatabase } from '../../db/connection.js';
 import { say, UserError } from '../output.js';
@@ -9,7 +10,7 @@ import { pipelineActivities } from './pipeline.js';
 export function registerWorker(program: Command, config: () => Config): void {
   program
     .command('worker')
-    .description('serve the pipeline\'s workflows and activities on Temporal (training runs where the training queue is served)')
+    .description(describe('worker'))
     .option('--queues <list>', 'default (workflows and bookkeeping), ingest (loading inbox files), analytics (segments, needs, drift, discovery, evaluation, report), training (fine-tuning, for GPU hosts); any of them, comma-separated', QUEUE_NAMES.join(','))
     .action(async (flags: { queues: string }) => {
       const queues = flags.queues.split(',').map((q) => q.trim());
