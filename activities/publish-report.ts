@@ -9,7 +9,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { renderReport } from '../web/report.js';
+import { columnLabel } from '../web/briefing.js';
 import { MIN_GROUP_USERS } from '../models/evaluate.js';
+import { zhSentences } from '../web/zh-text.js';
 import { personaNameZh } from '../analytics/persona-name.js';
 import { reportData } from './report-data.js';
 
@@ -32,23 +34,30 @@ interface RunResults {
   error?: string;
 }
 
-/** How summarize names needs and which language it writes. */
+/** How summarize names needs and columns, and which language it writes. */
 export interface SummaryWords {
   lang: 'en' | 'zh';
   /** A need's label in that language (its id when the catalogue lacks it). */
   label(need: string): string;
+  /** A drift column's name in words (web/briefing.ts's columnLabel). */
+  column?(column: string): string;
 }
 
 const ENGLISH: SummaryWords = { lang: 'en', label: (need) => need };
 
 /**
- * The report's opening sentences, for a product manager, in English or Chinese. Reasons
- * written by the analyses (drift, the gate) are quoted as they are, in English.
+ * The report's sentences about the run itself, for a product manager, in English or
+ * Chinese: what loaded, the needs nobody named, the segments, drift, the decision, the
+ * candidate, the gate and the approval. The strongest signals lead them (web/signals.ts,
+ * added by reportData). Reasons written by the analyses are given in the report's language
+ * (web/zh-text.ts); quotations of users' text stay as written.
  */
 export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS, words: SummaryWords = ENGLISH): string[] {
   const zh = words.lang === 'zh';
   const w = (en: string, chinese: string) => (zh ? chinese : en);
   const list = (items: string[]) => items.join(zh ? '、' : ', ');
+  const said = (reasons: readonly string[]) => (zh ? zhSentences(reasons) : reasons.join('; '));
+  const column = words.column ?? ((c: string) => c);
   const out: string[] = [];
   if (results.error !== undefined) out.push(w(`The run failed: ${results.error}`, `本次运行失败：${results.error}`));
   const loaded = results.ingested?.filter((f) => f.status === 'loaded') ?? [];
@@ -61,8 +70,6 @@ export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS, words
     const growth = (c: (typeof unnamed)[number]) => (c.growth === null ? w('new', '新出现') : w(`${c.growth >= 0 ? '+' : ''}${(100 * c.growth).toFixed(0)} % on the week before`, `较前一周 ${c.growth >= 0 ? '+' : ''}${(100 * c.growth).toFixed(0)} %`));
     out.push(w(`${unnamed.length} need(s) nobody has named yet: ${unnamed.slice(0, 3).map((c) => `"${c.label}" (${c.size} requests, ${growth(c)})`).join(', ')} — see "Needs nobody has named yet".`, `${unnamed.length} 个尚未命名的需求：${unnamed.slice(0, 3).map((c) => `“${c.label}”（${c.size} 个请求，${growth(c)}）`).join('、')}——见“尚未命名的需求”。`));
   }
-  const top = results.needs?.top_needs ?? [];
-  if (top.length > 0) out.push(w(`Top unmet needs by opportunity: ${list(top.map((n) => `${words.label(n.need)} (${n.opportunity?.toFixed(1)})`))}.`, `按机会值排序最未被满足的需求：${list(top.map((n) => `${words.label(n.need)}（${n.opportunity?.toFixed(1)}）`))}。`));
   if (results.segments) {
     const size = (n: number) => (n < minGroup ? w(`fewer than ${minGroup}`, `少于 ${minGroup}`) : String(n));
     out.push(w(`Users fall into ${results.segments.k} segments: ${results.segments.segments.map((s) => `${s.name} (${size(s.size)})`).join(', ')}.`, `用户分为 ${results.segments.k} 个细分群体：${results.segments.segments.map((s) => `${personaNameZh(s.name)}（${size(s.size)}）`).join('、')}。`));
@@ -70,10 +77,10 @@ export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS, words
   // One truth: a sentence about drift never says "no drift" while a drift reason stands
   // (the model's checks — request texts, accuracy, recall, out-of-scope — are drift too).
   if (results.drift) {
-    const columns = results.drift.drifted_columns;
+    const columns = results.drift.drifted_columns.map(column);
     const reasons = results.drift.reasons ?? [];
     if (columns.length > 0) out.push(w(`Columns that drifted for all users: ${columns.join(', ')}${results.drift.dataset_drift ? '' : ' (too few for dataset drift)'}.`, `全部用户中发生漂移的列：${columns.join('、')}${results.drift.dataset_drift ? '' : '（不足以构成数据集漂移）'}。`));
-    else if (reasons.length > 0) out.push(w(`Usage and survey columns are steady for all users, but what users ask has changed: ${reasons.join('; ')}.`, `全部用户的使用和调查列保持稳定，但用户的请求发生了变化：${reasons.join('；')}。`));
+    else if (reasons.length > 0) out.push(w(`Usage and survey columns are steady for all users, but what users ask has changed: ${said(reasons)}.`, `全部用户的使用和调查列保持稳定，但用户的请求发生了变化：${said(reasons)}。`));
     else out.push(w('No usage or survey column drifted for all users, and the model\'s own checks found no change.', '全部用户的使用和调查列均未漂移，模型自身的检查也未发现变化。'));
     if (results.drift.emerging_needs.length > 0) out.push(w(`Emerging needs: ${list(results.drift.emerging_needs.map(words.label))}.`, `新兴需求：${list(results.drift.emerging_needs.map(words.label))}。`));
   }
@@ -84,9 +91,9 @@ export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS, words
     const own = results.decision.reasons.filter((r) => !given.has(r));
     if (results.decision.retrain) {
       if (own.length === 0 && given.size > 0) out.push(w('Retrained because of the change above.', '因上述变化而重新训练。'));
-      else out.push(w(`Retrained: ${(own.length > 0 ? own : results.decision.reasons).join('; ')}${own.length > 0 && given.size > 0 ? ', and the change above' : ''}.`, `重新训练：${(own.length > 0 ? own : results.decision.reasons).join('；')}${own.length > 0 && given.size > 0 ? '，以及上述变化' : ''}。`));
+      else out.push(w(`Retrained: ${said(own.length > 0 ? own : results.decision.reasons)}${own.length > 0 && given.size > 0 ? ', and the change above' : ''}.`, `重新训练：${said(own.length > 0 ? own : results.decision.reasons)}${own.length > 0 && given.size > 0 ? '，以及上述变化' : ''}。`));
     } else {
-      const why = results.decision.reasons.length > 0 ? w(` (${results.decision.reasons.join('; ')})`, `（${results.decision.reasons.join('；')}）`) : w(` — ${about} holds up`, `——${about}表现稳定`);
+      const why = results.decision.reasons.length > 0 ? w(` (${said(results.decision.reasons)})`, `（${said(results.decision.reasons)}）`) : w(` — ${about} holds up`, `——${about}表现稳定`);
       out.push(w(`The model was not retrained: nothing calls for it${why}.`, `模型未重新训练：没有需要的理由${why}。`));
     }
   }
@@ -98,8 +105,8 @@ export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS, words
     const e = results.evaluation;
     const failed = e.reasons.filter((r) => r.startsWith('FAIL')).map((r) => r.slice(5));
     out.push(e.blessed ? w('The gate blessed it.', '它通过了评审门。') : e.nothing_to_gain
-      ? w(`Production stays: the candidate has nothing to gain over it (${failed.join('; ')}).`, `生产模型保持不变：候选模型没有提升（${failed.join('；')}）。`)
-      : w(`The gate refused it: ${failed.join('; ')}.`, `评审门拒绝了它：${failed.join('；')}。`));
+      ? w(`Production stays: the candidate has nothing to gain over it (${said(failed)}).`, `生产模型保持不变：候选模型没有提升（${said(failed)}）。`)
+      : w(`The gate refused it: ${said(failed)}.`, `评审门拒绝了它：${said(failed)}。`));
   }
   const a = results.approval;
   if (a !== undefined) {
@@ -111,20 +118,22 @@ export function summarize(results: RunResults, minGroup = MIN_GROUP_USERS, words
   return out;
 }
 
-export async function publishRunReport(deps: { db: Kysely<Database>; reportsDir: string; catalogue: NeedCatalogue; minGroup?: number }, input: { run_id: string; results: unknown }): Promise<{ path: string; latest: string; bytes: number }> {
-  const results = input.results as RunResults & Record<string, unknown>;
+type ReportDeps = { db: Kysely<Database>; reportsDir: string; catalogue: NeedCatalogue; minGroup?: number };
+
+/** Renders run `runId`'s report as its results stand, and writes it (temporary file, then rename) to each target. */
+async function writeRunReport(deps: ReportDeps, runId: string, results: RunResults & Record<string, unknown>, targets: (path: string) => string[]): Promise<{ path: string; bytes: number }> {
+  if (!/^\d{1,18}$/.test(runId)) throw new ReportError(`${JSON.stringify(runId)} is not a pipeline run id`);
   const minGroup = deps.minGroup ?? MIN_GROUP_USERS;
   const labels = new Map(deps.catalogue.map((n) => [n.id, n.label]));
-  const words = (lang: 'en' | 'zh'): SummaryWords => ({ lang, label: (need) => labels.get(need)?.[lang] ?? need });
-  const data = await reportData(deps.db, deps.catalogue, { id: input.run_id, results, summary: summarize(results, minGroup, words('en')), summary_zh: summarize(results, minGroup, words('zh')) }, { minGroup });
+  const named = Object.fromEntries(deps.catalogue.map((n) => [n.id, n.label]));
+  const words = (lang: 'en' | 'zh'): SummaryWords => ({ lang, label: (need) => labels.get(need)?.[lang] ?? need, column: (c) => columnLabel(c, named)[lang] });
+  const data = await reportData(deps.db, deps.catalogue, { id: runId, results, summary: summarize(results, minGroup, words('en')), summary_zh: summarize(results, minGroup, words('zh')) }, { minGroup });
   const html = renderReport(data);
-  if (!/^\d{1,18}$/.test(input.run_id)) throw new ReportError(`${JSON.stringify(input.run_id)} is not a pipeline run id`);
-  const path = join(deps.reportsDir, `run-${input.run_id}.html`);
-  const latest = join(deps.reportsDir, 'latest.html');
+  const path = join(deps.reportsDir, `run-${runId}.html`);
   try {
     // Reports quote what users typed: readable by the owner and their group, not the world.
     await mkdir(deps.reportsDir, { recursive: true, mode: 0o750 });
-    for (const target of [path, latest]) {
+    for (const target of targets(path)) {
       await writeFile(`${target}.partial`, html, { mode: REPORT_MODE });
       await chmod(`${target}.partial`, REPORT_MODE); // the mode above is masked by the umask
       await rename(`${target}.partial`, target);
@@ -132,6 +141,42 @@ export async function publishRunReport(deps: { db: Kysely<Database>; reportsDir:
   } catch (error) {
     throw new ReportError(`cannot write the report to ${deps.reportsDir}: ${(error as Error).message}`);
   }
-  await deps.db.insertInto('reports').values({ pipeline_run_id: input.run_id, path, bytes: Buffer.byteLength(html) }).execute();
-  return { path, latest, bytes: Buffer.byteLength(html) };
+  await deps.db.insertInto('reports').values({ pipeline_run_id: runId, path, bytes: Buffer.byteLength(html) }).execute();
+  return { path, bytes: Buffer.byteLength(html) };
+}
+
+/** The newest run that has published a report, with its results as recorded. */
+async function newestReported(db: Kysely<Database>): Promise<{ id: string; results: RunResults & Record<string, unknown> } | null> {
+  const row = await db.selectFrom('pipeline_runs').select(['id', 'results'])
+    .where('results', 'is not', null).where('id', 'in', (eb) => eb.selectFrom('reports').select('pipeline_run_id'))
+    .orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row === undefined ? null : { id: row.id, results: row.results as RunResults & Record<string, unknown> };
+}
+
+/**
+ * Writes a run's report to `<reports>/run-<id>.html`, and `latest.html` with the newest
+ * state: when a later run has published already (run 13 approved while run 14's report
+ * exists), the later run's report is written again — it now shows the decision, the model
+ * serving and what waits — and `latest.html` is that one. `latest.html` never goes back.
+ */
+export async function publishRunReport(deps: ReportDeps, input: { run_id: string; results: unknown }): Promise<{ path: string; latest: string; bytes: number }> {
+  const latest = join(deps.reportsDir, 'latest.html');
+  const newest = /^\d{1,18}$/.test(input.run_id) ? await newestReported(deps.db) : null;
+  const later = newest !== null && BigInt(newest.id) > BigInt(input.run_id);
+  const own = await writeRunReport(deps, input.run_id, input.results as RunResults & Record<string, unknown>, (path) => (later ? [path] : [path, latest]));
+  if (later) await writeRunReport(deps, newest.id, newest.results, (path) => [path, latest]);
+  return { path: own.path, latest, bytes: own.bytes };
+}
+
+/**
+ * After a decision taken outside a run (`promote`, `rollback`, `needs adopt`, `needs
+ * dismiss`): the newest run's report, written again as things stand now, and `latest.html`
+ * with it. Null when no run has published a report yet.
+ */
+export async function republishNewest(deps: ReportDeps): Promise<{ path: string; latest: string } | null> {
+  const newest = await newestReported(deps.db);
+  if (newest === null) return null;
+  const latest = join(deps.reportsDir, 'latest.html');
+  const own = await writeRunReport(deps, newest.id, newest.results, (path) => [path, latest]);
+  return { path: own.path, latest };
 }

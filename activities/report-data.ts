@@ -13,7 +13,13 @@ import { candidatesWithLatest } from '../db/queries/need-candidates.js';
 import { stepTimes } from '../db/queries/pipeline-runs.js';
 import { DEFAULT_WINDOW_DAYS, latestTime } from '../db/queries/time-window.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
+import { findProductionModel } from '../db/queries/model-versions.js';
+import { loopTimeline, modelDecisions } from '../db/queries/loop-timeline.js';
+import { pendingDecisions } from '../db/queries/pending-decisions.js';
+import { personaMatches } from '../db/queries/segment-runs.js';
 import { groupBy, personaNameZh } from '../analytics/index.js';
+import { headlines, strongestSignals } from '../web/signals.js';
+import { zhSentence } from '../web/zh-text.js';
 import { MIN_GROUP_USERS } from '../models/evaluate.js';
 import type { EvaluationView, Interval, ReportData } from '../web/report.js';
 
@@ -52,6 +58,12 @@ interface BriefingResults {
   promotion?: { production_id: string };
 }
 
+/** When run `id` began (now, for an id that is no pipeline run's). */
+async function ownStart(db: Kysely<Database>, id: string): Promise<Date> {
+  const row = /^\d{1,18}$/.test(id) ? await db.selectFrom('pipeline_runs').select('started_at').where('id', '=', id).executeTakeFirst() : undefined;
+  return row?.started_at ?? new Date();
+}
+
 /** What the first screen says (web/briefing.ts), from the run's own results and the run before it. */
 async function briefing(db: Kysely<Database>, run: { id: string; results: unknown }, data: ReportData): Promise<NonNullable<ReportData['briefing']>> {
   const r = run.results as BriefingResults;
@@ -86,7 +98,13 @@ async function briefing(db: Kysely<Database>, run: { id: string; results: unknow
       loaded: (r.ingested ?? []).filter((f) => f.status === 'loaded').map((f) => ({ file: basename(f.file), rows: f.accepted })),
       failed: (r.ingested ?? []).filter((f) => f.status === 'failed').map((f) => ({ file: basename(f.file), error: f.error ?? '' })),
     },
-    serving: { before: r.drift?.model ?? e?.production_id ?? data.model?.production_id ?? null, after: r.promotion?.production_id ?? null },
+    serving: {
+      before: r.drift?.model ?? e?.production_id ?? data.model?.production_id ?? null,
+      now: (await findProductionModel(db))?.id ?? null,
+      // Every decision on the registry since the run before began: this run's, an engineer's, by hand.
+      // (The first run: those since it began; what came before is the history it starts from.)
+      changes: await modelDecisions(db, previous?.started_at ?? (await ownStart(db, run.id))),
+    },
     decision: r.decision === undefined ? null : { retrain: r.decision.retrain, reasons: r.decision.reasons },
     verdict,
     approval: r.approval ?? null,
@@ -108,7 +126,7 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
     if (r) {
       data.needs = {
         window: r.window, segment_names: r.segment_names,
-        rows: r.needs.map((n) => ({ need: n.need, segment: n.segment, n: n.n, importance: n.importance, satisfaction: n.satisfaction, opportunity: n.opportunity, kano: { category: n.kano.category, better: n.kano.better, worse: n.kano.worse } })),
+        rows: r.needs.map((n) => ({ need: n.need, segment: n.segment, n: n.n, importance: n.importance, satisfaction: n.satisfaction, opportunity: n.opportunity, opportunity_low: n.opportunity_low ?? null, opportunity_high: n.opportunity_high ?? null, kano: { category: n.kano.category, better: n.kano.better, worse: n.kano.worse } })),
         experience: r.trends.experience, nps: r.nps, csat: r.csat, by_segment: (r.segments ?? []).map((s) => ({ segment: s.segment, nps: s.nps, csat: s.csat })), growing_terms: r.comments.growing_terms.slice(0, 15),
         recent_comments: (await db.selectFrom('survey_responses').select('comment').where('comment', 'is not', null)
           .where('submitted_at', '>=', new Date(r.window.from)).where('submitted_at', '<', new Date(r.window.to))
@@ -118,11 +136,12 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
   }
   if (ids.segments?.segment_run_id) {
     const rows = await db.selectFrom('segments').select(['segment_id', 'name', 'size', 'distinctive']).where('segment_run_id', '=', ids.segments.segment_run_id).orderBy('segment_id').execute();
-    // The persona of the same name in the segmentation before, for "change since the last run".
-    const before = await db.selectFrom('segments').select(['name', 'size'])
-      .where('segment_run_id', '=', (eb) => eb.selectFrom('segment_runs').select((s) => s.fn.max('id').as('id')).where('id', '<', ids.segments!.segment_run_id!)).execute();
-    const earlier = new Map(before.map((s) => [s.name, s.size]));
-    data.segments = rows.map((s) => ({ id: s.segment_id, name: s.name, size: s.size, previous_size: earlier.get(s.name) ?? null, distinctive: s.distinctive.slice(0, 4) }));
+    // The persona each continues in the segmentation before, by the users they share (not by name).
+    const earlier = new Map((await personaMatches(db, ids.segments.segment_run_id)).map((m) => [m.segment_id, m.previous]));
+    data.segments = rows.map((s) => {
+      const before = earlier.get(s.segment_id) ?? null;
+      return { id: s.segment_id, name: s.name, size: s.size, previous_size: before?.size ?? null, previous_name: before !== null && before.name !== s.name ? before.name : null, previous_name_zh: before !== null && before.name !== s.name ? personaNameZh(before.name) : null, distinctive: s.distinctive.slice(0, 4) };
+    });
   }
   if (ids.drift?.drift_run_id) {
     const row = await db.selectFrom('drift_runs').select('result').where('id', '=', ids.drift.drift_run_id).executeTakeFirst();
@@ -152,28 +171,29 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
     }
   }
   data.out_of_scope = await outOfScope(db, data.drift?.current);
-  if ((run.results as { discovery?: unknown }).discovery != null) {
-    data.unnamed_needs = (await candidatesWithLatest(db, ['open'])).filter((c) => c.latest.pipeline_run_id === run.id).map((c) => {
-      const d = c.latest.detail as { examples: string[]; by_plan: Record<string, number>; experience: { failure_rate: number; abandon_rate: number; mean_rating: number | null } };
-      return {
-        id: c.id, label: c.label, size: c.latest.size, users: c.latest.users, previous_size: c.latest.previous_size, growth: c.latest.growth, growth_p: c.latest.growth_p,
-        opportunity: c.latest.opportunity, first_seen: c.first_seen.toISOString(), nights: c.nights, examples: d.examples, by_plan: d.by_plan, experience: d.experience,
-      };
-    });
-  }
+  // Every open candidate, as `needloop needs candidates` lists them: tonight's sightings first.
+  data.unnamed_needs = (await candidatesWithLatest(db, ['open'])).map((c) => {
+    const d = c.latest.detail as { examples: string[]; by_plan: Record<string, number>; experience: { failure_rate: number; abandon_rate: number; mean_rating: number | null } };
+    return {
+      id: c.id, label: c.label, size: c.latest.size, users: c.latest.users, previous_size: c.latest.previous_size, growth: c.latest.growth, growth_p: c.latest.growth_p,
+      opportunity: c.latest.opportunity, first_seen: c.first_seen.toISOString(), last_seen: c.last_seen.toISOString(), tonight: c.latest.pipeline_run_id === run.id, nights: c.nights,
+      examples: d.examples, by_plan: d.by_plan, experience: d.experience,
+    };
+  }).sort((a, b) => Number(b.tonight) - Number(a.tonight));
   if (/^\d{1,18}$/.test(run.id)) {
-    const nights = await db.selectFrom('simulation_nights').selectAll().where('pipeline_run_id', '<=', run.id).orderBy('night').execute();
-    data.timeline = nights.map((n) => ({
-      night: n.night, date: n.date, production_model: n.production_model, accuracy: n.accuracy, changed_need: n.changed_need, changed_need_recall: n.changed_need_recall,
-      retrain: n.retrain, candidate: n.candidate, promoted: n.promoted, reasons: n.reasons,
-    }));
+    data.timeline = (await loopTimeline(db, { run_id: run.id, results: run.results })).map((n) => ({ ...n, reasons_zh: n.reasons.map(zhSentence) }));
     data.steps = (await stepTimes(db, run.id)).map((s) => ({ step: s.step, seconds: s.seconds }));
   }
+  data.pending = await pending(db, run);
   withholdSmallGroups(data);
   data.briefing = await briefing(db, run, data);
   data.segment_names_zh = Object.fromEntries([...(data.segments ?? []).map((s) => [s.id, s.name] as const), ...(data.drift?.populations ?? []).filter((p) => p.id !== -1).map((p) => [p.id, p.name] as const)].map(([id, name]) => [id, personaNameZh(name)]));
-  data.summary = withForWhom(data, data.summary, 'en');
-  if (run.summary_zh !== undefined) data.summary_zh = withForWhom(data, run.summary_zh, 'zh');
+  if (data.model !== null) data.model.reasons_zh = data.model.reasons.map(zhSentence);
+  // The summary leads with the strongest signals on enough answers, each with its n and interval.
+  data.signals = strongestSignals(data);
+  const lead = headlines(data.signals);
+  data.summary = [...lead.map((x) => x.en), ...topNeeds(data, 'en'), ...data.summary];
+  if (run.summary_zh !== undefined) data.summary_zh = [...lead.map((x) => x.zh), ...topNeeds(data, 'zh'), ...run.summary_zh];
   return data;
 }
 
@@ -186,10 +206,14 @@ export async function reportData(db: Kysely<Database>, catalogue: NeedCatalogue,
  */
 export function withholdSmallGroups(data: ReportData): void {
   const k = data.privacy.min_group;
-  const note = (text: string) => data.privacy.withheld.push(text);
+  const zh: string[] = (data.privacy.withheld_zh ??= []);
+  const note = (text: string, chinese: string) => {
+    data.privacy.withheld.push(text);
+    zh.push(chinese);
+  };
   const small = new Set((data.segments ?? []).filter((s) => s.size < k).map((s) => s.id));
   if (data.segments !== null) {
-    for (const s of data.segments.filter((x) => small.has(x.id))) note(`Segment "${s.name}" has fewer than ${k} users: its size, features, needs and drift are withheld.`);
+    for (const s of data.segments.filter((x) => small.has(x.id))) note(`Segment "${s.name}" has fewer than ${k} users: its size, features, needs and drift are withheld.`, `细分群体“${personaNameZh(s.name)}”少于 ${k} 位用户：其规模、特征、需求和漂移均不显示。`);
     data.segments = data.segments.filter((s) => !small.has(s.id));
     // A persona that was a small group in the run before: its size then is not shown either.
     for (const s of data.segments) if (s.previous_size != null && s.previous_size < k) Object.assign(s, { previous_size: null, previous_withheld: true });
@@ -199,7 +223,11 @@ export function withholdSmallGroups(data: ReportData): void {
     const names = needs.segment_names;
     const thin = needs.rows.filter((r) => (r.segment === null || !small.has(r.segment)) && r.n < k);
     const bySegment = groupBy(thin, (r) => (r.segment === null ? 'all users' : `segment "${names[r.segment] ?? r.segment}"`));
-    for (const [who, rows] of bySegment) note(`Scores of ${rows.map((r) => data.labels[r.need]?.en ?? r.need).join(', ')} for ${who}: fewer than ${k} respondents, withheld.`);
+    for (const [who, rows] of bySegment) {
+      const segment = rows[0].segment;
+      const whoZh = segment === null ? '全部用户' : `细分群体“${personaNameZh(names[segment] ?? String(segment))}”`;
+      note(`Scores of ${rows.map((r) => data.labels[r.need]?.en ?? r.need).join(', ')} for ${who}: fewer than ${k} respondents, withheld.`, `${whoZh}对${rows.map((r) => data.labels[r.need]?.zh ?? r.need).join('、')}的评分：回答者少于 ${k} 位，不显示。`);
+    }
     needs.rows = needs.rows.filter((r) => (r.segment === null || !small.has(r.segment)) && r.n >= k);
     const kept = new Set(needs.rows.map((r) => r.segment));
     needs.segment_names = Object.fromEntries(Object.entries(names).filter(([id]) => kept.has(Number(id))));
@@ -210,13 +238,13 @@ export function withholdSmallGroups(data: ReportData): void {
       weeks++;
       return { week: w.week, nps: w.nps.n >= k ? w.nps : blank(w.nps), csat: w.csat.n >= k ? w.csat : blank(w.csat) };
     });
-    if (weeks > 0) note(`NPS or CSAT of ${weeks} week(s) with fewer than ${k} respondents: withheld.`);
+    if (weeks > 0) note(`NPS or CSAT of ${weeks} week(s) with fewer than ${k} respondents: withheld.`, `${weeks} 周的 NPS 或 CSAT 回答者少于 ${k} 位：不显示。`);
     needs.by_segment = (needs.by_segment ?? []).filter((s) => !small.has(s.segment)).map((s) => ({ segment: s.segment, nps: s.nps.n >= k ? s.nps : blank(s.nps), csat: s.csat.n >= k ? s.csat : blank(s.csat) }));
     if (needs.nps.n < k) needs.nps = blank(needs.nps);
     if (needs.csat.n < k) needs.csat = blank(needs.csat);
     if (Math.max(needs.nps.n, needs.csat.n) < k && needs.recent_comments.length > 0) {
       needs.recent_comments = [];
-      note(`The latest comments: fewer than ${k} respondents in the window, withheld.`);
+      note(`The latest comments: fewer than ${k} respondents in the window, withheld.`, `最新评论：窗口内回答者少于 ${k} 位，不显示。`);
     }
   }
   if (data.drift !== null && small.size > 0) {
@@ -224,7 +252,7 @@ export function withholdSmallGroups(data: ReportData): void {
     data.drift.cells = data.drift.cells.filter((c) => !small.has(c.population));
   }
   const withheldGroups = (data.model?.candidate.holdout.fairness ?? []).flatMap((a) => a.groups.filter((g) => g.withheld).map((g) => `${a.attribute} ${g.value}`));
-  if (withheldGroups.length > 0) note(`Model accuracy for ${withheldGroups.join(', ')}: fewer than ${k} users, withheld.`);
+  if (withheldGroups.length > 0) note(`Model accuracy for ${withheldGroups.join(', ')}: fewer than ${k} users, withheld.`, `${withheldGroups.join('、')}的模型准确率：用户少于 ${k} 位，不显示。`);
 }
 
 /** The four weeks up to the run's current drift window (or the newest data), day by day. */
@@ -238,47 +266,33 @@ async function outOfScope(db: Kysely<Database>, current: unknown): Promise<Repor
   return { to: to.toISOString(), days, examples: examples.map((e) => ({ ts: e.ts.toISOString(), text: e.text, guess: e.guess, confidence: e.confidence })) };
 }
 
-/**
- * The out-of-scope share of the last 7 days against the 3 weeks before, in words, with
- * an example; null when the logs do not say.
- */
-export function outOfScopeSummary(o: ReportData['out_of_scope'], lang: 'en' | 'zh' = 'en'): string | null {
-  if (o === null) return null;
-  const weekAgo = new Date(Date.parse(o.to) - 7 * DAY_MS).toISOString().slice(0, 10);
-  const last = o.days.filter((d) => d.date >= weekAgo);
-  const before = o.days.filter((d) => d.date < weekAgo);
-  const count = (days: typeof o.days) => ({ answered: days.reduce((a, d) => a + d.answered, 0), flagged: days.reduce((a, d) => a + d.flagged, 0) });
-  const [now, then] = [count(last), count(before)];
-  if (now.answered === 0) return null;
-  const pct = (c: { answered: number; flagged: number }) => `${((100 * c.flagged) / c.answered).toFixed(1)} %`;
-  const example = o.examples[0] === undefined ? '' : `; e.g. "${o.examples[0].text}"`;
-  if (lang === 'zh') return `最近 7 天 ${pct(now)} 的请求（${now.answered} 个中的 ${now.flagged} 个）不属于任何已知需求${then.answered === 0 ? '' : `（之前几周为 ${pct(then)}）`}${o.examples[0] === undefined ? '' : `；例如“${o.examples[0].text}”`}。`;
-  return `${pct(now)} of requests in the last 7 days (${now.flagged} of ${now.answered}) were none of the known needs${then.answered === 0 ? '' : ` (${pct(then)} in the weeks before)`}${example}.`;
+/** The needs most unmet for all users, each with its 95 % interval and n; none resting on few answers. */
+function topNeeds(data: ReportData, lang: 'en' | 'zh'): string[] {
+  if (data.needs === null) return [];
+  const top = data.needs.rows.filter((r) => r.segment === null && r.opportunity !== null).sort((a, b) => b.opportunity! - a.opportunity!).slice(0, 3);
+  if (top.length === 0) return [];
+  const f = (x: number) => x.toFixed(1);
+  const one = (r: (typeof top)[number]) => {
+    const label = data.labels[r.need]?.[lang] ?? r.need;
+    const ci = r.opportunity_low == null || r.opportunity_high == null ? '' : lang === 'zh' ? `95 % 区间 ${f(r.opportunity_low)} 至 ${f(r.opportunity_high)}，` : `95 % interval ${f(r.opportunity_low)} to ${f(r.opportunity_high)}, `;
+    return lang === 'zh' ? `${label}（${f(r.opportunity!)}；${ci}n ${r.n}）` : `${label} (${f(r.opportunity!)}; ${ci}n ${r.n})`;
+  };
+  return [lang === 'zh' ? `全部用户中机会值最高（最未被满足）的需求：${top.map(one).join('、')}。` : `Top unmet needs for all users by opportunity: ${top.map(one).join(', ')}.`];
 }
 
-/** Adds, after the top needs, for whom each is most unmet, and which segments' usage drifted. */
-function withForWhom(data: ReportData, summary: string[], lang: 'en' | 'zh'): string[] {
-  const extra: string[] = [];
-  if (data.needs !== null) {
-    const rows = data.needs.rows;
-    const top = rows.filter((r) => r.segment === null && r.opportunity !== null).sort((a, b) => b.opportunity! - a.opportunity!).slice(0, 3);
-    for (const need of top) {
-      const best = rows.filter((r) => r.need === need.need && r.segment !== null && r.opportunity !== null).sort((a, b) => b.opportunity! - a.opportunity!)[0];
-      if (best === undefined) continue;
-      const who = data.needs.segment_names[best.segment!] ?? `segment ${best.segment}`;
-      extra.push(lang === 'zh'
-        ? `${data.labels[need.need]?.zh ?? need.need}对${personaNameZh(who)}最未被满足（机会值 ${best.opportunity!.toFixed(1)}，整体为 ${need.opportunity!.toFixed(1)}）。`
-        : `${data.labels[need.need]?.en ?? need.need} is most unmet for ${who} (opportunity ${best.opportunity!.toFixed(1)}, against ${need.opportunity!.toFixed(1)} overall).`);
-    }
+/**
+ * What waits for a decision now — and this run's own candidate, which waits from the
+ * moment its report is published (the run records itself as awaiting just after).
+ */
+async function pending(db: Kysely<Database>, run: { id: string; results: unknown }): Promise<NonNullable<ReportData['pending']>> {
+  const p = await pendingDecisions(db);
+  const r = run.results as BriefingResults;
+  const own = r.training?.candidate_id;
+  if (r.approval?.kind === 'pending' && own !== undefined && !p.models.some((m) => m.candidate_id === own && m.run_id !== null)) {
+    // Blessed a moment ago, it is listed as awaiting promotion by hand until the run records its wait.
+    p.models = p.models.filter((m) => m.candidate_id !== own);
+    const row = /^\d{1,18}$/.test(run.id) ? await db.selectFrom('pipeline_runs').select(['runner', 'run_key']).where('id', '=', run.id).executeTakeFirst() : undefined;
+    p.models.unshift({ run_id: run.id, runner: row?.runner ?? null, run_key: row?.run_key ?? null, candidate_id: own, production_id: (await findProductionModel(db))?.id ?? null, deadline: r.approval.deadline ?? null });
   }
-  if (data.drift !== null) {
-    const changed = data.drift.populations.filter((p) => p.id !== -1 && p.dataset_drift).map((p) => p.name);
-    if (changed.length > 0) extra.push(lang === 'zh' ? `使用情况发生变化的细分群体：${changed.map(personaNameZh).join('、')}。` : `Segments whose usage changed: ${changed.join(', ')}.`);
-  }
-  const unnamed = outOfScopeSummary(data.out_of_scope, lang);
-  if (unnamed !== null) extra.push(unnamed);
-  const at = summary.findIndex((s) => s.startsWith(lang === 'zh' ? '按机会值排序' : 'Top unmet needs'));
-  const out = [...summary];
-  out.splice(at === -1 ? 0 : at + 1, 0, ...extra);
-  return out;
+  return p;
 }

@@ -146,8 +146,8 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
   await addApprover(db, SIMULATED_ENGINEER, randomBytes(24).toString('base64url'));
   await rm(options.workDir, { recursive: true, force: true });
 
-  const run = async (dir: string, night: number): Promise<{ outcome: LocalRunOutcome; promoted: string | null }> => {
-    let outcome = await runLocally(acts, { inbox: dir, approvalTimeoutMs: config.approvalTimeoutMs, seed: 1 });
+  const run = async (dir: string, night: number, onBegin?: (runId: string) => Promise<void>): Promise<{ outcome: LocalRunOutcome; promoted: string | null }> => {
+    let outcome = await runLocally(acts, { inbox: dir, approvalTimeoutMs: config.approvalTimeoutMs, seed: 1 }, { onBegin });
     let promoted: string | null = null;
     const approving = options.approve === 'auto' && (options.approveUntilNight === undefined || night <= options.approveUntilNight);
     if (outcome.pending !== null && approving) {
@@ -211,7 +211,16 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
       for (const r of world.surveysOfDay(day, totalDays)) await nightSurveys.line(r.line);
       await nightSurveys.close();
 
-      const { outcome, promoted } = await run(dir, night);
+      // What users got today is known before the night's run: it is recorded under the run
+      // as it begins, so the run's own report has its night on the timeline.
+      const served = { production_model: answered?.model ?? null, accuracy: answered === null || requests.length === 0 ? null : right / requests.length, changed_need_recall: answered === null || changedN === 0 ? null : changedRight / changedN };
+      const date = new Date(startMs + day * DAY_MS).toISOString().slice(0, 10);
+      const { outcome, promoted } = await run(dir, night, async (runId) => {
+        await db.insertInto('simulation_nights').values({
+          night, date, scenario: options.scenario, pipeline_run_id: runId, production_model: served.production_model, requests: requests.length,
+          accuracy: served.accuracy, changed_need: measured.name, changed_need_recall: served.changed_need_recall, retrain: false, reasons: '[]', candidate: null, promoted: null,
+        }).execute();
+      });
       const r = outcome.results;
       // The simulated product manager reads tonight's candidates: one whose requests are
       // mostly of a need the catalogue lacks is adopted, all its requests accepted.
@@ -233,13 +242,11 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
       }
       const record: SimulatedNight = {
         night,
-        date: new Date(startMs + day * DAY_MS).toISOString().slice(0, 10),
+        date,
         run_id: outcome.run_id,
         status: outcome.status,
-        production_model: answered?.model ?? null,
+        ...served,
         requests: requests.length,
-        accuracy: answered === null || requests.length === 0 ? null : right / requests.length,
-        changed_need_recall: answered === null || changedN === 0 ? null : changedRight / changedN,
         retrain: r.decision?.retrain ?? false,
         reasons: r.decision?.reasons ?? [],
         notes: r.drift?.notes ?? [],
@@ -251,11 +258,7 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
       };
       if (outcome.pending !== null) pending = { run_id: outcome.run_id, candidate_id: outcome.pending.candidate_id };
       else if (promoted !== null) pending = null;
-      await db.insertInto('simulation_nights').values({
-        night, date: record.date, scenario: options.scenario, pipeline_run_id: record.run_id, production_model: record.production_model, requests: record.requests,
-        accuracy: record.accuracy, changed_need: measured.name, changed_need_recall: record.changed_need_recall, retrain: record.retrain,
-        reasons: JSON.stringify(record.reasons), candidate: record.candidate, promoted: record.promoted,
-      }).execute();
+      await db.updateTable('simulation_nights').set({ retrain: record.retrain, reasons: JSON.stringify(record.reasons), candidate: record.candidate, promoted: record.promoted }).where('night', '=', night).execute();
       out.push(record);
       options.onNight?.(record);
     }

@@ -7,8 +7,10 @@
  * is readable without a mouse, by a screen reader and in print. Everything here is drawn
  * from the same decision objects as the sections below it.
  */
+import { decisionLines } from './decision-words.js';
 import { escapeHtml as esc, t } from './html.js';
 import type { Interval, ReportData } from './report.js';
+import { zhSentence } from './zh-text.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en');
 const pct = (x: number, digits = 0) => `${(100 * x).toFixed(digits)} %`;
@@ -84,8 +86,9 @@ function sparkHistogram(h: Cell['histogram'], name: string): string {
   const height = 28;
   const bar = (x: number, v: number, cls: string) => `<rect class="${cls}" x="${x}" y="${(height - (height * v) / max).toFixed(1)}" width="${w}" height="${((height * v) / max).toFixed(1)}"/>`;
   const rects = h.bins.map((_, i) => bar(i * (2 * w + 2), ref[i], 'ref') + bar(i * (2 * w + 2) + w, cur[i], 'cur')).join('');
-  const alt = `${name}: largest change in ${largest.bin}, ${pct(largest.ref, 1)} → ${pct(largest.cur, 1)} of rows`;
-  return `<svg class="spark" width="${bins * (2 * w + 2)}" height="${height}" role="img" aria-label="${esc(alt)}"><title>${esc(alt)}</title>${rects}</svg><span class="spark-text">${esc(alt.slice(name.length + 2))}</span>`;
+  const change = [`largest change in ${largest.bin}, ${pct(largest.ref, 1)} → ${pct(largest.cur, 1)} of rows`, `变化最大的是 ${largest.bin}：占行数的 ${pct(largest.ref, 1)} → ${pct(largest.cur, 1)}`];
+  const alt = `${name}: ${change[0]}`;
+  return `<svg class="spark" width="${bins * (2 * w + 2)}" height="${height}" role="img" aria-label="${esc(alt)}"><title>${esc(alt)}</title>${rects}</svg><span class="spark-text">${t(esc(change[0]), esc(change[1]))}</span>`;
 }
 
 /** The score against its threshold, as the test reads it. */
@@ -122,9 +125,9 @@ export function driftTables(drift: ReportData['drift'], labels: NeedLabels, name
       const verdict = c.drifted === null ? t('not judged', '未判断') : c.drifted ? `<strong>${t('yes, drifted', '是，已漂移')}</strong>` : t('no', '否');
       const test = c.method === null ? '–' : t(TESTS[c.method]?.[0] ?? c.method, TESTS[c.method]?.[1] ?? c.method);
       return `<tr class="drift-row${c.drifted === true ? ' drifted' : ''}" data-column="${esc(c.column)}" data-drifted="${c.drifted === null ? 'null' : String(c.drifted)}">
-<td>${t(esc(name.en), esc(name.zh))}<br><span class="ci">${esc(c.column)}</span></td><td>${t({ usage: 'usage', model: 'model', survey: 'survey' }[name.group], { usage: '使用', model: '模型', survey: '调查' }[name.group])}</td>
+<td>${t(esc(name.en), esc(name.zh))}<br><span class="ci">${esc(c.column)}</span></td><td class="kind">${t({ usage: 'usage', model: 'model', survey: 'survey' }[name.group], { usage: '使用', model: '模型', survey: '调查' }[name.group])}</td>
 <td>${test}</td><td>${scoreText(c)}</td><td>${verdict}</td>${inGroups(c.column)}<td>${sparkHistogram(c.histogram, name.en)}</td>
-<td><details><summary>${t('why', '原因')}</summary>${esc(c.reason)}</details></td></tr>`;
+<td><details><summary>${t('why', '原因')}</summary>${t(esc(c.reason), esc(zhSentence(c.reason)))}</details></td></tr>`;
     };
     const head = `<thead><tr><th>${t('column', '列')}</th><th>${t('kind', '类别')}</th><th>${t('test', '检验')}</th><th>${t('score against threshold', '得分与阈值')}</th><th>${t('drifted?', '是否漂移')}</th>${p.id === -1 && segments.length > 0 ? `<th>${t('drifted in segments', '漂移的细分群体')}</th>` : ''}<th>${t('reference (grey) vs current (blue)', '参考（灰）与当前（蓝）')}</th><th></th></tr></thead>`;
     const who = p.id === -1 ? t('for all users', '（全部用户）') : t(`for ${esc(p.name)}`, `（${esc(namesZh[p.id] ?? p.name)}）`);
@@ -151,54 +154,41 @@ function tile(name: [string, string], i: (Interval & { previous?: Interval | nul
   return `<div class="tile" data-tile="${esc(name[0])}"><h3>${t(name[0], name[1])}</h3><p class="figure">${f(i.value)}</p><p class="ci">${t(`95 % interval ${f(i.low)} to ${f(i.high)}, n ${int(i.n)}`, `95 % 区间 ${f(i.low)} 至 ${f(i.high)}，n ${int(i.n)}`)}</p><p class="change">${change}</p></div>`;
 }
 
-/** The three biggest movements, in words, with their size and n. */
+/**
+ * The three biggest movements of users and needs, in words, with their size and n: the
+ * strongest movement signals (web/signals.ts) on enough answers — never a model-internal
+ * bin. Nothing new arrived: nothing moved, and it says so.
+ */
 export function movements(data: ReportData): { en: string; zh: string; weight: number }[] {
-  const out: { en: string; zh: string; weight: number }[] = [];
-  for (const c of data.unnamed_needs.slice(0, 2)) {
-    const growth = c.growth === null ? ['new this week', '本周新出现'] : [`${c.growth >= 0 ? '+' : ''}${pct(c.growth)} on the week before`, `较前一周 ${c.growth >= 0 ? '+' : ''}${pct(c.growth)}`];
-    out.push({ en: `A need nobody has named: "${esc(c.label)}", ${int(c.size)} requests from ${int(c.users)} users, ${growth[0]}.`, zh: `一个尚未命名的需求：“${esc(c.label)}”，${int(c.users)} 位用户的 ${int(c.size)} 个请求，${growth[1]}。`, weight: 3 + Math.min(2, c.size / 200) });
-  }
-  for (const e of data.drift?.emerging_needs ?? []) {
-    const l = data.labels[e.need] ?? { en: e.need, zh: e.need };
-    out.push({ en: `Users ask for ${esc(l.en)} more: ${int(e.current)} requests corrected to it this week.`, zh: `用户更多地需要${esc(l.zh)}：本周有 ${int(e.current)} 个请求被更正为该需求。`, weight: 4 });
-  }
-  const all = (data.drift?.cells ?? []).filter((c) => c.population === -1 && c.drifted === true).sort((a, b) => (b.strength ?? 0) - (a.strength ?? 0));
-  for (const c of all.slice(0, 3)) {
-    const n = columnLabel(c.column, data.labels);
-    const h = c.histogram;
-    let detail = ['', ''];
-    if (h !== null && h.bins.length > 0) {
-      const { largest: m, refRows, curRows } = shifts(h);
-      detail = [`: "${esc(m.bin)}" went from ${pct(m.ref, 1)} to ${pct(m.cur, 1)} of rows (n ${int(curRows)} this window, ${int(refRows)} before)`, `：“${esc(m.bin)}”从 ${pct(m.ref, 1)} 变为 ${pct(m.cur, 1)}（本窗口 n ${int(curRows)}，之前 ${int(refRows)}）`];
-    }
-    out.push({ en: `${esc(n.en)} changed${detail[0]}.`, zh: `${esc(n.zh)}发生变化${detail[1]}。`, weight: 1 + Math.min(2, (c.strength ?? 1) / 3) });
-  }
-  const b = data.briefing;
-  for (const [key, name] of [['nps', ['NPS', 'NPS']], ['csat', ['CSAT', 'CSAT']]] as const) {
-    const i = b?.tiles?.[key];
-    if (i === undefined || i === null || i.value === null || i.same_window || !i.previous || i.previous.value === null || i.low === null || i.high === null || i.previous.low === null || i.previous.high === null) continue;
-    if (i.low <= i.previous.high && i.previous.low <= i.high) continue;
-    const d = i.value - i.previous.value;
-    out.push({ en: `${name[0]} ${d > 0 ? 'rose' : 'fell'} from ${Math.round(i.previous.value)} to ${Math.round(i.value)} (n ${int(i.n)}; the intervals do not overlap).`, zh: `${name[1]} 从 ${Math.round(i.previous.value)} ${d > 0 ? '升至' : '降至'} ${Math.round(i.value)}（n ${int(i.n)}；区间不重叠）。`, weight: 3.5 });
-  }
-  return out.sort((a, b2) => b2.weight - a.weight).slice(0, 3);
+  if (data.briefing !== undefined && data.briefing.new_data.loaded.length === 0) return [];
+  return (data.signals ?? []).filter((x) => x.movement && !x.few).slice(0, 3).map((x) => ({ en: esc(x.en), zh: esc(x.zh), weight: Math.abs(x.z) }));
 }
 
-/** The actions waiting for someone, each with its command. */
-export function actions(data: ReportData): { en: string; zh: string; command: string | null }[] {
-  const out: { en: string; zh: string; command: string | null }[] = [];
-  const b = data.briefing;
-  if (b?.approval?.kind === 'pending' && data.model !== null) {
-    const until = b.approval.deadline === undefined ? '' : ` by ${b.approval.deadline.slice(0, 16).replace('T', ' ')} UTC`;
-    out.push({ en: `Approve or reject model ${esc(data.model.candidate_id)}${until}: the gate blessed it; production is unchanged until someone decides.`, zh: `请在${until === '' ? '截止前' : ` ${b.approval.deadline!.slice(0, 16).replace('T', ' ')} UTC 前`}批准或拒绝模型 ${esc(data.model.candidate_id)}：它已通过评审门；在有人决定之前生产模型不变。`, command: `needloop approve ${data.run_id} --by YOUR_NAME` });
-  }
-  for (const c of data.unnamed_needs.slice(0, 3)) {
-    out.push({ en: `Review the candidate need "${esc(c.label)}" (#${esc(c.id)}): adopt it as a need, or dismiss it.`, zh: `审阅候选需求“${esc(c.label)}”（#${esc(c.id)}）：采纳为需求，或忽略。`, command: `needloop needs adopt ${c.id} --as NEED_ID` });
-  }
-  for (const f of b?.new_data.failed ?? []) {
-    out.push({ en: `Fix and drop again ${esc(f.file)}: it could not be loaded and nothing of it is in these figures.`, zh: `修正后重新放入 ${esc(f.file)}：它未能加载，这些数字中不含它的任何内容。`, command: null });
+/** The decisions waiting for someone, each with its commands (web/decision-words.ts), and the files to fix. */
+export function actions(data: ReportData): { en: string; zh: string; commands: string[] }[] {
+  const out: { en: string; zh: string; commands: string[] }[] = [];
+  if (data.pending !== undefined) for (const l of decisionLines(data.pending, { maxNeeds: 3 })) out.push({ en: esc(l.en), zh: esc(l.zh), commands: l.commands });
+  for (const f of data.briefing?.new_data.failed ?? []) {
+    out.push({ en: `Fix and drop again ${esc(f.file)}: it could not be loaded and nothing of it is in these figures.`, zh: `修正后重新放入 ${esc(f.file)}：它未能加载，这些数字中不含它的任何内容。`, commands: [] });
   }
   return out;
+}
+
+const ACTION_WORDS = { promote: ['promoted', '升级'], reject: ['rejected', '拒绝'], rollback: ['rolled back to', '回滚到'] } as const;
+
+/** Which model serves, and every decision on the registry since the previous run. */
+function servingSentence(b: NonNullable<ReportData['briefing']>): string {
+  const changes = b.serving.changes.map((c) => {
+    const [en, zh] = ACTION_WORDS[c.action];
+    const when = `${c.at.slice(0, 16).replace('T', ' ')} UTC`;
+    return t(`model ${esc(c.model)} ${c.action === 'rollback' ? `was restored (${en} it)` : en} by ${esc(c.by)} at ${when}`, `模型 ${esc(c.model)} 由 ${esc(c.by)} 于 ${when}${c.action === 'rollback' ? '回滚恢复' : zh}`);
+  });
+  const since = changes.length === 0 ? '' : t(` Since the previous run: ${changes.join('; ')}.`, `自上一次运行以来：${changes.join('；')}。`);
+  const now = b.serving.now;
+  if (now === null) return t('Model serving: none yet.', '当前服务模型：尚无。') + since;
+  if (b.serving.before !== null && b.serving.before !== now) return t(`Model serving: <strong>model ${esc(now)}</strong>, which replaced model ${esc(b.serving.before)}.`, `当前服务模型：<strong>模型 ${esc(now)}</strong>，取代了模型 ${esc(b.serving.before)}。`) + since;
+  if (changes.length > 0) return t(`Model serving: <strong>model ${esc(now)}</strong>.`, `当前服务模型：<strong>模型 ${esc(now)}</strong>。`) + since;
+  return t(`Model serving: model ${esc(now)}, unchanged.`, `当前服务模型：模型 ${esc(now)}，未变。`);
 }
 
 /** The first screen: windows, what is new, movements, actions, tiles. */
@@ -214,15 +204,15 @@ export function briefingSection(data: ReportData): string {
   if (b.new_data.loaded.length === 0) news.push(t('<strong>Nothing new arrived</strong>: no new file in the inbox, so the figures below are the same data as the previous report.', '<strong>没有新数据</strong>：收件箱中没有新文件，下面的数字与上一份报告的数据相同。'));
   else news.push(t(`New data: ${b.new_data.loaded.length} file(s), ${int(rows)} rows.`, `新数据：${b.new_data.loaded.length} 个文件，${int(rows)} 行。`));
   if (b.new_data.failed.length > 0) news.push(t(`${b.new_data.failed.length} file(s) failed to load.`, `${b.new_data.failed.length} 个文件加载失败。`));
-  const serving = b.serving.after !== null && b.serving.after !== b.serving.before
-    ? t(`Model serving: model ${esc(b.serving.after)}, promoted in this run${b.serving.before === null ? '' : ` (was ${esc(b.serving.before)})`}.`, `当前服务模型：本次运行升级的模型 ${esc(b.serving.after)}${b.serving.before === null ? '' : `（原为 ${esc(b.serving.before)}）`}。`)
-    : b.serving.before === null ? t('Model serving: none yet.', '当前服务模型：尚无。') : t(`Model serving: model ${esc(b.serving.before)}, unchanged.`, `当前服务模型：模型 ${esc(b.serving.before)}，未变。`);
+  const serving = servingSentence(b);
   news.push(serving);
   if (b.decision !== null) {
     const first = b.decision.reasons[0];
     news.push(b.decision.retrain
-      ? t(`Decision: retrain, because ${first === undefined ? 'drift called for it' : plain(first, data.labels, 'en')}${b.decision.reasons.length > 1 ? ` (and ${b.decision.reasons.length - 1} more reason(s) in the summary)` : ''}.`, `决定：重新训练，原因：${first === undefined ? '漂移' : plain(first, data.labels, 'zh')}${b.decision.reasons.length > 1 ? `（另有 ${b.decision.reasons.length - 1} 条原因见摘要）` : ''}。`)
-      : t('Decision: no retraining; nothing calls for it.', '决定：不重新训练；没有需要的理由。'));
+      ? t(`Decision: retrain, because ${first === undefined ? 'drift called for it' : plain(first, data.labels, 'en')}${b.decision.reasons.length > 1 ? ` (and ${b.decision.reasons.length - 1} more reason(s) in the summary)` : ''}.`, `决定：重新训练，原因：${first === undefined ? '漂移' : plain(zhSentence(first), data.labels, 'zh')}${b.decision.reasons.length > 1 ? `（另有 ${b.decision.reasons.length - 1} 条原因见摘要）` : ''}。`)
+      : b.decision.reasons.length > 0
+        ? t(`Decision: no retraining (${b.decision.reasons.map((x) => plain(x, data.labels, 'en')).join('; ')}).`, `决定：不重新训练（${b.decision.reasons.map((x) => plain(zhSentence(x), data.labels, 'zh')).join('；')}）。`)
+        : t('Decision: no retraining; nothing calls for it.', '决定：不重新训练；没有需要的理由。'));
   }
   if (b.verdict !== null) news.push(t(plain(b.verdict.en, data.labels, 'en'), plain(b.verdict.zh, data.labels, 'zh')));
   const moves = movements(data);
@@ -232,8 +222,8 @@ export function briefingSection(data: ReportData): string {
 <p id="data-windows" class="meta">${windows.join(' · ')}</p>
 <div id="status-block" class="status">
 <div><h3>${t('What is new', '新变化')}</h3><p>${since}</p><ul>${news.map((n) => `<li>${n}</li>`).join('')}</ul></div>
-<div><h3>${t('Biggest movements', '最大变化')}</h3>${moves.length === 0 ? `<p class="empty">${t('Nothing moved beyond the noise.', '没有超出噪声的变化。')}</p>` : `<ol id="movements">${moves.map((m) => `<li>${t(m.en, m.zh)}</li>`).join('')}</ol>`}</div>
-<div><h3>${t('Waiting for you', '待办事项')}</h3>${todo.length === 0 ? `<p class="empty">${t('Nothing waits for a decision.', '没有待决定的事项。')}</p>` : `<ul id="actions">${todo.map((a) => `<li>${t(a.en, a.zh)}${a.command === null ? '' : `<br><code>${esc(a.command)}</code>`}</li>`).join('')}</ul>`}</div>
+<div><h3>${t('Biggest movements', '最大变化')}</h3>${moves.length === 0 ? `<p class="empty">${b.new_data.loaded.length === 0 ? t(`Nothing new arrived${b.previous_run === null ? '' : ` since run ${esc(b.previous_run.id)}`}, so nothing moved.`, `${b.previous_run === null ? '' : `自运行 ${esc(b.previous_run.id)} 以来`}没有新数据，因此没有变化。`) : t('Nothing moved beyond the noise.', '没有超出噪声的变化。')}</p>` : `<ol id="movements">${moves.map((m) => `<li>${t(m.en, m.zh)}</li>`).join('')}</ol>`}</div>
+<div><h3>${t('Waiting for you', '待办事项')}</h3>${todo.length === 0 ? `<p class="empty">${t('Nothing waits for a decision.', '没有待决定的事项。')}</p>` : `<ul id="actions">${todo.map((a) => `<li>${t(a.en, a.zh)}${a.commands.map((c) => `<br><code>${esc(c)}</code>`).join('')}</li>`).join('')}</ul>`}</div>
 </div>
 <div id="tiles" class="tiles" data-population="-1">${tile(['NPS', '净推荐值 NPS'], b.tiles?.nps ?? null, '')}${tile(['CSAT', '满意度 CSAT'], b.tiles?.csat ?? null, '%')}</div>
 ${(data.needs?.by_segment ?? []).map((s) => {

@@ -21,7 +21,8 @@
     satisfaction: '满意度', answers: '回答数', 'Ranked by opportunity': '按机会值排序', 'few answers (fewer than 30): read with care': '回答较少（少于 30）：谨慎解读',
     'Must-be': '必备型', 'One-dimensional': '期望型', Attractive: '魅力型', Indifferent: '无差异型', Reverse: '反向型', Questionable: '可疑',
     'Kano categories (what users expect, want, or do not care about)': 'Kano 分类（用户期望、想要或不在乎的）', slice: '切片', 'candidate accuracy': '候选模型准确率',
-    "production's accuracy": '生产模型准确率', change: '变化', examples: '样本数', 'Holdout accuracy per slice': '各切片的保留集准确率', 'All users': '全部用户',
+    "production's accuracy": '生产模型准确率', candidate: '候选模型', production: '生产模型', 'accuracy on all requests': '全部请求的准确率',
+    'accuracy on labelled requests': '已标注请求的准确率', change: '变化', examples: '样本数', 'Holdout accuracy per slice': '各切片的保留集准确率', 'All users': '全部用户',
   };
   const tr = (text) => (lang === 'zh' && ZH[text] ? ZH[text] : text);
   const fmt = (x, digits = 2) => (x === null || x === undefined ? '–' : Number(x).toFixed(digits));
@@ -38,6 +39,8 @@
     return node;
   };
   const empty = (id, text) => el(clear(id), 'p', text, 'empty');
+  /** Dates on axes in the page's language ("Nov 20", "11月20日"). */
+  const dayFormat = () => d3.utcFormat(lang === 'zh' ? '%-m月%-d日' : '%b %d');
 
   /** An svg with margins, x and y axes and their titles. */
   function frame(id, { width = 420, height = 300, title, x, y, xTitle, yTitle, xBand = false, right = 16, xTicks = null, yTicks = null }) {
@@ -55,16 +58,17 @@
     return svg;
   }
 
-  function legend(svg, x, y, items) {
+  /** A legend in the chart's right margin, beside the plot (never over its data); the svg widens to hold it. */
+  function legend(svg, plotRight, y, items) {
     const g = svg.append('g').attr('class', 'legend');
     items.forEach(([name, color], i) => {
-      g.append('rect').attr('x', 0).attr('y', i * 16).attr('width', 10).attr('height', 10).attr('fill', color);
-      g.append('text').attr('x', 14).attr('y', i * 16 + 10).text(tr(name));
+      g.append('rect').attr('x', 0).attr('y', i * 18).attr('width', 10).attr('height', 10).attr('fill', color);
+      g.append('text').attr('x', 14).attr('y', i * 18 + 10).text(tr(name));
     });
-    // Kept inside the chart: moved left as far as its widest entry needs.
-    const width = Number(svg.attr('width'));
+    const x = plotRight + 12;
+    g.attr('transform', `translate(${x},${y})`);
     const w = g.node().getBBox().width;
-    g.attr('transform', `translate(${Math.min(x, width - w - 2)},${y})`);
+    svg.attr('width', Math.max(Number(svg.attr('width')), Math.ceil(x + w + 4)));
   }
 
   // ---- needs -------------------------------------------------------------------------
@@ -76,32 +80,32 @@
   /** Boxes overlap (with a margin)? */
   const overlaps = (a, b, pad = 1) => a.x < b.x + b.w + pad && b.x < a.x + a.w + pad && a.y < b.y + b.h + pad && b.y < a.y + a.h + pad;
 
+  /** How far a label may sit from its mark (px, edge to edge); beyond a few px a leader line joins them. */
+  const LEADER_MAX = 60;
   /**
-   * Places a label for each point where it overlaps no other label, no other point and stays
-   * inside the plot: candidate spots around the point, nearest first; a point whose label
-   * finds no room gets its rank number instead (the ranked table beside the chart names it).
+   * Places each point's label where it overlaps no other label, no other point and stays
+   * inside the plot: candidate spots around the point, nearest first, out to LEADER_MAX; a
+   * label set off its mark gets a leader line. A point whose name finds no room is left
+   * unlabelled on the chart (the ranked table beside it names every point).
    */
-  function placeLabels(svg, points, bounds) {
+  function placeLabels(svg, points, bounds, avoid = []) {
     const placed = [];
     const dots = points.map((p) => ({ x: p.x - p.r, y: p.y - p.r, w: 2 * p.r, h: 2 * p.r }));
-    const measure = svg.append('text').attr('visibility', 'hidden');
+    const measure = svg.append('text').attr('class', 'need-label').attr('visibility', 'hidden');
     const sizeOf = (text) => { measure.text(text); const b = measure.node().getBBox(); return { w: b.width, h: b.height }; };
     const spots = [];
-    for (const d of [4, 10, 18, 28, 40]) for (const [dx, dy] of [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [-1, -1], [1, 1], [-1, 1]]) spots.push([dx, dy, d]);
+    for (const d of [3, 8, 14, 22, 32, 44, LEADER_MAX - 4]) for (const [dx, dy] of [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [-1, -1], [1, 1], [-1, 1]]) spots.push([dx, dy, d]);
     for (const p of points) {
+      const { w, h } = sizeOf(p.text);
       let found = null;
-      for (const text of [p.text, String(p.rank)]) {
-        const { w, h } = sizeOf(text);
-        for (const [dx, dy, d] of spots) {
-          const x = dx > 0 ? p.x + p.r + d : dx < 0 ? p.x - p.r - d - w : p.x - w / 2;
-          const y = dy > 0 ? p.y + p.r + d : dy < 0 ? p.y - p.r - d - h : p.y - h / 2;
-          const box = { x, y, w, h };
-          if (x < bounds.x0 || x + w > bounds.x1 || y < bounds.y0 || y + h > bounds.y1) continue;
-          if (placed.some((q) => overlaps(q.box, box)) || dots.some((q) => overlaps(q, box, 0))) continue;
-          found = { box, text };
-          break;
-        }
-        if (found) break;
+      for (const [dx, dy, d] of spots) {
+        const x = dx > 0 ? p.x + p.r + d : dx < 0 ? p.x - p.r - d - w : p.x - w / 2;
+        const y = dy > 0 ? p.y + p.r + d : dy < 0 ? p.y - p.r - d - h : p.y - h / 2;
+        const box = { x, y, w, h };
+        if (x < bounds.x0 || x + w > bounds.x1 || y < bounds.y0 || y + h > bounds.y1) continue;
+        if (placed.some((q) => overlaps(q.box, box)) || dots.some((q) => overlaps(q, box, 0)) || avoid.some((q) => overlaps(q, box))) continue;
+        found = { box, text: p.text, gap: d };
+        break;
       }
       if (found) placed.push({ ...found, p });
     }
@@ -109,13 +113,17 @@
     return placed;
   }
 
+  /** The point of a box nearest to (x, y). */
+  const nearest = (box, x, y) => [Math.max(box.x, Math.min(x, box.x + box.w)), Math.max(box.y, Math.min(y, box.y + box.h))];
+
   const FEW = 30;
   function drawOpportunity() {
     const rows = needRows().filter((r) => r.importance !== null && r.satisfaction !== null).sort((a, b) => (b.opportunity ?? 0) - (a.opportunity ?? 0));
     const width = 520;
     const height = 380;
-    const x = d3.scaleLinear().domain([0, 10]);
-    const y = d3.scaleLinear().domain([0, 10]);
+    // Half a point of room around 0–10: a mark at an edge is drawn whole.
+    const x = d3.scaleLinear().domain([-0.5, 10.5]);
+    const y = d3.scaleLinear().domain([-0.5, 10.5]);
     const svg = frame('opportunity-map', { width, height, title: 'Opportunity map', x, y, xTitle: 'Satisfaction (top-two-box, 0–10)', yTitle: 'Importance (top-two-box, 0–10)' });
     // Opportunity = importance + max(importance − satisfaction, 0) = 10: above it, underserved.
     svg.append('path').attr('d', d3.line()([[x(0), y(5)], [x(10), y(10)]])).attr('stroke', '#cf222e').attr('stroke-dasharray', '4 3').attr('fill', 'none');
@@ -133,8 +141,10 @@
     const ub = under.node().getBBox();
     under.attr('x', bounds.x0 + 4).attr('y', bounds.y0 + ub.height);
     const noteBox = { x: bounds.x0 + 4, y: bounds.y0, w: ub.width, h: ub.height + 4 };
-    const placed = placeLabels(svg, points, { ...bounds, y0: noteBox.y + noteBox.h });
-    svg.append('g').selectAll('text').data(placed).join('text').attr('class', 'need-label').attr('x', (q) => q.box.x).attr('y', (q) => q.box.y + q.box.h * 0.8).text((q) => q.text);
+    const placed = placeLabels(svg, points, bounds, [noteBox]);
+    svg.append('g').selectAll('line').data(placed.filter((q) => q.gap > 6)).join('line').attr('class', 'leader')
+      .each(function (q) { const [x2, y2] = nearest(q.box, q.p.x, q.p.y); d3.select(this).attr('x1', q.p.x).attr('y1', q.p.y).attr('x2', x2).attr('y2', y2); });
+    svg.append('g').selectAll('text').data(placed).join('text').attr('class', 'need-label').attr('data-rank', (q) => q.p.rank).attr('x', (q) => q.box.x).attr('y', (q) => q.box.y + q.box.h * 0.8).text((q) => q.text);
     // The ranked table beside: every fact of the chart in text.
     const box = clear('opportunity-table');
     const table = el(box, 'table', undefined, 'fairness opportunity');
@@ -154,11 +164,15 @@
     'Must-be': 'users expect it; its absence angers them', 'One-dimensional': 'the better it is, the happier users are',
     Attractive: 'delights when present, not missed when absent', Indifferent: 'users do not care either way', Reverse: 'some users would rather not have it', Questionable: 'answers contradict each other',
   };
+  const KANO_WORDS_ZH = {
+    'Must-be': '用户视为理所当然；缺失会令其不满', 'One-dimensional': '做得越好，用户越满意', Attractive: '具备时令人惊喜，缺失时不被在意',
+    Indifferent: '用户不在乎有无', Reverse: '部分用户宁愿没有', Questionable: '回答互相矛盾',
+  };
   function drawKano() {
     const rows = needRows().filter((r) => r.kano.category !== null);
     const box = clear('kano-chart');
     el(box, 'h3', tr('Kano categories (what users expect, want, or do not care about)'));
-    if (rows.length === 0) return el(box, 'p', 'No Kano answers in the window.', 'empty');
+    if (rows.length === 0) return el(box, 'p', lang === 'zh' ? '窗口内没有 Kano 回答。' : 'No Kano answers in the window.', 'empty');
     const norm = (c) => ({ M: 'Must-be', O: 'One-dimensional', A: 'Attractive', I: 'Indifferent', R: 'Reverse', Q: 'Questionable' })[c] || c;
     const grid = el(box, 'div', undefined, 'kano-lists');
     KANO.forEach((cat) => {
@@ -167,16 +181,16 @@
       const col = el(grid, 'div', undefined, 'kano-list');
       col.dataset.category = cat;
       el(col, 'h4', tr(cat));
-      el(col, 'p', lang === 'zh' ? '' : KANO_WORDS[cat], 'ci');
+      el(col, 'p', lang === 'zh' ? KANO_WORDS_ZH[cat] : KANO_WORDS[cat], 'ci');
       const list = el(col, 'ul');
       if (members.length === 0) el(list, 'li', '–', 'empty');
-      members.forEach((r) => el(list, 'li', `${label(r.need)} (better ${fmt(r.kano.better)}, worse ${fmt(r.kano.worse)}, n ${r.n})`, 'mark-kano'));
+      members.forEach((r) => el(list, 'li', lang === 'zh' ? `${label(r.need)}（满意系数 ${fmt(r.kano.better)}，不满系数 ${fmt(r.kano.worse)}，n ${r.n}）` : `${label(r.need)} (better ${fmt(r.kano.better)}, worse ${fmt(r.kano.worse)}, n ${r.n})`, 'mark-kano'));
     });
   }
 
   function drawExperience(id, key, title, unit, domain) {
     const weeks = data.needs.experience.filter((w) => w[key].value !== null);
-    if (weeks.length === 0) return empty(id, `No ${title} answers in the window.`);
+    if (weeks.length === 0) return empty(id, lang === 'zh' ? `窗口内没有 ${title} 回答。` : `No ${title} answers in the window.`);
     const parse = d3.utcParse('%Y-%m-%d');
     // Half a week of room on each side: the first week's tick does not sit on the y axis's labels.
     const [first, last] = d3.extent(weeks, (w) => parse(w.week));
@@ -184,7 +198,7 @@
     // Ticks on the data's own weeks (Mondays), at most six of them.
     const every = Math.ceil(weeks.length / 6);
     const ticks = weeks.filter((_, i) => i % every === 0).map((w) => parse(w.week));
-    const svg = frame(id, { title: `${title} per week, with 95% intervals`, x, y: d3.scaleLinear().domain(domain), xTitle: 'Week (Monday)', yTitle: `${title} (${unit})`, xTicks: (axis) => axis.tickValues(ticks).tickFormat(d3.utcFormat('%b %d')) });
+    const svg = frame(id, { title: `${title} per week, with 95% intervals`, x, y: d3.scaleLinear().domain(domain), xTitle: 'Week (Monday)', yTitle: `${title} (${unit})`, xTicks: (axis) => axis.tickValues(ticks).tickFormat(dayFormat()) });
     const y = d3.scaleLinear().domain(domain).range([256, 24]);
     svg.append('path').datum(weeks).attr('fill', '#0969da22').attr('d', d3.area().x((w) => x(parse(w.week))).y0((w) => y(w[key].low)).y1((w) => y(w[key].high)));
     svg.append('path').datum(weeks).attr('fill', 'none').attr('stroke', '#0969da').attr('d', d3.line().x((w) => x(parse(w.week))).y((w) => y(w[key].value)));
@@ -195,7 +209,7 @@
   function drawNeeds() {
     if (data.needs === null) {
       ['opportunity-map', 'kano-chart', 'nps-chart', 'csat-chart'].forEach((id) => clear(id));
-      return empty('opportunity-map', 'No survey responses in this run\'s window.');
+      return empty('opportunity-map', lang === 'zh' ? '本次运行的窗口内没有调查回答。' : 'No survey responses in this run\'s window.');
     }
     drawOpportunity();
     drawKano();
@@ -205,18 +219,18 @@
     if (data.needs.recent_comments.length > 0) {
       el(terms, 'p', lang === 'zh' ? '最新评论：' : 'Latest comments:');
       const list = el(terms, 'ul', undefined, 'comments');
-      data.needs.recent_comments.forEach((c) => el(list, 'li', c));
+      data.needs.recent_comments.forEach((c) => el(list, 'li', c, 'quote'));
     }
     if (data.needs.growing_terms.length > 0) {
       el(terms, 'p', lang === 'zh' ? '与上一窗口相比增长的评论词语：' : 'Comment terms growing against the previous window:');
       const box = el(terms, 'div', undefined, 'terms');
-      data.needs.growing_terms.forEach((t) => el(box, 'span', `${t.term} (${t.count})`));
+      data.needs.growing_terms.forEach((t) => el(box, 'span', `${t.term} (${t.count})`, 'quote'));
     }
   }
 
   // ---- segments ----------------------------------------------------------------------
   function drawSegments() {
-    if (data.segments === null) return empty('segments-chart', 'No segmentation in this run.');
+    if (data.segments === null) return empty('segments-chart', lang === 'zh' ? '本次运行没有用户细分。' : 'No segmentation in this run.');
     const y = d3.scaleBand().domain(data.segments.map((s) => segName(s.id, s.name))).padding(0.2);
     const x = d3.scaleLinear().domain([0, d3.max(data.segments, (s) => s.size)]).nice();
     const m = { left: 230 };
@@ -243,6 +257,7 @@
         const pctChange = s.previous_size ? ` (${d >= 0 ? '+' : '−'}${fmt(Math.abs((100 * d) / s.previous_size), 0)} %)` : '';
         const text = s.previous_withheld ? (lang === 'zh' ? `上次运行时少于 ${k} 位用户` : `fewer than ${k} users in the last run`)
           : d === null ? (lang === 'zh' ? '上次运行后新出现' : 'new since the last run')
+            : s.previous_name ? (lang === 'zh' ? `上次运行时为“${s.previous_name_zh || s.previous_name}”（同一批用户），${d >= 0 ? '+' : '−'}${Math.abs(d)} 位用户${pctChange}` : `was "${s.previous_name}" in the last run (the same users), ${d >= 0 ? '+' : '−'}${Math.abs(d)} users${pctChange}`)
             : lang === 'zh' ? `较上次运行 ${d >= 0 ? '+' : '−'}${Math.abs(d)} 位用户${pctChange}` : `${d >= 0 ? '+' : '−'}${Math.abs(d)} users since the last run${pctChange}`;
         el(card, 'p', text, 'persona-change');
       }
@@ -289,34 +304,35 @@
     if (data.drift.text !== null) {
       el(text, 'p', lang === 'zh' ? `请求文本：两个窗口之间的 Jensen–Shannon 距离为 ${fmt(data.drift.text.js, 3)}。新词语：` : `Request texts: Jensen–Shannon distance ${fmt(data.drift.text.js, 3)} between the windows. New terms:`);
       const box = el(text, 'div', undefined, 'terms');
-      data.drift.text.new_terms.forEach((t) => el(box, 'span', `${t.term} (${t.count})`));
+      data.drift.text.new_terms.forEach((t) => el(box, 'span', `${t.term} (${t.count})`, 'quote'));
       el(text, 'p', lang === 'zh' ? '增长的词语：' : 'Growing terms:');
       const grown = el(text, 'div', undefined, 'terms');
-      data.drift.text.grown_terms.forEach((t) => el(grown, 'span', `${t.term} (${t.count})`));
+      data.drift.text.grown_terms.forEach((t) => el(grown, 'span', `${t.term} (${t.count})`, 'quote'));
     }
     data.drift.emerging_needs.forEach((e) => {
       el(text, 'p', lang === 'zh' ? `新兴需求：${label(e.need)}——${e.current} 次更正。示例请求：` : `Emerging need: ${label(e.need)} — ${e.current} corrections. Example requests:`);
       const list = el(text, 'ul');
-      e.examples.forEach((x) => el(list, 'li', x));
+      e.examples.forEach((x) => el(list, 'li', x, 'quote'));
     });
   }
 
   // ---- model -------------------------------------------------------------------------
+  const STATUS_ZH = { candidate: '候选', awaiting_approval: '等待批准', production: '生产', rejected: '已拒绝', retired: '已退役', expired: '已过期', archived: '已归档' };
   function drawModel() {
     const gate = clear('gate');
     if (data.model === null) {
-      empty('slice-chart', 'No candidate model in this run.');
+      empty('slice-chart', lang === 'zh' ? '本次运行没有候选模型。' : 'No candidate model in this run.');
       clear('confusion-matrix');
       clear('training-curve');
       clear('reliability-chart');
-      return el(gate, 'p', 'The model was not retrained in this run.');
+      return el(gate, 'p', lang === 'zh' ? '本次运行没有重新训练模型。' : 'The model was not retrained in this run.');
     }
     const mdl = data.model;
     el(gate, 'p', lang === 'zh'
-      ? `候选模型 ${mdl.candidate_id}${mdl.production_id ? ` 对比生产模型 ${mdl.production_id}` : '（第一个模型）'}：${mdl.blessed ? '通过了评审门' : '被评审门拒绝'}；当前状态 ${mdl.status.replace('_', ' ')}。以下检查理由以英文给出：`
+      ? `候选模型 ${mdl.candidate_id}${mdl.production_id ? ` 对比生产模型 ${mdl.production_id}` : '（第一个模型）'}：${mdl.blessed ? '通过了评审门' : '被评审门拒绝'}；当前状态：${STATUS_ZH[mdl.status] || mdl.status}。`
       : `Candidate model ${mdl.candidate_id}${mdl.production_id ? ` against production model ${mdl.production_id}` : ' (the first model)'}: ${mdl.blessed ? 'blessed by the gate' : 'refused by the gate'}; now ${mdl.status.replace('_', ' ')}.`);
     const list = el(gate, 'ul');
-    mdl.reasons.forEach((r) => el(list, 'li', r, r.startsWith('PASS') ? 'pass' : 'fail'));
+    mdl.reasons.forEach((r, i) => el(list, 'li', lang === 'zh' && mdl.reasons_zh ? mdl.reasons_zh[i] : r, r.startsWith('PASS') ? 'pass' : 'fail'));
 
     const models = [['candidate', mdl.candidate]].concat(mdl.production ? [['production', mdl.production]] : []);
     // Slices as a table: n, accuracy, production's accuracy and the change, worst first.
@@ -353,7 +369,7 @@
       .append('title').text((d) => `true ${label(c.labels[d.i])}, predicted ${label(c.labels[d.j])}: ${d.count}`);
 
     drawReliability(models);
-    if (mdl.curve.length === 0) return empty('training-curve', 'No training curve recorded.');
+    if (mdl.curve.length === 0) return empty('training-curve', lang === 'zh' ? '没有记录训练曲线。' : 'No training curve recorded.');
     const losses = mdl.curve.flatMap((p) => [p.loss, p.validation_loss].filter((v) => v !== null));
     const tx = d3.scaleLinear().domain([1, Math.max(2, mdl.curve.length)]);
     const positive = losses.filter((v) => v > 0);
@@ -370,13 +386,13 @@
       tsvg.append('g').selectAll('circle').data(pts.filter((p) => p[key] > 0)).join('circle').attr('class', 'mark-curve').attr('cx', (p) => tx(p.epoch + 1)).attr('cy', (p) => ty(p[key])).attr('r', 3).attr('fill', col)
         .append('title').text((p) => `epoch ${p.epoch + 1}: ${key.replace('_', ' ')} ${fmt(p[key], 4)}`);
     });
-    legend(tsvg, 680 - 130, 30, [['training loss', '#0969da'], ['validation loss', '#bf8700']]);
+    legend(tsvg, 680 - 140, 30, [['training loss', '#0969da'], ['validation loss', '#bf8700']]);
   }
 
   /** Reliability diagram: per confidence bin, the share right against the mean confidence; on the diagonal, "0.8 sure" is right 80 % of the time. */
   function drawReliability(models) {
     const series = models.map(([name, e]) => ({ name, ece: e.holdout.ece, bins: (e.holdout.calibration || []).filter((b) => b.n > 0 && b.confidence !== null) }));
-    if (series.every((s) => s.bins.length === 0)) return empty('reliability-chart', 'No calibration bins recorded for this evaluation.');
+    if (series.every((s) => s.bins.length === 0)) return empty('reliability-chart', lang === 'zh' ? '本次评估没有记录校准区间。' : 'No calibration bins recorded for this evaluation.');
     const x = d3.scaleLinear().domain([0, 1]);
     const y = d3.scaleLinear().domain([0, 1]);
     const svg = frame('reliability-chart', { width: 460, title: 'Reliability on the holdout (calibrated confidence)', x, y, xTitle: 'Mean confidence in the bin', yTitle: 'Share right', right: 140 });
@@ -387,44 +403,85 @@
       svg.append('g').selectAll('circle').data(s.bins).join('circle').attr('class', 'mark-reliability').attr('cx', (b) => x(b.confidence)).attr('cy', (b) => y(b.accuracy)).attr('r', (b) => 2 + Math.min(6, Math.sqrt(b.n) / 4)).attr('fill', color[s.name]).attr('fill-opacity', 0.7)
         .append('title').text((b) => `${s.name}, confidence ${fmt(b.from, 1)}–${fmt(b.from + 0.1, 1)}: ${b.n} requests, mean confidence ${fmt(b.confidence, 3)}, right ${fmt(b.accuracy, 3)}`);
     });
-    legend(svg, 460 - 130, 30, series.map((s) => [`${s.name} (ECE ${fmt(s.ece, 3)})`, color[s.name]]));
+    legend(svg, 460 - 140, 30, series.map((s) => [`${tr(s.name)} (ECE ${fmt(s.ece, 3)})`, color[s.name]]));
   }
 
   // ---- the loop, night by night ------------------------------------------------------
+  const DECISION_WORDS = {
+    promote: [(d) => `model ${d.model} promoted by ${d.by}${d.previous ? ` (replacing model ${d.previous})` : ''}`, (d) => `模型 ${d.model} 由 ${d.by} 升级${d.previous ? `（取代模型 ${d.previous}）` : ''}`, '★', '#1a7f37'],
+    reject: [(d) => `model ${d.model} rejected by ${d.by}${d.comment ? `: ${d.comment}` : ''}`, (d) => `模型 ${d.model} 被 ${d.by} 拒绝${d.comment ? `：${d.comment}` : ''}`, '✕', '#57606a'],
+    rollback: [(d) => `rolled back to model ${d.model} by ${d.by}${d.previous ? ` (retiring model ${d.previous})` : ''}`, (d) => `由 ${d.by} 回滚到模型 ${d.model}${d.previous ? `（退役模型 ${d.previous}）` : ''}`, '↺', '#8250df'],
+  };
+  /** Every night up to this report's own, with what the loop did and every decision on the registry marked. */
   function drawTimeline() {
     const nights = data.timeline;
     if (nights.length === 0) {
-      empty('timeline-chart', 'No simulated nights: this run was not part of needloop simulate.');
+      empty('timeline-chart', lang === 'zh' ? '还没有流水线运行。' : 'No pipeline run yet.');
       clear('timeline-events');
       return;
     }
-    const x = d3.scaleLinear().domain([Math.min(...nights.map((n) => n.night)) - 0.5, Math.max(...nights.map((n) => n.night)) + 0.5]);
+    const nightOf = (n) => (lang === 'zh' ? `第 ${n.night} 晚（${n.date}）` : `Night ${n.night} (${n.date})`);
+    const [lo, hi] = [Math.min(...nights.map((n) => n.night)), Math.max(...nights.map((n) => n.night))];
+    const x = d3.scaleLinear().domain([lo - 0.5, hi + 0.5]);
     const y = d3.scaleLinear().domain([0, 1]);
     const width = 680;
-    const svg = frame('timeline-chart', { width, title: 'What users got each day, and what the loop did each night', x, y, xTitle: 'Night', yTitle: 'Share right', right: 170 });
+    const ticks = d3.range(lo, hi + 1).filter((v, _, all) => all.length <= 15 || (v - lo) % Math.ceil(all.length / 12) === 0);
+    const svg = frame('timeline-chart', { width, title: 'What users got each day, and what the loop did each night', x, y, xTitle: 'Night', yTitle: 'Share right', right: 16,
+      xTicks: (axis) => axis.tickValues(ticks).tickFormat(d3.format('d')), yTicks: (axis) => axis.ticks(5).tickFormat(d3.format('.0%')) });
     const yr = d3.scaleLinear().domain([0, 1]).range([256, 24]);
-    const series = [['accuracy', '#0969da', 'accuracy on all requests'], ['changed_need_recall', '#bf8700', `recall on ${nights[0].changed_need ?? 'the changed need'}`]];
+    const truth = nights.some((n) => n.accuracy_of === 'truth');
+    const changed = nights.map((n) => n.changed_need).find((c) => c) || null;
+    const series = [['accuracy', '#0969da', truth ? 'accuracy on all requests' : 'accuracy on labelled requests']];
+    if (nights.some((n) => n.changed_need_recall !== null)) series.push(['changed_need_recall', '#bf8700', lang === 'zh' ? `${label(changed)}的召回率` : `recall on ${label(changed)}`]);
     series.forEach(([key, col]) => {
       const pts = nights.filter((n) => n[key] !== null);
       svg.append('path').datum(pts).attr('fill', 'none').attr('stroke', col).attr('d', d3.line().x((n) => x(n.night)).y((n) => yr(n[key])));
       svg.append('g').selectAll('circle').data(pts).join('circle').attr('class', 'mark-timeline').attr('cx', (n) => x(n.night)).attr('cy', (n) => yr(n[key])).attr('r', 3.5).attr('fill', col)
-        .append('title').text((n) => `night ${n.night} (${n.date}), served by model ${n.production_model ?? '–'}: ${key.replace(/_/g, ' ')} ${fmt(n[key], 3)}`);
+        .append('title').text((n) => `${nightOf(n)}: ${fmt(n[key], 3)}`);
     });
-    const events = nights.filter((n) => n.retrain || n.promoted !== null);
-    svg.append('g').selectAll('path').data(events).join('path').attr('class', 'mark-event')
-      .attr('d', (n) => d3.symbol(n.promoted !== null ? d3.symbolStar : d3.symbolTriangle, 60)())
-      .attr('transform', (n) => `translate(${x(n.night)},${yr(0.05)})`).attr('fill', (n) => (n.promoted !== null ? '#1a7f37' : '#cf222e'))
-      .append('title').text((n) => `night ${n.night}: ${n.promoted !== null ? `model ${n.promoted} promoted` : 'retrained'} — ${n.reasons[0] ?? ''}`);
-    legend(svg, width - 160, 30, [...series.map(([, col, name]) => [name, col]), ['retrained (▲)', '#cf222e'], ['promoted (★)', '#1a7f37']]);
+    // Marks below the curves: retraining (▲) at 5 %, decisions at 12 % and up, one row each.
+    const retrained = nights.filter((n) => n.retrain || n.candidate !== null);
+    svg.append('g').selectAll('path').data(retrained).join('path').attr('class', 'mark-event mark-retrain')
+      .attr('d', d3.symbol(d3.symbolTriangle, 60)()).attr('transform', (n) => `translate(${x(n.night)},${yr(0.05)})`).attr('fill', '#cf222e')
+      .append('title').text((n) => `${nightOf(n)}: ${lang === 'zh' ? '重新训练' : 'retrained'}`);
+    const decisions = nights.flatMap((n) => n.decisions.map((d, i) => ({ ...d, night: n.night, row: i })));
+    svg.append('g').selectAll('text').data(decisions).join('text').attr('class', (d) => `mark-event mark-decision mark-${d.action}`).attr('data-model', (d) => d.model)
+      .attr('x', (d) => x(d.night)).attr('y', (d) => yr(0.13 + 0.07 * d.row)).attr('text-anchor', 'middle').attr('fill', (d) => DECISION_WORDS[d.action][3]).style('font-size', '16px')
+      .text((d) => DECISION_WORDS[d.action][2])
+      .append('title').text((d) => DECISION_WORDS[d.action][lang === 'zh' ? 1 : 0](d));
+    // The legend below the plot, outside the data.
+    const items = [...series.map(([, col, name]) => [name, col, '●']), [lang === 'zh' ? '重新训练' : 'retrained', '#cf222e', '▲'],
+      ...['promote', 'reject', 'rollback'].filter((a) => decisions.some((d) => d.action === a)).map((a) => [{ promote: ['promoted', '升级'], reject: ['rejected', '拒绝'], rollback: ['rolled back', '回滚'] }[a][lang === 'zh' ? 1 : 0], DECISION_WORDS[a][3], DECISION_WORDS[a][2]])];
+    const height = Number(svg.attr('height'));
+    const g = svg.append('g').attr('class', 'legend');
+    let at = 56;
+    items.forEach(([name, col, glyph]) => {
+      const item = g.append('g').attr('transform', `translate(${at},0)`);
+      item.append('text').attr('fill', col).attr('y', 12).text(glyph);
+      item.append('text').attr('x', 16).attr('y', 12).text(tr(name));
+      at += item.node().getBBox().width + 18;
+    });
+    g.attr('transform', `translate(0,${height + 4})`);
+    svg.attr('height', height + 24).attr('width', Math.max(width, at));
     const list = clear('timeline-events');
-    events.forEach((n) => el(list, 'li', `Night ${n.night} (${n.date}): ${n.promoted !== null ? `model ${n.promoted} promoted` : n.candidate !== null ? `model ${n.candidate} trained, not promoted` : 'retraining due'} — ${n.reasons.join('; ')}`));
+    nights.forEach((n) => {
+      const did = [];
+      if (n.candidate !== null) did.push(lang === 'zh' ? `训练了模型 ${n.candidate}` : `trained model ${n.candidate}`);
+      else if (n.retrain) did.push(lang === 'zh' ? '需要重新训练' : 'retraining due');
+      n.decisions.forEach((d) => did.push(DECISION_WORDS[d.action][lang === 'zh' ? 1 : 0](d)));
+      if (did.length === 0) return;
+      const why = n.reasons.length === 0 ? '' : ` — ${(lang === 'zh' && n.reasons_zh ? n.reasons_zh : n.reasons).join(lang === 'zh' ? '；' : '; ')}`;
+      const li = el(list, 'li', `${nightOf(n)}${lang === 'zh' ? '：' : ': '}${did.join(lang === 'zh' ? '；' : '; ')}${why}`);
+      li.dataset.night = String(n.night);
+    });
+    if (list.children.length === 0) el(list, 'li', lang === 'zh' ? '这些夜晚闭环没有重新训练，也没有任何模型决定。' : 'The loop neither retrained nor took a decision on a model on these nights.', 'empty');
   }
 
   // ---- requests of no known need ----------------------------------------------------
   function drawOutOfScope() {
     const o = data.out_of_scope;
     if (o === null) {
-      empty('out-of-scope-chart', 'The logged predictions do not say which requests were none of the known needs (logs from before models could).');
+      empty('out-of-scope-chart', lang === 'zh' ? '记录的预测没有说明哪些请求不属于任何已知需求（早于模型能判断的日志）。' : 'The logged predictions do not say which requests were none of the known needs (logs from before models could).');
       clear('out-of-scope-examples');
       return;
     }
@@ -432,14 +489,19 @@
     const x = d3.scaleUtc().domain(d3.extent(days, (d) => d.day));
     const top = Math.max(0.05, ...days.map((d) => d.share ?? 0)) * 1.15;
     const y = d3.scaleLinear().domain([0, top]);
-    const svg = frame('out-of-scope-chart', { width: 560, title: 'Share of requests that were none of the known needs, per day', x, y, xTitle: 'Day (UTC)', yTitle: 'Share out of scope' });
+    const svg = frame('out-of-scope-chart', { width: 560, title: 'Share of requests that were none of the known needs, per day', x, y, xTitle: 'Day (UTC)', yTitle: 'Share out of scope',
+      xTicks: (axis) => axis.ticks(6).tickFormat(dayFormat()), yTicks: (axis) => axis.ticks(6).tickFormat(d3.format('.0%')) });
     const pts = days.filter((d) => d.share !== null);
     svg.append('path').datum(pts).attr('fill', 'none').attr('stroke', '#8250df').attr('d', d3.line().x((d) => x(d.day)).y((d) => y(d.share)));
     svg.append('g').selectAll('circle').data(pts).join('circle').attr('class', 'mark-out-of-scope').attr('cx', (d) => x(d.day)).attr('cy', (d) => y(d.share)).attr('r', 3).attr('fill', '#8250df')
       .append('title').text((d) => `${d.date}: ${d.flagged} of ${d.answered} requests (${fmt(100 * d.share, 1)} %)`);
     const list = clear('out-of-scope-examples');
     if (o.examples.length === 0) el(list, 'li', lang === 'zh' ? '最近 7 天没有超出范围的请求。' : 'No request of the last 7 days was out of scope.', 'empty');
-    o.examples.forEach((e) => el(list, 'li', `${e.ts.slice(0, 16).replace('T', ' ')} — "${e.text}"${e.guess === null ? '' : lang === 'zh' ? `（最接近的需求：${label(e.guess)}，${fmt(e.confidence)}）` : ` (closest need: ${label(e.guess)}, ${fmt(e.confidence)})`}`));
+    o.examples.forEach((e) => {
+      const li = el(list, 'li', `${e.ts.slice(0, 16).replace('T', ' ')} — `);
+      el(li, 'span', `“${e.text}”`, 'quote');
+      if (e.guess !== null) el(li, 'span', lang === 'zh' ? `（最接近的需求：${label(e.guess)}，${fmt(e.confidence)}）` : ` (closest need: ${label(e.guess)}, ${fmt(e.confidence)})`);
+    });
   }
 
   // ---- controls ----------------------------------------------------------------------

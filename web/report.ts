@@ -7,8 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
+import type { ModelDecision, TimelineNight } from '../db/queries/loop-timeline.js';
+import type { PendingDecisions } from '../db/queries/pending-decisions.js';
 import type { AttributeFairness } from '../models/fairness.js';
+import type { Signal } from './signals.js';
 import { briefingSection, driftTables } from './briefing.js';
+import { CLI } from './decision-words.js';
 import { escapeHtml, t } from './html.js';
 
 export interface SliceView {
@@ -52,7 +56,8 @@ export interface ReportData {
   needs: {
     window: { from: string; to: string };
     segment_names: Record<number, string>;
-    rows: { need: string; segment: number | null; n: number; importance: number | null; satisfaction: number | null; opportunity: number | null; kano: { category: string | null; better: number | null; worse: number | null } }[];
+    /** opportunity_low/high: its 95 % interval (absent in reports from before). */
+    rows: { need: string; segment: number | null; n: number; importance: number | null; satisfaction: number | null; opportunity: number | null; opportunity_low?: number | null; opportunity_high?: number | null; kano: { category: string | null; better: number | null; worse: number | null } }[];
     experience: { week: string; nps: Interval; csat: Interval }[];
     /** NPS and CSAT of each segment over the window (absent in reports from before). */
     by_segment?: { segment: number; nps: Interval; csat: Interval }[];
@@ -61,8 +66,12 @@ export interface ReportData {
     growing_terms: { term: string; count: number }[];
     recent_comments: string[];
   } | null;
-  /** previous_size: the persona of that name in the segmentation before (null: new, or none before; absent in reports from before). */
-  segments: { id: number; name: string; size: number; previous_size?: number | null; previous_withheld?: boolean; distinctive: { feature: string; z: number }[] }[] | null;
+  /**
+   * previous_size: the size of the persona this segment continues in the segmentation before,
+   * matched by the users they share (null: new, or none before); previous_name: its name
+   * then, when it was renamed (absent in reports from before).
+   */
+  segments: { id: number; name: string; size: number; previous_size?: number | null; previous_name?: string | null; previous_name_zh?: string | null; previous_withheld?: boolean; distinctive: { feature: string; z: number }[] }[] | null;
   drift: {
     reference: unknown;
     current: unknown;
@@ -78,6 +87,8 @@ export interface ReportData {
     status: string;
     blessed: boolean;
     reasons: string[];
+    /** The reasons in Chinese (web/zh-text.ts); absent in reports from before. */
+    reasons_zh?: string[];
     candidate: EvaluationView;
     production: EvaluationView | null;
     curve: { epoch: number; loss: number; validation_loss: number | null; validation_accuracy: number | null }[];
@@ -93,21 +104,29 @@ export interface ReportData {
     days: { date: string; answered: number; flagged: number }[];
     examples: { ts: string; text: string; guess: string | null; confidence: number | null }[];
   } | null;
-  /** Needs nobody has named yet (candidates of discovery), most promising first. */
+  /**
+   * Needs nobody has named yet: every open candidate of discovery (the ones `needloop needs
+   * candidates` lists), tonight's first, most promising first; `tonight`: seen by this run.
+   */
   unnamed_needs: {
     id: string; label: string; size: number; users: number; previous_size: number; growth: number | null; growth_p: number | null; opportunity: number;
-    first_seen: string; nights: number; examples: string[]; by_plan: Record<string, number>; experience: { failure_rate: number; abandon_rate: number; mean_rating: number | null };
+    first_seen: string; last_seen?: string; tonight?: boolean; nights: number; examples: string[]; by_plan: Record<string, number>; experience: { failure_rate: number; abandon_rate: number; mean_rating: number | null };
   }[];
+  /** What waits for a decision as this report is written (db/queries/pending-decisions.ts); absent in reports from before. */
+  pending?: PendingDecisions;
+  /** The strongest signals, ranked by effect over uncertainty (web/signals.ts); absent in reports from before. */
+  signals?: Signal[];
   /** Groups too small to show (fewer than `min_group` users), and what was withheld of them. */
-  privacy: { min_group: number; withheld: string[] };
-  /** The nights of `needloop simulate` up to this run: what users got, what the loop did. */
-  timeline: { night: number; date: string; production_model: string | null; accuracy: number | null; changed_need: string | null; changed_need_recall: number | null; retrain: boolean; candidate: string | null; promoted: string | null; reasons: string[] }[];
+  privacy: { min_group: number; withheld: string[]; withheld_zh?: string[] };
+  /** Every run up to this one, night by night: what users got, what the loop did, and the decisions on the registry. */
+  timeline: (TimelineNight & { reasons_zh?: string[] })[];
   /** The first screen (web/briefing.ts); absent in reports from before. */
   briefing?: {
     windows: { usage: { from: string; to: string } | null; reference: { from: string; to: string } | null; survey: { from: string; to: string } | null };
     previous_run: { id: string; started_at: string } | null;
     new_data: { loaded: { file: string; rows: number }[]; failed: { file: string; error: string }[] };
-    serving: { before: string | null; after: string | null };
+    /** The model the previous report said served, the one serving now, and the registry's decisions since the previous run began. */
+    serving: { before: string | null; now: string | null; changes: ModelDecision[] };
     decision: { retrain: boolean; reasons: string[] } | null;
     verdict: { en: string; zh: string } | null;
     approval: { kind: string; by?: string; deadline?: string } | null;
@@ -166,17 +185,32 @@ export function fairnessTable(model: ReportData['model'], minGroup: number): str
   }).join('\n');
 }
 
-/** The "Needs nobody has named yet" section: what users ask that no need in the catalogue covers. */
-export function unnamedNeedsSection(needs: ReportData['unnamed_needs']): string {
-  if (needs.length === 0) return `<p class="empty">${t('No group of requests outside the known needs stands out tonight.', '今晚没有明显的、已知需求之外的请求群。')}</p>`;
-  const growth = (n: ReportData['unnamed_needs'][number]) => (n.growth === null ? 'new this week' : `${n.growth >= 0 ? '+' : ''}${(100 * n.growth).toFixed(0)} % on the week before${n.growth_p !== null && n.growth_p < 0.05 ? ' (significant)' : ''}`);
-  const rows = needs.map((n) => `<tr class="unnamed-need" data-candidate="${escapeHtml(n.id)}"><td><strong>${escapeHtml(n.label)}</strong><br><span class="ci">candidate #${escapeHtml(n.id)}, first seen ${escapeHtml(n.first_seen.slice(0, 10))}${n.nights > 1 ? `, ${n.nights} nights` : ''}</span></td>
-<td>${n.size} requests from ${n.users} users</td><td>${escapeHtml(growth(n))}</td>
-<td>${pct(n.experience.failure_rate + n.experience.abandon_rate)} failed or abandoned${n.experience.mean_rating === null ? '' : `; rated ${n.experience.mean_rating.toFixed(1)}/5`}</td>
+/**
+ * The "Needs nobody has named yet" section: every open candidate of discovery — the ones
+ * `needloop needs candidates` lists — tonight's sightings first, then those last seen on
+ * an earlier night; with nothing open, it says so beside the share of requests of no
+ * known need, so the two never seem to disagree.
+ */
+export function unnamedNeedsSection(needs: ReportData['unnamed_needs'], outOfScope: ReportData['out_of_scope'] = null): string {
+  if (needs.length === 0) {
+    const recent = outOfScope?.days.slice(-7) ?? [];
+    const [answered, flagged] = [recent.reduce((a, d) => a + d.answered, 0), recent.reduce((a, d) => a + d.flagged, 0)];
+    const share = answered === 0 ? null : `${((100 * flagged) / answered).toFixed(1)} %`;
+    return `<p class="empty">${t(`No candidate need is open: discovery found no group of similar requests outside the known needs large and coherent enough to propose${share === null ? '' : ` — although ${share} of the last 7 days' requests were none of the known needs (see "Requests of no known need" below)`}.`, `没有待决定的候选需求：发现步骤未找到足够大且一致的、已知需求之外的相似请求群${share === null ? '' : `——尽管最近 7 天有 ${share} 的请求不属于任何已知需求（见下方“不属于任何已知需求的请求”）`}。`)}</p>`;
+  }
+  const growth = (n: ReportData['unnamed_needs'][number]) => (n.growth === null
+    ? t('new this week', '本周新出现')
+    : t(`${n.growth >= 0 ? '+' : ''}${(100 * n.growth).toFixed(0)} % on the week before${n.growth_p !== null && n.growth_p < 0.05 ? ' (significant)' : ''}`, `较前一周 ${n.growth >= 0 ? '+' : ''}${(100 * n.growth).toFixed(0)} %${n.growth_p !== null && n.growth_p < 0.05 ? '（显著）' : ''}`));
+  const seen = (n: ReportData['unnamed_needs'][number]) => (n.tonight !== false
+    ? t('seen tonight', '今晚出现')
+    : t(`last seen ${escapeHtml((n.last_seen ?? n.first_seen).slice(0, 10))}, not tonight`, `最近一次出现于 ${escapeHtml((n.last_seen ?? n.first_seen).slice(0, 10))}，今晚未出现`));
+  const rows = needs.map((n) => `<tr class="unnamed-need" data-candidate="${escapeHtml(n.id)}" data-tonight="${String(n.tonight !== false)}"><td><strong class="quote">${escapeHtml(n.label)}</strong><br><span class="ci">${t(`candidate #${escapeHtml(n.id)}, first seen ${escapeHtml(n.first_seen.slice(0, 10))}${n.nights > 1 ? `, ${n.nights} nights` : ''}`, `候选 #${escapeHtml(n.id)}，首次出现于 ${escapeHtml(n.first_seen.slice(0, 10))}${n.nights > 1 ? `，共 ${n.nights} 晚` : ''}`)}; ${seen(n)}</span></td>
+<td>${t(`${n.size} requests from ${n.users} users`, `${n.users} 位用户的 ${n.size} 个请求`)}</td><td>${growth(n)}</td>
+<td>${t(`${pct(n.experience.failure_rate + n.experience.abandon_rate)} failed or abandoned${n.experience.mean_rating === null ? '' : `; rated ${n.experience.mean_rating.toFixed(1)}/5`}`, `${pct(n.experience.failure_rate + n.experience.abandon_rate)} 失败或被放弃${n.experience.mean_rating === null ? '' : `；评分 ${n.experience.mean_rating.toFixed(1)}/5`}`)}</td>
 <td>${Object.entries(n.by_plan).slice(0, 3).map(([p, share]) => `${escapeHtml(p)} ${pct(share)}`).join(', ')}</td>
-<td><ul>${n.examples.slice(0, 3).map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul></td></tr>`).join('\n');
+<td><ul>${n.examples.slice(0, 3).map((e) => `<li class="quote">${escapeHtml(e)}</li>`).join('')}</ul></td></tr>`).join('\n');
   return `<table class="fairness"><thead><tr><th>${t('candidate need', '候选需求')}</th><th>${t('size', '规模')}</th><th>${t('growth', '增长')}</th><th>${t('how they are served', '服务情况')}</th><th>${t('plans', '套餐')}</th><th>${t('examples', '示例')}</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="ci">${t('Adopt one', '采纳')}: <code>needloop needs adopt ID --as NEED_ID</code> ${t('(its requests become labelled examples for the next fine-tune); hide one', '（其请求成为下次微调的标注样本）；隐藏')}: <code>needloop needs dismiss ID</code>.</p>`;
+<p class="ci">${t('Adopt one', '采纳')}: <code>${CLI} needs adopt ID --as NEED_ID</code> ${t('(its requests become labelled examples for the next fine-tune); hide one', '（其请求成为下次微调的标注样本）；隐藏')}: <code>${CLI} needs dismiss ID</code>.</p>`;
 }
 
 const STEP_NAMES: Record<string, [string, string]> = {
@@ -200,7 +234,7 @@ export function stepsTable(steps: NonNullable<ReportData['steps']>): string {
 export function renderReport(data: ReportData): string {
   const { d3, client, css } = loadAssets();
   const items = data.summary.map((s) => `<li>${escapeHtml(s)}</li>`).join('\n');
-  const withheld = data.privacy.withheld.length === 0 ? '' : `<div id="privacy-note" class="notice"><p>${t(`Withheld to protect privacy: figures and examples of groups of fewer than ${data.privacy.min_group} users (NEEDLOOP_MIN_GROUP) are not shown.`, `为保护隐私而隐去：少于 ${data.privacy.min_group} 位用户的群体的数字和示例不予显示（NEEDLOOP_MIN_GROUP）。`)}</p><ul>${data.privacy.withheld.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></div>`;
+  const withheld = data.privacy.withheld.length === 0 ? '' : `<div id="privacy-note" class="notice"><p>${t(`Withheld to protect privacy: figures and examples of groups of fewer than ${data.privacy.min_group} users (NEEDLOOP_MIN_GROUP) are not shown.`, `为保护隐私而隐去：少于 ${data.privacy.min_group} 位用户的群体的数字和示例不予显示（NEEDLOOP_MIN_GROUP）。`)}</p><ul>${data.privacy.withheld.map((w, i) => `<li>${t(escapeHtml(w), escapeHtml(data.privacy.withheld_zh?.[i] ?? w))}</li>`).join('')}</ul></div>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -226,7 +260,7 @@ ${items}
 <div id="comment-terms"></div></section>
 <section id="segments-section"><h2>${t('Segments (personas)', '细分群体（用户画像）')}</h2><figure id="segments-chart"></figure><ul id="segment-features"></ul></section>
 <section id="drift-section"><h2>${t('Drift: what changed in usage, the model and the surveys', '漂移：使用、模型和调查中的变化')}</h2><div id="drift-tables">${driftTables(data.drift, data.labels, data.segment_names_zh)}</div><div id="text-drift"></div></section>
-<section id="unnamed-needs-section"><h2>${t('Needs nobody has named yet', '尚未命名的需求')}</h2><div id="unnamed-needs">${unnamedNeedsSection(data.unnamed_needs)}</div></section>
+<section id="unnamed-needs-section"><h2>${t('Needs nobody has named yet', '尚未命名的需求')}</h2><div id="unnamed-needs">${unnamedNeedsSection(data.unnamed_needs, data.out_of_scope)}</div></section>
 <section id="out-of-scope-section"><h2>${t('Requests of no known need', '不属于任何已知需求的请求')}</h2><figure id="out-of-scope-chart"></figure><ul id="out-of-scope-examples"></ul></section>
 <section id="timeline-section"><h2>${t('The loop, night by night', '每晚的闭环')}</h2><figure id="timeline-chart"></figure><ol id="timeline-events"></ol></section>
 <section id="model-section"><h2>${t('Model', '模型')}</h2><div id="gate"></div>

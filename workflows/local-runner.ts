@@ -17,6 +17,8 @@ export interface LocalRunOutcome {
 
 export interface LocalRunOptions {
   onStep?: (step: PipelineStep) => void;
+  /** Called with the new run's id before its first step (a simulation records its night under it). */
+  onBegin?: (runId: string) => Promise<void>;
 }
 
 const json = <T>(value: T): T => JSON.parse(JSON.stringify(value ?? null)) as T;
@@ -83,6 +85,7 @@ export async function runLocally(acts: PipelineActivities, input: PipelineInput,
   // before it went on) is finished by the next one.
   for (const overdue of await acts.overdueRuns()) await resumeLocally(acts, overdue);
   const { run_id } = await acts.beginRun({ runner: 'local', run_key: null });
+  await options.onBegin?.(run_id);
   return replay(acts, run_id, input, options);
 }
 

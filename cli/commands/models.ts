@@ -2,6 +2,7 @@
  * The model registry's commands: train, evaluate, models, promote, rollback, predict.
  */
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import { findProductionModel, listModelVersions, promoteModel, rollbackModel } from '../../db/queries/model-versions.js';
@@ -22,6 +23,7 @@ import { progressFor } from '../progress.js';
 import { cliSource } from '../source.js';
 import { windowFlags } from './window-flags.js';
 import { withDatabase } from './with-database.js';
+import { refreshReport, reportLine } from './refresh-report.js';
 
 /** A registry row as the CLI and the JSON output show it. */
 export function describeVersion(v: ModelVersion) {
@@ -82,10 +84,30 @@ async function decided<T>(db: Kysely<Database>, d: { by: string; action: 'promot
   }
 }
 
+/**
+ * The registry, newest first. Each model's figures come from its own evaluation, on the
+ * holdout of that night (a window of its own): figures of two models on different
+ * holdouts are not comparable, so each line also gives, on the same holdout, the model it
+ * was measured against — and the listing says when the windows differ.
+ */
+export function modelLines(versions: readonly ModelVersion[]): string[] {
+  const window = (v: ModelVersion) => `${v.holdout_from.toISOString().slice(0, 10)}–${v.holdout_to.toISOString().slice(0, 10)}`;
+  const out = versions.map((v) => {
+    const m = (v.metrics ?? {}) as Record<string, unknown> & { examples?: number; production?: { id: string; holdout_macro_f1?: number | null } | null };
+    const against = m.production == null ? '' : `; model ${m.production.id} on the same holdout: ${num(m.production.holdout_macro_f1)}`;
+    const n = typeof m.examples === 'number' ? `, n ${m.examples}` : '';
+    return `  ${v.id.padStart(4)}  ${v.status.padEnd(17)} parent ${String(v.parent_id ?? '–').padEnd(4)} ${v.created_at.toISOString().slice(0, 16)}  macro-F1 ${num(m.holdout_macro_f1)} (holdout ${window(v)}${n}${against})  golden ${num(m.golden_accuracy)}  ${v.status_reason ?? ''}`.trimEnd();
+  });
+  if (new Set(versions.filter((v) => v.metrics !== null).map(window)).size > 1) {
+    out.push('  Each model is scored on the holdout of its own evaluation: compare two models only on the same holdout (the figure after "on the same holdout").');
+  }
+  return out;
+}
+
 export function registerModels(program: Command, config: () => Config): void {
   program
     .command('train')
-    .description('train a candidate model from usage feedback: the first model, or a fine-tune of production')
+    .description(describe('train'))
     .option('--from <date>', 'start of the training window (default: all data for a first model, 28 days before the holdout for a fine-tune)')
     .option('--to <date>', 'end of the data, inclusive for a date; the 7 days before it are the holdout (default: the latest event)')
     .option('--seed <n>', 'random seed: the same seed and data give identical weights', '1')
@@ -139,7 +161,7 @@ export function registerModels(program: Command, config: () => Config): void {
 
   program
     .command('evaluate')
-    .description('evaluate a candidate against production on the recent holdout and the golden set, and apply the gate')
+    .description(describe('evaluate'))
     .requiredOption('--candidate <id>', 'the candidate model id')
     .option('--json', 'print the evaluation as JSON')
     .action(async (flags: { candidate: string; json?: boolean }) => {
@@ -154,7 +176,7 @@ export function registerModels(program: Command, config: () => Config): void {
 
   program
     .command('models')
-    .description('list the model versions, newest first')
+    .description(describe('models'))
     .option('--json', 'print {models: [...]} as JSON')
     .action(async (flags: { json?: boolean }) => {
       const versions = await withDatabase(config(), (handle) => listModelVersions(handle.db));
@@ -162,16 +184,13 @@ export function registerModels(program: Command, config: () => Config): void {
         printJson({ models: versions.map(describeVersion) });
         return;
       }
-      if (versions.length === 0) say('No models yet: needloop train');
-      for (const v of versions) {
-        const m = (v.metrics ?? {}) as Record<string, unknown>;
-        say(`  ${v.id.padStart(4)}  ${v.status.padEnd(17)} parent ${String(v.parent_id ?? '–').padEnd(4)} ${v.created_at.toISOString().slice(0, 16)}  macro-F1 ${num(m.holdout_macro_f1)}  golden ${num(m.golden_accuracy)}  ${v.status_reason ?? ''}`);
-      }
+      if (versions.length === 0) say('No models yet: npx needloop train');
+      for (const line of modelLines(versions)) say(line);
     });
 
   program
     .command('promote')
-    .description('make a blessed candidate (awaiting approval) the production model')
+    .description(describe('promote'))
     .argument('<id>', 'the candidate model id')
     .requiredOption('--by <name>', 'who approves')
     .option('--comment <text>', 'why')
@@ -180,28 +199,42 @@ export function registerModels(program: Command, config: () => Config): void {
       const by = flags.by.trim();
       if (by === '') throw new UserError('--by must name who approves');
       const modelId = idArgument(id, 'the model');
-      const { promoted, previous } = await withDatabase(config(), (handle) => decided(handle.db, { by, action: 'promote', target: `model ${modelId}`, comment: flags.comment ?? null }, () => promoteModel(handle.db, modelId, { by, comment: flags.comment ?? null })));
-      if (flags.json) printJson({ model: describeVersion(promoted), previous_production: previous });
-      else say(`Model ${promoted.id} is in production, approved by ${by}${previous === null ? '' : `; model ${previous} is archived`}.`);
+      const cfg = config();
+      const { promoted, previous, report } = await withDatabase(cfg, async (handle) => {
+        const done = await decided(handle.db, { by, action: 'promote', target: `model ${modelId}`, comment: flags.comment ?? null }, () => promoteModel(handle.db, modelId, { by, comment: flags.comment ?? null }));
+        return { ...done, report: await refreshReport(handle, cfg) };
+      });
+      if (flags.json) printJson({ model: describeVersion(promoted), previous_production: previous, report });
+      else {
+        say(`Model ${promoted.id} is in production, approved by ${by}${previous === null ? '' : `; model ${previous} is archived`}.`);
+        if (report !== null) say(reportLine(report)!);
+      }
     });
 
   program
     .command('rollback')
-    .description('put back the production model that the current one replaced')
+    .description(describe('rollback'))
     .requiredOption('--by <name>', 'who decides')
     .option('--comment <text>', 'why')
     .option('--json', 'print the restored model as JSON')
     .action(async (flags: { by: string; comment?: string; json?: boolean }) => {
       const by = flags.by.trim();
       if (by === '') throw new UserError('--by must name who decides');
-      const { restored, retired } = await withDatabase(config(), (handle) => decided(handle.db, { by, action: 'rollback', target: 'production', comment: flags.comment ?? null }, () => rollbackModel(handle.db, { by, comment: flags.comment ?? null })));
-      if (flags.json) printJson({ model: describeVersion(restored), retired });
-      else say(`Model ${restored.id} is in production again; model ${retired} is archived.`);
+      const cfg = config();
+      const { restored, retired, report } = await withDatabase(cfg, async (handle) => {
+        const done = await decided(handle.db, { by, action: 'rollback', target: 'production', comment: flags.comment ?? null }, () => rollbackModel(handle.db, { by, comment: flags.comment ?? null }));
+        return { ...done, report: await refreshReport(handle, cfg) };
+      });
+      if (flags.json) printJson({ model: describeVersion(restored), retired, report });
+      else {
+        say(`Model ${restored.id} is in production again; model ${retired} is archived.`);
+        if (report !== null) say(reportLine(report)!);
+      }
     });
 
   program
     .command('predict')
-    .description('classify requests with the production model: TEXT... or, for machines, --input FILE (one prediction per line, streaming)')
+    .description(describe('predict'))
     .argument('[text...]', 'one or more requests')
     .option('--input <file>', 'a .jsonl/.ndjson ({"text", "id"?} per line) or .csv (text and id columns) file of requests')
     .option('--json', 'print {model, predictions: [{text, intent, confidence, out_of_scope, top}]} as JSON')
@@ -230,6 +263,7 @@ export function registerModels(program: Command, config: () => Config): void {
         process.stderr.write(`needloop: model ${result.id} predicted ${f.predicted} of ${f.lines} requests in ${f.seconds.toFixed(2)} s (${Math.round(f.predicted / Math.max(f.seconds, 1e-9))}/s)${f.errors > 0 ? `; ${f.errors} lines could not be read (their error lines say why)` : ''}\n`);
         if (f.errors > 0) process.exitCode = 1;
       } else if (flags.json) printJson({ model: result.id, predictions: result.predictions });
-      else for (const p of result.predictions!) say(`${p.intent.padEnd(22)} ${p.confidence.toFixed(3)}${p.out_of_scope ? ' (out of scope)' : ''}  ${p.text}`);
+      // Out of scope is an answer of its own: "none of the known needs", the closest one only as a hint.
+      else for (const p of result.predictions!) say(p.out_of_scope ? `${'none of the known needs'.padEnd(24)} (closest: ${p.intent}, ${p.confidence.toFixed(3)})  ${p.text}` : `${p.intent.padEnd(24)} ${p.confidence.toFixed(3)}  ${p.text}`);
     });
 }

@@ -14,6 +14,7 @@ import { ModelStore } from '../../models/model-store.js';
 import { printJson, say, UserError } from '../output.js';
 import { cliSource } from '../source.js';
 import { withDatabase } from './with-database.js';
+import { refreshReport, reportLine } from './refresh-report.js';
 
 const pct = (x: number | null) => (x === null ? 'new' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(0)} %`);
 
@@ -65,13 +66,15 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
     .argument('<id>', 'the candidate\'s id (needloop needs candidates)')
     .action(async (id: string) => {
       if (!/^\d{1,18}$/.test(id)) throw new UserError(`candidate id must be a number from needloop needs candidates (got ${JSON.stringify(id)})`);
-      const done = await withDatabase(config(), async (handle) => {
-        const ok = await setCandidateStatus(handle.db, id, 'dismissed');
-        await audit(handle.db, { actor: null, action: 'candidate need dismissed', target: `candidate ${id}`, outcome: ok ? 'accepted' : 'refused', detail: ok ? null : 'no open or dismissed candidate of that id', source: cliSource() });
-        return ok;
+      const cfg = config();
+      const { ok, report } = await withDatabase(cfg, async (handle) => {
+        const dismissed = await setCandidateStatus(handle.db, id, 'dismissed');
+        await audit(handle.db, { actor: null, action: 'candidate need dismissed', target: `candidate ${id}`, outcome: dismissed ? 'accepted' : 'refused', detail: dismissed ? null : 'no open or dismissed candidate of that id', source: cliSource() });
+        return { ok: dismissed, report: dismissed ? await refreshReport(handle, cfg) : null };
       });
-      if (!done) throw new UserError(`there is no candidate need ${id} to dismiss (needloop needs candidates --all)`, 1);
+      if (!ok) throw new UserError(`there is no candidate need ${id} to dismiss (npx needloop needs candidates --all)`, 1);
       say(`Candidate need ${id} dismissed.`);
+      if (report !== null) say(reportLine(report)!);
     });
 
   needs
@@ -107,7 +110,7 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
           const texts = new Map(rows.map((r) => [r.event_id, r.text]));
           const file = `needloop-candidate-${id}.jsonl`;
           await writeFile(file, candidate.latest.event_ids.map((e) => JSON.stringify({ event_id: e, text: texts.get(e) ?? null })).join('\n') + '\n');
-          return { need: null, labelled: 0, review_file: file };
+          return { need: null, labelled: 0, review_file: file, report: null };
         }
         let eventIds = candidate.latest.event_ids;
         if (flags.review !== undefined) {
@@ -130,10 +133,11 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
         const need = { id: flags.as, label: { en: label, zh: flags.labelZh ?? label }, category: flags.category };
         const labelled = await adoptCandidate(handle.db, { candidateId: id, need, by: null, eventIds });
         await audit(handle.db, { actor: null, action: 'candidate need adopted', target: `candidate ${id} as ${flags.as}`, outcome: 'accepted', detail: `${labelled} requests labelled`, source: cliSource() });
-        return { need, labelled, review_file: null };
+        return { need, labelled, review_file: null, report: await refreshReport(handle, cfg) };
       });
       if (flags.json) return printJson(result);
       if (result.need === null) return say(`Review ${result.review_file}: delete the lines that are not this need, then: needloop needs adopt ${id} --as ${flags.as} --review ${result.review_file}`);
       say(`Need ${result.need.id} ("${result.need.label.en}") added; ${result.labelled} requests labelled with it: the next fine-tune learns it.`);
+      if (result.report !== null) say(reportLine(result.report)!);
     });
 }

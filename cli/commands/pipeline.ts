@@ -5,6 +5,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import { createActivities, type PipelineActivities } from '../../activities/pipeline-activities.js';
 import type { Config } from '../../config.js';
 import type { DatabaseHandle } from '../../db/connection.js';
@@ -22,6 +23,7 @@ import { cliSource } from '../source.js';
 import { scheduleIdOf } from './schedule.js';
 import { connectClient } from '../temporal.js';
 import { withDatabase } from './with-database.js';
+import { waitingDecisions } from './decisions.js';
 
 export function pipelineActivities(handle: DatabaseHandle, config: Config): PipelineActivities {
   return createActivities({ handle, config, store: new ModelStore(config.modelsDir), catalogue: loadCatalogue(config.catalogueFile) });
@@ -47,10 +49,6 @@ export function describeResults(results: PipelineResults): string[] {
 function printOutcome(outcome: LocalRunOutcome): void {
   say(`Pipeline run ${outcome.run_id}: ${outcome.status.replaceAll('_', ' ')}`);
   for (const line of describeResults(outcome.results)) say(line);
-  if (outcome.pending !== null) {
-    say(`Model ${outcome.pending.candidate_id} awaits approval until ${outcome.pending.deadline}:`);
-    say(`  needloop approve ${outcome.run_id} --by NAME   or   needloop reject ${outcome.run_id} --by NAME --reason TEXT`);
-  }
 }
 
 function outcomeJson(o: LocalRunOutcome) {
@@ -112,6 +110,9 @@ export async function decideRun(config: Config, handle: DatabaseHandle, run: str
       }
     }
   }
+  if (workflowId === run && config.temporal.address === null) {
+    throw new UserError(`${JSON.stringify(run)} is not a pipeline run: runs of this database have numeric ids (npx needloop status shows the latest and what waits for a decision); a Temporal workflow id needs TEMPORAL_ADDRESS set`);
+  }
   const client = await connectClient(config);
   try {
     const workflow = client.workflow.getHandle(workflowId);
@@ -140,7 +141,7 @@ function today(): string {
 export function registerPipeline(program: Command, config: () => Config): void {
   program
     .command('run')
-    .description('run the pipeline: ingest the inbox, needs, segments, drift, and retraining when due')
+    .description(describe('run'))
     .option('--local', 'run in this process (the embedded default) instead of on Temporal')
     .option('--wait', 'Temporal: wait for the run to finish (it may await approval for days)')
     .option('--inbox <dir>', 'folder of data files to ingest first (default: NEEDLOOP_INBOX)')
@@ -153,13 +154,19 @@ export function registerPipeline(program: Command, config: () => Config): void {
       if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number (got ${flags.seed})`);
       const input: PipelineInput = { inbox: flags.inbox ?? cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed };
       if (flags.local) {
-        const outcome = await withDatabase(cfg, (handle) => withPipelineLock(handle.pool, () => runLocally(pipelineActivities(handle, cfg), input, {
-          onStep: (step) => {
-            if (!flags.json) process.stderr.write(`… ${step}\n`);
-          },
-        })));
-        if (flags.json) printJson(outcomeJson(outcome));
-        else printOutcome(outcome);
+        const { outcome, waiting } = await withDatabase(cfg, async (handle) => {
+          const done = await withPipelineLock(handle.pool, () => runLocally(pipelineActivities(handle, cfg), input, {
+            onStep: (step) => {
+              if (!flags.json) process.stderr.write(`… ${step}\n`);
+            },
+          }));
+          return { outcome: done, waiting: await waitingDecisions(handle.db) };
+        });
+        if (flags.json) printJson({ ...outcomeJson(outcome), pending: waiting.pending });
+        else {
+          printOutcome(outcome);
+          for (const line of waiting.lines) say(line);
+        }
         // A run whose inbox files failed to load is not a success either: cron should see it.
         if (outcome.status === 'failed' || outcome.status === 'completed_with_errors') process.exitCode = 1;
         return;
@@ -194,24 +201,31 @@ export function registerPipeline(program: Command, config: () => Config): void {
 
   program
     .command('status')
-    .description('where a pipeline run is: its step, the candidate awaiting approval, its results')
+    .description(describe('status'))
     .argument('[run]', 'a local run id or a Temporal workflow id (default: the latest local run)')
     .option('--json', 'print {run_id, status, step, candidate, …} as JSON')
     .action(async (run: string | undefined, flags: { json?: boolean }) => {
       const cfg = config();
       if (isLocalRun(run)) {
-        const [found, steps] = await withDatabase(cfg, async (handle) => {
+        const [found, steps, waiting] = await withDatabase(cfg, async (handle) => {
           const r = run === undefined ? await latestPipelineRun(handle.db) : await findPipelineRun(handle.db, run);
-          return [r, r === null ? [] : await stepTimes(handle.db, r.id)] as const;
+          return [r, r === null ? [] : await stepTimes(handle.db, r.id), await waitingDecisions(handle.db)] as const;
         });
-        if (found === null) throw new UserError(run === undefined ? 'no pipeline has run yet: needloop run --local' : `pipeline run ${run} does not exist`, 1);
-        const status = { ...localStatus(found), steps };
+        // What waits for a decision comes first: it is what a person came to see.
+        if (found === null && run === undefined) {
+          if (flags.json) printJson({ run_id: null, pending: waiting.pending });
+          else for (const line of [...waiting.lines, 'No pipeline has run yet: npx needloop start (or npx needloop run --local)']) say(line);
+          return;
+        }
+        if (found === null) throw new UserError(`pipeline run ${run} does not exist`, 1);
+        const status = { ...localStatus(found), steps, pending: waiting.pending };
         if (flags.json) printJson(status);
         else {
+          if (run === undefined) for (const line of [...waiting.lines, '']) say(line);
           say(`Pipeline run ${status.run_id} (${status.runner}): ${status.status.replaceAll('_', ' ')}, step ${status.step ?? '–'}`);
           for (const line of describeSteps(steps, found.status)) say(line);
           for (const line of describeResults(status.results)) say(line);
-          if (status.status === 'awaiting_approval') say(`Model ${status.candidate} awaits approval until ${status.approval_deadline?.toISOString()}`);
+          if (status.status === 'awaiting_approval') say(`Model ${status.candidate} awaits approval until ${status.approval_deadline?.toISOString()}: npx needloop approve ${status.run_id} --by NAME, or npx needloop reject ${status.run_id} --by NAME --reason TEXT`);
         }
         return;
       }
@@ -244,22 +258,23 @@ export function registerPipeline(program: Command, config: () => Config): void {
         actor: by, action: kind, target: `run ${run}${decided.ok ? `, model ${decided.candidate}` : flags.candidate === undefined ? '' : `, model ${flags.candidate}`}`,
         outcome: decided.ok ? 'accepted' : 'refused', detail: decided.ok ? comment : decided.reason, source: cliSource(),
       });
-      return decided;
+      return { ...decided, waiting: decided.ok ? await waitingDecisions(handle.db) : null };
     });
     if (!result.ok) throw new UserError(`refused: ${result.reason}`, 1);
     if (result.outcome !== null) {
-      if (flags.json) printJson(outcomeJson(result.outcome));
+      if (flags.json) printJson({ ...outcomeJson(result.outcome), pending: result.waiting?.pending ?? null });
       else printOutcome(result.outcome);
     } else if (flags.json) {
-      printJson({ run_id: run, runner: 'temporal', decision: result.decision });
+      printJson({ run_id: run, runner: 'temporal', decision: result.decision, pending: result.waiting?.pending ?? null });
     } else {
       say(`${kind === 'approve' ? 'Approved' : 'Rejected'} model ${result.candidate} in ${run}, by ${by}.`);
     }
+    if (!flags.json) for (const line of result.waiting?.lines ?? []) say(line);
   };
 
   program
     .command('approve')
-    .description('approve the candidate a run awaits: it becomes the production model')
+    .description(describe('approve'))
     .argument('<run>', 'a local run id or a Temporal workflow id')
     .requiredOption('--by <name>', 'an approver (needloop approver add NAME)')
     .option('--comment <text>', 'why')
@@ -269,7 +284,7 @@ export function registerPipeline(program: Command, config: () => Config): void {
 
   program
     .command('reject')
-    .description('reject the candidate a run awaits: production stays as it is')
+    .description(describe('reject'))
     .argument('<run>', 'a local run id or a Temporal workflow id')
     .requiredOption('--by <name>', 'an approver (needloop approver add NAME)')
     .requiredOption('--reason <text>', 'why')

@@ -4,6 +4,8 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { describe } from './index.js';
+import { waitingDecisions } from './decisions.js';
 import type { Config } from '../../config.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
 import { withPipelineLock } from '../../db/queries/pipeline-runs.js';
@@ -67,7 +69,7 @@ export async function runSimulation(cfg: Config, options: Omit<SimulateOptions, 
 export function registerSimulate(program: Command, config: () => Config): void {
   program
     .command('simulate')
-    .description('run the loop over simulated nights: users send requests, needloop\'s production model answers, feedback comes back, the pipeline runs each night')
+    .description(describe('simulate'))
     .requiredOption('--scenario <name>', `what changes: ${SCENARIOS.join(' | ')}`)
     .requiredOption('--nights <n>', 'simulated nights after the four weeks of history', integerOption('--nights', 1, 365))
     .option('--users <n>', 'number of users', integerOption('--users', 50), 2000)
@@ -89,6 +91,6 @@ export function registerSimulate(program: Command, config: () => Config): void {
         },
       }, json);
       if (json) printJson(simulationJson(result));
-      else if (result.pending !== null) say(`Model ${result.pending.candidate_id} awaits approval: needloop approve ${result.pending.run_id} --by NAME`);
+      else for (const line of await withDatabase(config(), async (handle) => (await waitingDecisions(handle.db)).lines)) say(line);
     });
 }

@@ -9,6 +9,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { describe } from './index.js';
 import type { Config } from '../../config.js';
 import { withPipelineLock } from '../../db/queries/pipeline-runs.js';
 import { runLocally } from '../../workflows/local-runner.js';
@@ -17,6 +18,7 @@ import { describeResults, pipelineActivities } from './pipeline.js';
 import { describeNight, runSimulation, simulationJson } from './simulate.js';
 import { storesNothing } from '../../scenarios/simulate.js';
 import { withDatabase } from './with-database.js';
+import { waitingDecisions } from './decisions.js';
 
 /**
  * The demo: an AI assistant's users over two weeks after four weeks of history. A new
@@ -33,7 +35,7 @@ async function hasDataFiles(dir: string): Promise<boolean> {
 export function registerStart(program: Command, config: () => Config): void {
   program
     .command('start')
-    .description('the main job: demo data if there is nothing to analyse, then the whole pipeline through the local runner')
+    .description(describe('start'))
     .option('--json', 'print {database, demo, run, pending} as JSON')
     .action(async (flags: { json?: boolean }) => {
       const json = flags.json === true;
@@ -51,11 +53,8 @@ export function registerStart(program: Command, config: () => Config): void {
           return;
         }
         say(`Report of the last night: ${report}`);
-        if (demo.pending !== null) {
-          say(`Model ${demo.pending.candidate_id} awaits your approval (users' words shifted; the simulated engineer has gone home):`);
-          say('  needloop approver add NAME                       (once: registers who may decide)');
-          say(`  needloop approve ${demo.pending.run_id} --by NAME [--comment TEXT]   or   needloop reject ${demo.pending.run_id} --by NAME --reason TEXT`);
-        }
+        if (demo.pending !== null) say("Users' words shifted and the simulated engineer has gone home: the last candidate is yours to decide.");
+        for (const line of await withDatabase(cfg, async (handle) => (await waitingDecisions(handle.db)).lines)) say(line);
         return;
       }
       const summary = await withDatabase(cfg, async (handle) => {
@@ -64,21 +63,17 @@ export function registerStart(program: Command, config: () => Config): void {
             if (!json) process.stderr.write(`… ${step}\n`);
           },
         }));
-        return { database: handle.location, run };
+        return { database: handle.location, run, waiting: await waitingDecisions(handle.db) };
       });
       const { run } = summary;
       if (json) {
-        printJson({ database: summary.database, demo: null, run: { run_id: run.run_id, status: run.status, candidate: run.pending?.candidate_id ?? null, approval_deadline: run.pending?.deadline ?? null, report: run.results.report?.path ?? null, results: run.results }, pending: run.pending === null ? null : { run_id: run.run_id, candidate_id: run.pending.candidate_id } });
+        printJson({ database: summary.database, demo: null, run: { run_id: run.run_id, status: run.status, candidate: run.pending?.candidate_id ?? null, approval_deadline: run.pending?.deadline ?? null, report: run.results.report?.path ?? null, results: run.results }, pending: run.pending === null ? null : { run_id: run.run_id, candidate_id: run.pending.candidate_id }, waiting: summary.waiting.pending });
       } else {
         say(`Database: ${summary.database}`);
         say(`Pipeline run ${run.run_id}: ${run.status.replaceAll('_', ' ')}`);
         for (const line of describeResults(run.results)) say(line);
         if (run.results.report) say(`Report: ${run.results.report.path}`);
-        if (run.pending !== null) {
-          say(`Model ${run.pending.candidate_id} awaits an engineer's approval until ${run.pending.deadline}:`);
-          say('  needloop approver add NAME                       (once: registers who may decide)');
-          say(`  needloop approve ${run.run_id} --by NAME [--comment TEXT]   or   needloop reject ${run.run_id} --by NAME --reason TEXT`);
-        }
+        for (const line of summary.waiting.lines) say(line);
       }
       if (run.status === 'failed' || run.status === 'completed_with_errors') process.exitCode = 1;
     });

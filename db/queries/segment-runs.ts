@@ -64,3 +64,37 @@ export async function latestSegmentRun(db: Kysely<Database>) {
   const segments = await db.selectFrom('segments').selectAll().where('segment_run_id', '=', run.id).orderBy('segment_id').execute();
   return { run, segments };
 }
+
+/** A segment of one run and the persona it continues from the run before, by the users they share. */
+export interface PersonaMatch {
+  segment_id: number;
+  previous: { segment_id: number; name: string; size: number; shared: number } | null;
+}
+
+/**
+ * Which segment of the segment run before `runId` each of its segments continues: the one
+ * holding most of its users, when that is also most of the earlier segment's users (a
+ * persona renamed because its traits shifted is the same persona; one that merely shares
+ * a name is not). Counted in Postgres over the two runs' assignments.
+ */
+export async function personaMatches(db: Kysely<Database>, runId: string): Promise<PersonaMatch[]> {
+  const { rows } = await sql<{ segment_id: number; previous_id: number | null; name: string | null; size: number | null; shared: string | null; own: number }>`
+    with prev as (select max(id) as id from segment_runs where id < ${runId}),
+    shared as (
+      select c.segment_id, p.segment_id as previous_id, count(*) as shared
+        from user_segments c join user_segments p on p.user_id = c.user_id and p.segment_run_id = (select id from prev)
+       where c.segment_run_id = ${runId}
+       group by 1, 2),
+    best as (select distinct on (segment_id) segment_id, previous_id, shared from shared order by segment_id, shared desc, previous_id)
+    select s.segment_id, s.size as own, b.previous_id, p.name, p.size, b.shared
+      from segments s
+      left join best b on b.segment_id = s.segment_id
+      left join segments p on p.segment_run_id = (select id from prev) and p.segment_id = b.previous_id
+     where s.segment_run_id = ${runId}
+     order by s.segment_id`.execute(db);
+  return rows.map((r) => {
+    const shared = Number(r.shared ?? 0);
+    const same = r.previous_id !== null && r.size !== null && shared * 2 > r.own && shared * 2 > r.size;
+    return { segment_id: r.segment_id, previous: same ? { segment_id: r.previous_id!, name: r.name!, size: r.size!, shared } : null };
+  });
+}

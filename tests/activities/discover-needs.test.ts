@@ -91,10 +91,10 @@ describe('discoverNeeds', () => {
     const report = await publishRunReport({ db: db.handle.db, reportsDir: join(files.dir, 'reports'), catalogue }, { run_id: runId, results: { discovery: second } });
     const html = await readFile(report.path, 'utf8');
     const section = html.slice(html.indexOf('<section id="unnamed-needs-section">'), html.indexOf('<section id="out-of-scope-section">'));
-    expect(section).toContain(`<strong>${second!.candidates[0].label}</strong>`);
+    expect(section).toContain(`<strong class="quote">${second!.candidates[0].label}</strong>`);
     expect(section).toContain(`candidate #${candidateId}, first seen `);
     expect(section).toContain(`${second!.candidates[0].size} requests from 60 users`);
-    expect(section).toContain(`<li>${second!.candidates[0].examples[0]}</li>`);
+    expect(section).toContain(`<li class="quote">${second!.candidates[0].examples[0]}</li>`);
     expect(html).toContain(`1 need(s) nobody has named yet: &quot;${second!.candidates[0].label}&quot; (${second!.candidates[0].size} requests, `);
   }, 60_000);
 

@@ -93,9 +93,14 @@ describe('the run report in Chromium', () => {
     expect(await count(page, '#out-of-scope-chart .mark-out-of-scope')).toBe(oos.days.length);
     expect(await page.locator('#out-of-scope-examples li').count()).toBe(3);
     expect(await page.locator('#out-of-scope-examples li').first().textContent()).toContain('automate my weekly report 3');
-    expect(data.summary.some((line) => /^100\.0 % of requests in the last 7 days \(3 of 3\) were none of the known needs; e\.g\. ".*automate my weekly report 3"\.$/.test(line))).toBe(true);
-    // The summary says for whom the top needs are most unmet.
-    expect(data.summary.some((line) => / is most unmet for .+ \(opportunity \d+\.\d, against \d+\.\d overall\)\.$/.test(line))).toBe(true);
+    // The summary leads with the strongest signals, each with its n, none resting on few answers…
+    const lead = (data.signals ?? []).filter((x) => data.summary.includes(x.en));
+    expect(lead.length).toBeGreaterThan(0);
+    expect(data.summary.slice(0, lead.length)).toEqual(lead.map((x) => x.en));
+    for (const x of lead) expect(x.few, x.en).toBe(false);
+    for (const x of lead) expect(x.en).toMatch(/\bn [\d,]+|\b[\d,]+ requests\b/);
+    // …and the top needs come with their 95 % interval and n.
+    expect(data.summary.some((line) => /^Top unmet needs for all users by opportunity: .+ \(\d+\.\d; 95 % interval \d+\.\d to \d+\.\d, n \d+\)/.test(line))).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
     await page.locator('#model-section').screenshot({ path: join(ARTIFACTS, 'report-model.png') });
     await page.locator('#needs-section').screenshot({ path: join(ARTIFACTS, 'report-needs.png') });
@@ -118,12 +123,14 @@ describe('the run report in Chromium', () => {
     const status = await page.locator('#status-block').innerText();
     expect(status).toContain('New data: 1 file(s), 3 rows.'); // the hostile usage file, the only one the run loaded
     expect(status).toContain(`Model serving: model ${data.model!.production_id}, unchanged.`);
+    expect(b.serving.changes).toEqual([]); // the promotion by setup came before this, the first run
     expect(status).toContain('Decision: retrain, because ');
     expect(status).toContain(`The gate blessed candidate model ${data.model!.candidate_id}.`);
     // The action waiting: approve the candidate, with the command and the deadline.
     const actions = await page.locator('#actions li').allInnerTexts();
-    expect(actions[0]).toMatch(new RegExp(`^Approve or reject model ${data.model!.candidate_id} by \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC`));
-    expect(actions[0]).toContain(`needloop approve ${data.run_id} --by YOUR_NAME`);
+    expect(actions[0]).toMatch(new RegExp(`^Model ${data.model!.candidate_id} awaits an engineer's approval \\(pipeline run ${data.run_id}\\) until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC`));
+    expect(actions[0]).toContain(`npx needloop approve ${data.run_id} --by NAME`);
+    expect(actions[0]).toContain(`npx needloop reject ${data.run_id} --by NAME --reason TEXT`);
     expect(await count(page, '#movements li')).toBeGreaterThan(0);
     expect(await count(page, '#movements li')).toBeLessThanOrEqual(3);
     // Tiles: NPS and CSAT with their interval and n, as text; only all users' shown at first.
@@ -188,7 +195,7 @@ describe('the run report in Chromium', () => {
     expect(await page.locator('#summary').isVisible()).toBe(false);
     const zhSummary = await page.locator('#summary-zh li').allInnerTexts();
     expect(zhSummary.length).toBe(await page.locator('#summary li').count());
-    expect(zhSummary.some((line) => line.startsWith('按机会值排序最未被满足的需求：'))).toBe(true);
+    expect(zhSummary.some((line) => line.startsWith('全部用户中机会值最高（最未被满足）的需求：'))).toBe(true);
     expect(await page.locator('#opportunity-map .chart-title').textContent()).toBe('机会地图');
     await page.screenshot({ path: join(ARTIFACTS, 'report-zh-first-screen.png') });
     await page.screenshot({ path: join(ARTIFACTS, 'report-zh.png'), fullPage: true });
