@@ -99,6 +99,7 @@
       const { w, h } = sizeOf(p.text);
       let found = null;
       for (const [dx, dy, d] of spots) {
+        if ((dx !== 0 && dy !== 0 ? d * Math.SQRT2 : d) > LEADER_MAX - 6) continue;
         const x = dx > 0 ? p.x + p.r + d : dx < 0 ? p.x - p.r - d - w : p.x - w / 2;
         const y = dy > 0 ? p.y + p.r + d : dy < 0 ? p.y - p.r - d - h : p.y - h / 2;
         const box = { x, y, w, h };
@@ -131,7 +132,7 @@
     const radius = d3.scaleSqrt().domain([0, maxN]).range([3, 10]);
     const points = rows.map((r, i) => ({ r: radius(r.n), x: x(r.satisfaction), y: y(r.importance), rank: i + 1, text: `${i + 1}. ${label(r.need)}`, row: r }));
     // Underserved: red and a diamond; small groups grey: neither is colour alone.
-    const mark = svg.append('g').selectAll('path').data(points).join('path').attr('class', (p) => `mark-need${p.row.opportunity > 10 ? ' underserved' : ''}`)
+    const mark = svg.append('g').selectAll('path').data(points).join('path').attr('class', (p) => `mark-need${p.row.opportunity > 10 ? ' underserved' : ''}`).attr('data-rank', (p) => p.rank)
       .attr('d', (p) => d3.symbol(p.row.opportunity > 10 ? d3.symbolDiamond : d3.symbolCircle, Math.PI * p.r * p.r)())
       .attr('transform', (p) => `translate(${p.x},${p.y})`)
       .attr('fill', (p) => (p.row.n < FEW ? '#8c959f' : p.row.opportunity > 10 ? '#cf222e' : '#0969da')).attr('fill-opacity', 0.75).attr('tabindex', 0);

@@ -1,19 +1,37 @@
-import { chmod, readFile } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReportData } from '../../web/report.js';
+import { ARTIFACTS, englishPhrases, labelGaps, launchChromium, openPage, smallChartText } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/files.js';
 import { freePort } from '../helpers/ports.js';
 
 let files: Awaited<ReturnType<typeof tempDir>>;
 let env: Record<string, string>;
+let browser: Browser;
+
+/** A report as a person opens it: rendered, with its embedded data. */
+async function openReport(path: string, lang: 'en' | 'zh' = 'en'): Promise<{ page: Page; data: ReportData; errors: string[] }> {
+  const { page, errors } = await openPage(browser);
+  await page.goto(`file://${path}`);
+  await page.waitForSelector('body[data-rendered="true"]');
+  if (lang === 'zh') await page.selectOption('#lang', 'zh');
+  return { page, errors, data: JSON.parse((await page.textContent('#report-data'))!) as ReportData };
+}
 
 beforeAll(async () => {
+  browser = await launchChromium();
   files = await tempDir();
   await chmod(files.dir, 0o755);
   // The README's main command on the embedded default: its own server, its own folder.
   env = { DATABASE_URL: '', NEEDLOOP_HOME: `${files.dir}/home`, NEEDLOOP_PG_PORT: String(await freePort()), NEEDLOOP_REPORTS_DIR: `${files.dir}/reports`, NEEDLOOP_INBOX: `${files.dir}/inbox` };
 });
-afterAll(() => files.cleanup());
+afterAll(async () => {
+  await browser?.close();
+  await files.cleanup();
+});
 
 describe('needloop start (npm start)', () => {
   let pending: { run_id: string; candidate_id: string };
@@ -41,7 +59,56 @@ describe('needloop start (npm start)', () => {
     expect(out.pending, story).not.toBeNull();
     pending = out.pending;
     expect(await readFile(out.run.report, 'utf8')).toContain('The loop, night by night');
+    report = out.run.report;
   }, 300_000);
+
+  let report: string;
+  it('the report the terminal names shows the waiting model and its commands on its first screen, worded as `status` words it', async () => {
+    const { page, data, errors } = await openReport(report);
+    const actions = await page.locator('#actions li').allInnerTexts();
+    expect(actions[0]).toContain(`Model ${pending.candidate_id} awaits an engineer's approval (pipeline run ${pending.run_id})`);
+    expect(actions[0]).toContain(`npx needloop approve ${pending.run_id} --by NAME`);
+    expect(actions[0]).toContain(`npx needloop reject ${pending.run_id} --by NAME --reason TEXT`);
+    expect((await page.locator('#actions').boundingBox())!.y).toBeLessThan(900);
+    // The terminal says the same sentence.
+    const status = await runCli(['status'], env);
+    expect(status.code).toBe(0);
+    const sentence = actions[0].split('\n')[0];
+    expect(status.stdout.split('\n')).toContain(`  ${sentence}`);
+    // Every candidate need the CLI lists as open is on the report, its commands too.
+    const candidates = JSON.parse((await runCli(['needs', 'candidates', '--json'], env)).stdout) as { candidates: { id: string; status: string }[] };
+    const open = candidates.candidates.filter((c) => c.status === 'open');
+    expect(open.length).toBeGreaterThan(0);
+    expect(await page.locator('#unnamed-needs tr.unnamed-need').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.candidate))).toEqual(expect.arrayContaining(open.map((c) => c.id)));
+    expect(await page.locator('#unnamed-needs tr.unnamed-need').count()).toBe(open.length);
+    for (const c of open.slice(0, 3)) expect(actions.join('\n')).toContain(`npx needloop needs adopt ${c.id} --as NEED_ID`);
+    // The timeline holds every night up to the report's own.
+    expect(data.timeline.at(-1)!.run_id).toBe(data.run_id);
+    expect(data.timeline.map((n) => n.night)).toEqual(data.timeline.map((_, i) => data.timeline[0].night + i));
+    expect(await page.locator('#timeline-chart .mark-promote').count()).toBe(data.timeline.flatMap((n) => n.decisions).filter((d) => d.action === 'promote').length);
+    // Opportunity labels: on their mark, or joined to it by a leader line, never farther than it allows.
+    const gaps = await labelGaps(page);
+    expect(gaps.length).toBeGreaterThan(0);
+    for (const g of gaps) {
+      expect(g.gap, `label ${g.rank}`).toBeLessThanOrEqual(60);
+      if (g.gap > 8) expect(g.leader, `label ${g.rank} sits ${g.gap.toFixed(0)} px off its mark without a leader`).toBe(true);
+    }
+    expect(await page.locator('#opportunity-map .need-label').evaluateAll((ls) => ls.filter((l) => /^\d+$/.test(l.textContent ?? '')).length)).toBe(0);
+    expect(await smallChartText(page)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'story-report.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('the Chinese view: no English sentence outside users\' own words, and no chart text under 12 px', async () => {
+    const { page, errors } = await openReport(report, 'zh');
+    expect(await englishPhrases(page)).toEqual([]);
+    expect(await smallChartText(page)).toEqual([]);
+    // The drift table's kind column keeps its two glyphs on one line.
+    const kind = page.locator('#drift-tables .drift-population:not([hidden]) td.kind span.zh').first();
+    expect((await kind.boundingBox())!.height).toBeLessThan(30);
+    await page.screenshot({ path: join(ARTIFACTS, 'story-report-zh.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
 
   it('run again: loads nothing new and asks for no second candidate while one awaits', async () => {
     const run = await runCli(['start', '--json'], env);
@@ -63,5 +130,31 @@ describe('needloop start (npm start)', () => {
     expect(JSON.parse(approved.stdout)).toMatchObject({ run_id: pending.run_id, status: 'completed', results: { approval: { kind: 'approve', by: 'alice' }, promotion: { production_id: pending.candidate_id } } });
     const predicted = JSON.parse((await runCli(['predict', 'automate the weekly report every monday', '--json'], env)).stdout);
     expect(predicted).toMatchObject({ model: pending.candidate_id, predictions: [{ intent: 'automate_workflows' }] });
+  });
+
+  it('after the approval, latest.html is the newest run\'s report, written after the decision, its timeline marking the promotion', async () => {
+    const latest = `${files.dir}/reports/latest.html`;
+    const { page, data } = await openReport(latest);
+    const runs = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { run_id: string };
+    expect(data.run_id).toBe(runs.run_id); // the newest run, not the approved one
+    expect(data.run_id).not.toBe(pending.run_id);
+    expect((await stat(latest)).mtimeMs).toBeGreaterThanOrEqual((await stat(`${files.dir}/reports/run-${pending.run_id}.html`)).mtimeMs);
+    expect(data.briefing!.serving.now).toBe(pending.candidate_id);
+    expect(data.pending!.models).toEqual([]);
+    const promotion = data.timeline.flatMap((n) => n.decisions).find((d) => d.action === 'promote' && d.model === pending.candidate_id)!;
+    expect(promotion).toMatchObject({ by: 'alice' });
+    expect(await page.locator(`#timeline-chart .mark-promote[data-model="${pending.candidate_id}"]`).count()).toBe(1);
+    expect(await page.locator('#timeline-events').innerText()).toContain(`model ${pending.candidate_id} promoted by alice`);
+    expect(await page.locator('#actions').innerText()).not.toContain('awaits an engineer');
+  });
+
+  it('the next night\'s report says which model serves now and what changed since the night before', async () => {
+    const run = await runCli(['start', '--json'], env);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout);
+    const { page, data } = await openReport(out.run.report);
+    expect(data.briefing!.serving.changes).toEqual([expect.objectContaining({ action: 'promote', model: pending.candidate_id, by: 'alice' })]);
+    expect(await page.locator('#status-block').innerText()).toContain(`Model serving: model ${pending.candidate_id}. Since the previous run: model ${pending.candidate_id} promoted by alice`);
+    expect(data.timeline.at(-1)!.run_id).toBe(data.run_id);
   });
 });
