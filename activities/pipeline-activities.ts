@@ -14,7 +14,7 @@ import { ingestFile as ingestOneFile, ingestOrder } from '../db/ingest/ingest-fi
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { findProductionModel, promoteModel, rejectModel, RegistryError } from '../db/queries/model-versions.js';
 import {
-  approverNames, beginNightRun, closeInterruptedRuns, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, runTrainingElsewhere, startStepTime, updatePipelineRun, type Decision,
+  approverNames, beginNightRun, closeEndedTemporalRuns, closeInterruptedRuns, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, runTrainingElsewhere, startStepTime, updatePipelineRun, type Decision,
 } from '../db/queries/pipeline-runs.js';
 import type { PipelineRunStatus } from '../db/schema.js';
 import { selectBackend, type SelectedBackend } from '../models/backend.js';
@@ -120,6 +120,28 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Local runs a stopped process left `running`: marked failed (the caller holds the pipeline lock). */
+    /**
+     * Under Temporal, at a run's start: closes the runs whose workflow was terminated (or
+     * is otherwise gone) while the database shows them open, rejecting their candidates —
+     * a terminated workflow cannot clean up after itself (db/queries/pipeline-runs.ts).
+     */
+    async sweepEndedRuns(input: { run_key: string }) {
+      const { connectClient } = await import('../cli/temporal.js');
+      const client = await connectClient(config);
+      try {
+        return await closeEndedTemporalRuns(db, async (runKey) => {
+          try {
+            return (await client.workflow.getHandle(runKey).describe()).status.name;
+          } catch (error) {
+            if ((error as Error).name === 'WorkflowNotFoundError') return 'NOT_FOUND';
+            throw error;
+          }
+        }, input.run_key);
+      } finally {
+        await client.connection.close();
+      }
+    },
+
     async closeInterruptedRuns(): Promise<string[]> {
       return closeInterruptedRuns(db);
     },
@@ -227,7 +249,9 @@ export function createActivities(deps: ActivityDeps) {
       // the backend can take longer than the heartbeat timeout, a batch far less.
       let details: Record<string, unknown> = { phase: 'loading' };
       ctx?.heartbeat(details);
-      const beat = ctx === null ? null : setInterval(() => ctx.heartbeat(details), 30_000);
+      // A beat well inside the heartbeat timeout the workflow set (2 minutes unless configured).
+      const every = Math.min(30_000, Math.max(1000, (ctx?.info.heartbeatTimeoutMs ?? 120_000) / 4));
+      const beat = ctx === null ? null : setInterval(() => ctx.heartbeat(details), every);
       let last = 0;
       try {
         backend ??= selectBackend(config.tfjsBackend);

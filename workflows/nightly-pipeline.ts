@@ -30,16 +30,21 @@ const activities = proxyActivities<PipelineActivities>({
  * Training goes to this run's own training queue. With no training worker up it does not
  * wait for ever: after an hour unstarted the run fails and says so (scheduleToStart), and
  * no attempt runs past 6 hours, nor all attempts past 12 (a stuck night must not make the
- * Schedule skip every later one). The activity heartbeats every 30 s from its start.
+ * Schedule skip every later one). The activity heartbeats from its start, four times per
+ * heartbeat timeout (2 minutes unless the run's input says otherwise) or every 30 s.
  */
-const trainingOn = (taskQueue: string) => proxyActivities<PipelineActivities>({
+const trainingOn = (taskQueue: string, heartbeatMs = 120_000) => proxyActivities<PipelineActivities>({
   taskQueue,
   scheduleToStartTimeout: '1 hour',
   startToCloseTimeout: '6 hours',
   scheduleToCloseTimeout: '12 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { maximumAttempts: 3, initialInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  heartbeatTimeout: heartbeatMs,
+  // A lost worker is retried after at most a minute (sooner with a short heartbeat timeout).
+  retry: { maximumAttempts: 3, initialInterval: Math.min(60_000, heartbeatMs), nonRetryableErrorTypes: NON_RETRYABLE },
 });
+
+/** Housekeeping that must not hold a night up: two tries, and the run goes on without it. */
+const housekeeping = proxyActivities<PipelineActivities>({ startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 2, initialInterval: '2 seconds' } });
 
 /** The night's analytics on their own queue: a run fails within an hour, saying so, when no analytics worker serves it. */
 const analyticsOn = (taskQueue: string) => proxyActivities<PipelineActivities>({
@@ -82,12 +87,15 @@ export async function nightlyPipeline(input: PipelineInput): Promise<PipelineRes
   });
 
   const { workflowId, taskQueue } = workflowInfo();
-  const training = trainingOn(trainingTaskQueue(taskQueue));
+  const training = trainingOn(trainingTaskQueue(taskQueue), input.trainingHeartbeatMs);
   const analytics = analyticsOn(analyticsTaskQueue(taskQueue));
-  // One run per night: the night is the run's start date (UTC), whatever its workflow id.
-  const night = new Date(workflowInfo().runStartTime.getTime()).toISOString().slice(0, 10);
+  // One run per night: the night the input names (`needloop run --date`), else the run's
+  // start date (UTC) — a Schedule's — whatever its workflow id.
+  const night = input.night ?? new Date(workflowInfo().runStartTime.getTime()).toISOString().slice(0, 10);
   const { run_id } = await activities.beginRun({ runner: 'temporal', run_key: workflowId, night });
   status.run_id = run_id;
+  // A terminated run cannot reject its own candidate: the next run closes it (audited).
+  if (patched(PLAN_CHANGES.sweepEndedRuns)) await housekeeping.sweepEndedRuns({ run_key: workflowId }).catch(() => undefined);
   const effects: PipelineEffects = {
     run: (name, args) => {
       // Asked where the routing happens, so that a run started before the split replays on one queue.

@@ -34,6 +34,8 @@ export const PLAN_CHANGES = {
   approversPerDecision: 'approvers-per-decision',
   /** 2026-12-02: ingest and analytics on task queues of their own (`<queue>-ingest`, `<queue>-analytics`). */
   taskQueues: 'task-queues',
+  /** 2026-12-06: at its start, a Temporal run closes runs whose workflow was terminated, rejecting their candidates. */
+  sweepEndedRuns: 'sweep-ended-runs',
 } as const;
 
 /** Thrown by a runner that cannot wait (the local one): the run stops here and resumes later. */

@@ -32,6 +32,14 @@ export interface PipelineInput {
   inbox: string | null;
   approvalTimeoutMs: number;
   seed: number;
+  /**
+   * Temporal: how long the training activity may go without a heartbeat before Temporal
+   * counts its worker lost and retries it on another (default 2 minutes;
+   * NEEDLOOP_TRAINING_HEARTBEAT_SECONDS). Absent in runs started before.
+   */
+  trainingHeartbeatMs?: number;
+  /** Temporal: the night (YYYY-MM-DD) the run is for, one run per night; default: the day it starts (UTC). */
+  night?: string;
 }
 
 export type PipelineStep = 'ingest' | 'segment' | 'needs' | 'drift' | 'decide' | 'train' | 'evaluate' | 'awaiting_approval' | 'promote' | 'report' | 'done';

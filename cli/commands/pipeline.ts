@@ -152,7 +152,7 @@ export function registerPipeline(program: Command, config: () => Config): void {
       const cfg = config();
       const seed = Number(flags.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number (got ${flags.seed})`);
-      const input: PipelineInput = { inbox: flags.inbox ?? cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed };
+      const input: PipelineInput = { inbox: flags.inbox ?? cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed, ...(flags.local ? {} : { trainingHeartbeatMs: cfg.trainingHeartbeatMs }) };
       if (flags.local) {
         const { outcome, waiting } = await withDatabase(cfg, async (handle) => {
           const done = await withPipelineLock(handle.pool, () => runLocally(pipelineActivities(handle, cfg), input, {
@@ -177,13 +177,13 @@ export function registerPipeline(program: Command, config: () => Config): void {
       const workflowId = `${scheduleIdOf(cfg.temporal.taskQueue)}-${date}`;
       try {
         const handle = await client.workflow.start(nightlyPipeline, {
-          taskQueue: cfg.temporal.taskQueue, workflowId, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          taskQueue: cfg.temporal.taskQueue, workflowId, args: [{ ...input, night: date }], workflowIdReusePolicy: 'REJECT_DUPLICATE',
           // It may wait for approval; past that and a day more, it is stopped rather than left to block the night after.
           workflowRunTimeout: `${Math.ceil(cfg.approvalTimeoutMs / 3_600_000) + 24} hours`,
         });
         if (!flags.wait) {
           if (flags.json) printJson({ run_id: workflowId, runner: 'temporal', status: 'running' });
-          else say(`Started ${workflowId}: needloop status ${workflowId}`);
+          else say(`Started ${workflowId}: npx needloop status ${workflowId}`);
           return;
         }
         const results = await handle.result();

@@ -61,7 +61,7 @@ export function registerSchedule(program: Command, config: () => Config): void {
           // Temporal appends the scheduled time to this id: one workflow per night.
           action: {
             type: 'startWorkflow', workflowType: nightlyPipeline, workflowId: scheduleIdOf(cfg.temporal.taskQueue), taskQueue: cfg.temporal.taskQueue,
-            workflowRunTimeout: runTimeout(cfg.approvalTimeoutMs), args: [{ inbox: cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1 }],
+            workflowRunTimeout: runTimeout(cfg.approvalTimeoutMs), args: [{ inbox: cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1, trainingHeartbeatMs: cfg.trainingHeartbeatMs }],
           },
         });
       });

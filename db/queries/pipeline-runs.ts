@@ -224,6 +224,43 @@ export async function withPipelineLock<T>(pool: Pool, work: () => Promise<T>): P
  * they registered but never offered for approval rejected. Call only while holding the
  * pipeline lock.
  */
+/** How a Temporal workflow stands, as the server says: RUNNING, TERMINATED, …; NOT_FOUND when it has none. */
+export type WorkflowState = string;
+
+/**
+ * Temporal runs whose workflow no longer runs — terminated, timed out, or gone — while the
+ * database still shows them running or awaiting approval: a terminated workflow runs no
+ * clean-up of its own. Each is closed as failed, saying why, and its candidate (never
+ * decided) is rejected, both audited as needloop's. `stateOf` asks the server; the run of
+ * `except` (the caller's own workflow) is left alone. Returns the runs closed.
+ */
+export async function closeEndedTemporalRuns(db: Kysely<Database>, stateOf: (runKey: string) => Promise<WorkflowState>, except: string | null): Promise<{ run_id: string; run_key: string; state: string; rejected: string | null }[]> {
+  const open = await db.selectFrom('pipeline_runs').select(['id', 'run_key', 'candidate_id', 'status'])
+    .where('runner', '=', 'temporal').where('status', 'in', ['running', 'awaiting_approval']).where('run_key', 'is not', null).orderBy('id').execute();
+  const closed: { run_id: string; run_key: string; state: string; rejected: string | null }[] = [];
+  for (const run of open) {
+    if (run.run_key === except) continue;
+    const state = await stateOf(run.run_key!);
+    if (state === 'RUNNING') continue;
+    const why = state === 'NOT_FOUND' ? `its workflow ${run.run_key} is unknown to Temporal` : `its workflow ${run.run_key} ended on Temporal (${state.toLowerCase().replaceAll('_', ' ')}) before the run finished`;
+    const rejected = await db.transaction().execute(async (trx) => {
+      const done = await trx.updateTable('pipeline_runs').set({ status: 'failed', error: why, finished_at: new Date() })
+        .where('id', '=', run.id).where('status', 'in', ['running', 'awaiting_approval']).executeTakeFirst();
+      if (Number(done.numUpdatedRows) === 0) return undefined; // closed meanwhile by the run itself
+      let candidate: string | null = null;
+      if (run.candidate_id !== null) {
+        const r = await trx.updateTable('model_versions').set({ status: 'rejected', status_reason: `nobody decided: ${why}` })
+          .where('id', '=', run.candidate_id).where('status', 'in', ['candidate', 'awaiting_approval']).executeTakeFirst();
+        if (Number(r.numUpdatedRows) > 0) candidate = run.candidate_id;
+      }
+      await trx.insertInto('audit_log').values({ actor: 'needloop', action: 'run closed', target: `run ${run.id}${candidate === null ? '' : `, model ${candidate}`}`, outcome: 'accepted', detail: `${why}${candidate === null ? '' : `; candidate model ${candidate} rejected`}`, source: 'temporal sweeper' }).execute();
+      return candidate;
+    });
+    if (rejected !== undefined) closed.push({ run_id: run.id, run_key: run.run_key!, state, rejected });
+  }
+  return closed;
+}
+
 export async function closeInterruptedRuns(db: Kysely<Database>): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
     const runs = await trx.updateTable('pipeline_runs')

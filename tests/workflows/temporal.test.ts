@@ -53,8 +53,10 @@ async function awaitingApproval(handle: WorkflowHandle<typeof nightlyPipeline>):
   throw new Error('the workflow never reached awaiting_approval');
 }
 
+/** One run per night: each test's run is for a night of its own. */
+let nights = 0;
 const start = (id: string, overrides: Partial<PipelineInput> = {}) =>
-  env.client.workflow.start(nightlyPipeline, { taskQueue: TASK_QUEUE, workflowId: `${id}-${Date.now()}`, args: [{ ...input, ...overrides }] });
+  env.client.workflow.start(nightlyPipeline, { taskQueue: TASK_QUEUE, workflowId: `${id}-${Date.now()}`, args: [{ ...input, night: `2030-01-${String(++nights).padStart(2, '0')}`, ...overrides }] });
 
 describe.skipIf(!available)('the nightly workflow on Temporal', () => {
   beforeAll(async () => {
@@ -64,7 +66,7 @@ describe.skipIf(!available)('the nightly workflow on Temporal', () => {
       : await TestWorkflowEnvironment.createFromExistingServer({ address: ADDRESS });
     const dir = files.dir;
     await generateScenario({ outDir: join(dir, 'inbox'), catalogue, users: 600, days: 56, scenario: 'emerging-need', seed: 5, changeDay: 28 });
-    const config = loadConfig({ DATABASE_URL: db.handle.url, NEEDLOOP_HOME: dir, NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), TFJS_BACKEND: 'cpu' });
+    const config = loadConfig({ DATABASE_URL: db.handle.url, NEEDLOOP_HOME: dir, NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), TFJS_BACKEND: 'cpu', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default' });
     const store = new ModelStore(config.modelsDir);
     const activities = createActivities({ handle: db.handle, config, store, catalogue });
     for (const file of await activities.listInbox({ inbox: join(dir, 'inbox') })) await activities.ingestFile({ file });
@@ -141,10 +143,10 @@ describe.skipIf(!available)('the nightly workflow on Temporal', () => {
 
     const night = `2001-01-${String(1 + (process.pid % 28)).padStart(2, '0')}`;
     const first = await runCli(['run', '--date', night, '--json'], cliEnv);
-    expect(JSON.parse(first.stdout)).toMatchObject({ run_id: `needloop-nightly-${night}`, status: 'running' });
+    expect(JSON.parse(first.stdout)).toMatchObject({ run_id: `${TASK_QUEUE}-nightly-${night}`, status: 'running' });
     const second = await runCli(['run', '--date', night], cliEnv);
     expect(second.code).toBe(1);
-    expect(second.stderr).toBe(`needloop: the pipeline for ${night} already ran or is running (needloop-nightly-${night}); one run per night\n`);
-    await env.client.workflow.getHandle(`needloop-nightly-${night}`).terminate('test over');
+    expect(second.stderr).toBe(`needloop: the pipeline for ${night} already ran or is running (${TASK_QUEUE}-nightly-${night}); one run per night\n`);
+    await env.client.workflow.getHandle(`${TASK_QUEUE}-nightly-${night}`).terminate('test over');
   }, 300_000);
 });
