@@ -171,3 +171,26 @@ export class HistoryBuilder {
 export function replayable(json: unknown): proto.temporal.api.history.v1.History {
   return proto.temporal.api.history.v1.History.fromObject(json as Record<string, unknown>);
 }
+
+/**
+ * A history as `temporal workflow show --output json` prints it (proto3 JSON: timestamps
+ * and durations as strings), in the shape `History.fromObject` reads (seconds and nanos).
+ */
+export function fromServerJson(json: unknown): proto.temporal.api.history.v1.History {
+  const at = (iso: string) => {
+    const m = /^(.*?)(?:\.(\d+))?Z$/.exec(iso)!;
+    return { seconds: String(Math.floor(Date.parse(`${m[1]}Z`) / 1000)), nanos: Number((m[2] ?? '0').padEnd(9, '0').slice(0, 9)) };
+  };
+  const span = (d: string) => {
+    const [whole, frac = ''] = d.slice(0, -1).split('.');
+    return { seconds: whole, nanos: Number(frac.padEnd(9, '0').slice(0, 9)) };
+  };
+  const walk = (value: unknown, key = ''): unknown => {
+    if (Array.isArray(value)) return value.map((v) => walk(v, key));
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    if (typeof value === 'string' && /Time$/.test(key) && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(value)) return at(value);
+    if (typeof value === 'string' && /(Timeout|Interval|Delay|Duration|Backoff|Ttl)$/i.test(key) && /^-?\d+(\.\d+)?s$/.test(value)) return span(value);
+    return value;
+  };
+  return replayable(walk(json));
+}

@@ -4,13 +4,16 @@
  * the code issues must match each history event by event, so a plan change that would
  * break a run in flight fails here unless it is versioned (`fx.patched`). Each case also
  * says which commands its history holds — what the workflow did. No Temporal server is
- * needed (none can be obtained here).
+ * needed to replay. The live-*.json cases were recorded on `temporal server start-dev`
+ * (tests/workflows/temporal-processes.test.ts with NEEDLOOP_RECORD_HISTORIES=1); the
+ * hand-built ones stay for what that run does not produce (expiry, a training timeout with
+ * no worker, a night from before a plan change).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundlerOptions, WORKFLOWS_PATH } from '../../cli/temporal.js';
-import { replayable } from '../helpers/history.js';
+import { fromServerJson, replayable } from '../helpers/history.js';
 
 const FIXTURES = new URL('../fixtures/histories/', import.meta.url);
 const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} };
@@ -22,7 +25,16 @@ beforeAll(async () => {
 
 interface Fixture { events: { eventType: string; [key: string]: unknown }[] }
 const fixture = async (name: string) => JSON.parse(await readFile(new URL(`${name}.json`, FIXTURES), 'utf8')) as Fixture;
-const replay = async (name: string) => Worker.runReplayHistory({ workflowBundle: bundle }, replayable(await fixture(name)), `replay-${name}`);
+// Histories recorded from a real server (`temporal workflow show --output json`, live-*.json) are in proto3 JSON.
+// They replay under the workflow id they ran with: its child workflows are named after it.
+const recordedId = (f: Fixture) => {
+  const child = f.events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes !== undefined)?.startChildWorkflowExecutionInitiatedEventAttributes as { workflowId: string } | undefined;
+  return child?.workflowId.replace(/-ingest-\d+$/, '');
+};
+const replay = async (name: string) => {
+  const f = await fixture(name);
+  return Worker.runReplayHistory({ workflowBundle: bundle }, name.startsWith('live-') ? fromServerJson(f) : replayable(f), name.startsWith('live-') ? recordedId(f) ?? `replay-${name}` : `replay-${name}`);
+};
 
 /** What the workflow did, in order: activities scheduled (by type), timers, markers, Updates, the end. */
 function story(f: Fixture): string[] {
@@ -49,12 +61,36 @@ function story(f: Fixture): string[] {
 const NIGHT = ['beginRun', 'recordRun', 'listInbox', 'recordRun', 'segmentUsers', 'recordRun', 'analyzeNeeds', 'recordRun', 'detectDrift', 'plan change discover-needs', 'discoverNeeds', 'recordRun', 'decideRetraining'];
 const TO_APPROVAL = ['recordRun', 'fineTune (training queue)', 'recordRun', 'evaluateCandidate', 'publishReport', 'recordRun', 'listApprovers', 'wait for approval'];
 const END = ['recordRun', 'publishReport', 'finishRun'];
+/** A night on a real server today: the sweep of terminated runs first, analytics on their own queue. */
+const LIVE_NIGHT = ['beginRun', 'plan change sweep-ended-runs', 'sweepEndedRuns', 'recordRun', 'listInbox', 'recordRun', 'plan change task-queues', 'segmentUsers', 'recordRun', 'analyzeNeeds', 'recordRun', 'detectDrift', 'plan change discover-needs', 'discoverNeeds', 'recordRun', 'decideRetraining'];
+const LIVE_TO_APPROVAL = TO_APPROVAL;
 
 describe('the nightly workflow, replayed over its recorded histories', () => {
   it('has one fixture per case', async () => {
     const names = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
-    expect(names).toEqual(['approval-expired', 'approved-by-update', 'cancelled-awaiting-approval', 'quiet-night', 'quiet-night-before-discovery', 'training-timed-out']);
+    expect(names).toEqual(['approval-expired', 'approved-by-update', 'cancelled-awaiting-approval', 'live-approved-by-cli', 'live-terminated-then-swept', 'live-training-worker-killed', 'quiet-night', 'quiet-night-before-discovery', 'training-timed-out']);
   });
+
+  // Recorded on `temporal server start-dev` by tests/workflows/temporal-processes.test.ts
+  // (NEEDLOOP_RECORD_HISTORIES=1): workers as processes, the three task queues, the sweeper.
+  it('live: a night approved through `needloop approve`, with the sweep and the task-queue routing', async () => {
+    await replay('live-approved-by-cli');
+    const s = story(await fixture('live-approved-by-cli'));
+    expect(s).toEqual([...LIVE_NIGHT, ...LIVE_TO_APPROVAL, 'Update accepted', 'plan change approvers-per-decision', 'listApprovers', 'Update completed', 'wait over', 'recordRun', 'promoteCandidate', ...END, 'completed']);
+  }, 60_000);
+
+  it('live: the training worker killed mid-training, the fine-tune retried on another, then rejected', async () => {
+    await replay('live-training-worker-killed');
+    const s = story(await fixture('live-training-worker-killed'));
+    // One fine-tune scheduled: the retry after the lost worker is the same activity, attempt 2.
+    expect(s).toEqual([...LIVE_NIGHT, ...LIVE_TO_APPROVAL, 'Update accepted', 'plan change approvers-per-decision', 'listApprovers', 'Update completed', 'wait over', 'recordRun', 'rejectCandidate', ...END, 'completed']);
+  }, 60_000);
+
+  it('live: the run after a terminated one sweeps it, then is cancelled while it waits and cleans up', async () => {
+    await replay('live-terminated-then-swept');
+    const s = story(await fixture('live-terminated-then-swept'));
+    expect(s).toEqual([...LIVE_NIGHT, ...LIVE_TO_APPROVAL, 'cancel requested', 'wait over', 'rejectCandidate', 'finishRun', 'canceled']);
+  }, 60_000);
 
   it('a quiet night: no retraining, a report, the run closed', async () => {
     await replay('quiet-night');

@@ -1,8 +1,10 @@
 /**
- * The nightly workflow on a real Temporal server with a real worker. Runs when
- * TEMPORAL_ADDRESS (an existing server) or TEMPORAL_CLI_PATH (a `temporal` binary, for
- * TestWorkflowEnvironment.createLocal) is set; otherwise every test reports itself
- * skipped, with the reason printed. No server is ever faked.
+ * The nightly workflow on a real Temporal server with real workers in this process. Runs
+ * when TEMPORAL_CLI_PATH (a `temporal` binary, for TestWorkflowEnvironment.createLocal;
+ * `.ci/run` installs it) or TEMPORAL_ADDRESS (an existing server) is set; otherwise every
+ * test reports itself skipped, with the reason printed (in CI, NEEDLOOP_REQUIRE_TEMPORAL
+ * makes that a failure). No server is ever faked. Workers as separate processes, and the
+ * faults a deployment meets: temporal-processes.test.ts.
  */
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -24,13 +26,11 @@ import { analyticsTaskQueue, ingestTaskQueue, trainingTaskQueue, type PipelineIn
 import { runCli } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { catalogue } from '../helpers/ingest.js';
+import { TEMPORAL_ADDRESS, TEMPORAL_CLI, temporalAvailable } from '../helpers/temporal.js';
 
-const ADDRESS = process.env.TEMPORAL_ADDRESS;
-const CLI_PATH = process.env.TEMPORAL_CLI_PATH;
-const available = Boolean(ADDRESS || CLI_PATH);
-if (!available) {
-  console.warn('Temporal integration tests skipped: set TEMPORAL_ADDRESS (an existing Temporal server) or TEMPORAL_CLI_PATH (a temporal binary) to run them.');
-}
+const ADDRESS = TEMPORAL_ADDRESS;
+const CLI_PATH = TEMPORAL_CLI;
+const available = temporalAvailable();
 
 const db = useTestDatabase();
 const files = useTempFiles();
