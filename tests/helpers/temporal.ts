@@ -6,6 +6,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
+import { createActivities } from '../../activities/pipeline-activities.js';
+import type { Config } from '../../config.js';
+import type { DatabaseHandle } from '../../db/connection.js';
+import { promoteModel } from '../../db/queries/model-versions.js';
+import { addApprover } from '../../db/queries/pipeline-runs.js';
+import { evaluateCandidate } from '../../models/evaluate-candidate.js';
+import { ModelStore } from '../../models/model-store.js';
+import { trainCandidate } from '../../models/train-candidate.js';
+import { catalogue } from './ingest.js';
 import { freePort } from './ports.js';
 
 export const TEMPORAL_CLI = process.env.TEMPORAL_CLI_PATH || undefined;
@@ -53,4 +62,20 @@ export async function startDevServer(): Promise<DevServer> {
       await exited;
     },
   };
+}
+
+/**
+ * The state both live suites start from: the inbox loaded, a production model trained on
+ * the weeks before the scenario's change (so each night retrains), approver alice.
+ */
+export async function seedBeforeTheChange(handle: DatabaseHandle, config: Config, inbox: string): Promise<{ activities: ReturnType<typeof createActivities>; production: string }> {
+  const store = new ModelStore(config.modelsDir);
+  const activities = createActivities({ handle, config, store, catalogue });
+  for (const file of await activities.listInbox({ inbox })) await activities.ingestFile({ file });
+  const deps = { db: handle.db, store, backend: { choice: 'cpu' as const, backend: 'cpu', device: 'CPU, pure JavaScript' } };
+  const first = await trainCandidate(deps, { to: new Date('2026-09-29T00:00:00Z') });
+  await evaluateCandidate(deps, { candidateId: first.version.id });
+  await promoteModel(handle.db, first.version.id, { by: 'setup' });
+  await addApprover(handle.db, 'alice', 'token-a');
+  return { activities, production: first.version.id };
 }

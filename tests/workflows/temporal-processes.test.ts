@@ -16,19 +16,14 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/pipeline-activities.js';
 import { loadConfig } from '../../config.js';
-import { findProductionModel, promoteModel } from '../../db/queries/model-versions.js';
-import { addApprover } from '../../db/queries/pipeline-runs.js';
+import { findProductionModel } from '../../db/queries/model-versions.js';
 import { selectBackend } from '../../models/backend.js';
-import { evaluateCandidate } from '../../models/evaluate-candidate.js';
-import { ModelStore } from '../../models/model-store.js';
-import { trainCandidate } from '../../models/train-candidate.js';
 import { generateScenario } from '../../scenarios/generate.js';
 import { runCli, startCli, type CliRun } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { catalogue } from '../helpers/ingest.js';
-import { startDevServer, TEMPORAL_CLI, temporalAvailable, type DevServer } from '../helpers/temporal.js';
+import { seedBeforeTheChange, startDevServer, TEMPORAL_CLI, temporalAvailable, type DevServer } from '../helpers/temporal.js';
 
 const available = temporalAvailable('cli');
 const db = useTestDatabase();
@@ -106,16 +101,7 @@ describe.skipIf(!available)('the nightly pipeline on a dev server, workers as pr
       NEEDLOOP_TRAINING_HEARTBEAT_SECONDS: '6',
     };
     // The history before the change, and the model that served it: the nights retrain.
-    const config = loadConfig(env);
-    const store = new ModelStore(config.modelsDir);
-    const acts = createActivities({ handle: db.handle, config, store, catalogue });
-    for (const file of await acts.listInbox({ inbox: env.NEEDLOOP_INBOX })) await acts.ingestFile({ file });
-    const deps = { db: db.handle.db, store, backend: { choice: 'cpu' as const, backend: 'cpu', device: 'CPU, pure JavaScript' } };
-    const first = await trainCandidate(deps, { to: new Date('2026-09-29T00:00:00Z') });
-    await evaluateCandidate(deps, { candidateId: first.version.id });
-    await promoteModel(db.handle.db, first.version.id, { by: 'setup' });
-    production = first.version.id;
-    await addApprover(db.handle.db, 'alice', 'token-a');
+    ({ production } = await seedBeforeTheChange(db.handle, loadConfig(env), env.NEEDLOOP_INBOX));
     await startWorker('default,ingest,analytics');
     await startWorker('training');
   }, 300_000);
