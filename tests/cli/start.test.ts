@@ -148,6 +148,18 @@ describe('needloop start (npm start)', () => {
     expect(await page.locator('#actions').innerText()).not.toContain('awaits an engineer');
   });
 
+  it('dismissing a candidate need writes the newest report again: it leaves "Waiting for you" at once', async () => {
+    const open = (JSON.parse((await runCli(['needs', 'candidates', '--json'], env)).stdout) as { candidates: { id: string }[] }).candidates;
+    const id = open[0].id;
+    const dismissed = await runCli(['needs', 'dismiss', id], env);
+    expect(dismissed.code).toBe(0);
+    expect(dismissed.stdout).toMatch(new RegExp(`^Candidate need ${id} dismissed\\.\\nReport updated: .*run-\\d+\\.html \\(and reports/latest\\.html\\)\\n$`));
+    const { page, data } = await openReport(`${files.dir}/reports/latest.html`);
+    expect(data.pending!.needs.map((n) => n.id)).not.toContain(id);
+    expect(await page.locator(`#unnamed-needs tr[data-candidate="${id}"]`).count()).toBe(0);
+    expect(await page.locator('#actions').innerText()).not.toContain(`needs dismiss ${id}`);
+  });
+
   it('the next night\'s report says which model serves now and what changed since the night before', async () => {
     const run = await runCli(['start', '--json'], env);
     expect(run.code).toBe(0);
