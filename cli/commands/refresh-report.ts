@@ -3,6 +3,7 @@
  * adopted or dismissed — the newest report is written again as things stand now, so that
  * `latest.html` shows the decision and never an older state (activities/publish-report.ts).
  */
+import { dirname, join } from 'node:path';
 import type { Config } from '../../config.js';
 import type { DatabaseHandle } from '../../db/connection.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
@@ -16,4 +17,4 @@ export async function refreshReport(handle: DatabaseHandle, cfg: Config): Promis
 }
 
 /** The line that tells where the updated report is. */
-export const reportLine = (path: string | null) => (path === null ? null : `Report updated: ${path} (and reports/latest.html)`);
+export const reportLine = (path: string | null) => (path === null ? null : `Report updated: ${path} (and ${join(dirname(path), 'latest.html')})`);

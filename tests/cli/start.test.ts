@@ -153,7 +153,7 @@ describe('needloop start (npm start)', () => {
     const id = open[0].id;
     const dismissed = await runCli(['needs', 'dismiss', id], env);
     expect(dismissed.code).toBe(0);
-    expect(dismissed.stdout).toMatch(new RegExp(`^Candidate need ${id} dismissed\\.\\nReport updated: .*run-\\d+\\.html \\(and reports/latest\\.html\\)\\n$`));
+    expect(dismissed.stdout).toMatch(new RegExp(`^Candidate need ${id} dismissed\\.\\nReport updated: ${files.dir}/reports/run-\\d+\\.html \\(and ${files.dir}/reports/latest\\.html\\)\\n$`));
     const { page, data } = await openReport(`${files.dir}/reports/latest.html`);
     expect(data.pending!.needs.map((n) => n.id)).not.toContain(id);
     expect(await page.locator(`#unnamed-needs tr[data-candidate="${id}"]`).count()).toBe(0);
