@@ -35,7 +35,7 @@ export const COMMANDS: readonly { name: string; module: keyof typeof modules; de
   { name: 'drift', module: 'drift', description: 'detect drift between a reference and a current window (or two files), and decide on retraining' },
   { name: 'train', module: 'models', description: 'train a candidate model from usage feedback: the first model, or a fine-tune of production' },
   { name: 'evaluate', module: 'models', description: 'evaluate a candidate against production on the recent holdout and the golden set, and apply the gate' },
-  { name: 'models', module: 'models', description: 'list the model versions, newest first, compared on one holdout' },
+  { name: 'models', module: 'models', description: 'list the model versions, newest first, each on its own holdout beside the model it replaced on that same holdout' },
   { name: 'promote', module: 'models', description: 'make a blessed candidate (awaiting approval) the production model' },
   { name: 'rollback', module: 'models', description: 'put back the production model that the current one replaced' },
   { name: 'predict', module: 'models', description: 'classify requests with the production model: TEXT... or, for machines, --input FILE (one prediction per line, streaming)' },
