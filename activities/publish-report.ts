@@ -159,13 +159,14 @@ async function newestReported(db: Kysely<Database>): Promise<{ id: string; resul
  * exists), the later run's report is written again — it now shows the decision, the model
  * serving and what waits — and `latest.html` is that one. `latest.html` never goes back.
  */
-export async function publishRunReport(deps: ReportDeps, input: { run_id: string; results: unknown }): Promise<{ path: string; latest: string; bytes: number }> {
+export async function publishRunReport(deps: ReportDeps, input: { run_id: string; results: unknown }): Promise<{ path: string; latest: string; bytes: number; latest_run?: string }> {
   const latest = join(deps.reportsDir, 'latest.html');
   const newest = /^\d{1,18}$/.test(input.run_id) ? await newestReported(deps.db) : null;
   const later = newest !== null && BigInt(newest.id) > BigInt(input.run_id);
   const own = await writeRunReport(deps, input.run_id, input.results as RunResults & Record<string, unknown>, (path) => (later ? [path] : [path, latest]));
   if (later) await writeRunReport(deps, newest.id, newest.results, (path) => [path, latest]);
-  return { path: own.path, latest, bytes: own.bytes };
+  // latest_run: whose report latest.html now is, when it is a later run's.
+  return { path: own.path, latest, bytes: own.bytes, ...(later ? { latest_run: newest.id } : {}) };
 }
 
 /**

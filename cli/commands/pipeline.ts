@@ -41,7 +41,7 @@ export function describeResults(results: PipelineResults): string[] {
   if (results.training) lines.push(`  candidate: model ${results.training.candidate_id} (${results.training.fine_tuned ? `fine-tuned from ${results.training.parent_id}` : 'first model'}, on ${results.training.device})`);
   if (results.evaluation) lines.push(`  gate: ${results.evaluation.blessed ? 'blessed' : `${results.evaluation.nothing_to_gain ? 'production stays, nothing to gain' : 'refused'} — ${results.evaluation.reasons.filter((r) => r.startsWith('FAIL')).join('; ')}`}`);
   if (results.approval && results.approval.kind !== 'pending') lines.push(`  decision: ${results.approval.kind}${results.approval.by ? ` by ${results.approval.by}` : ''}`);
-  if (results.report) lines.push(`  report: ${results.report.path} (also ${results.report.latest})`);
+  if (results.report) lines.push(`  report: ${results.report.path} (${results.report.latest_run === undefined ? `also ${results.report.latest}` : `${results.report.latest} is run ${results.report.latest_run}'s, newer, written again with this decision`})`);
   if (results.error) lines.push(`  error: ${results.error}`);
   return lines;
 }

@@ -128,6 +128,10 @@ describe('needloop start (npm start)', () => {
     const approved = await runCli(['approve', pending.run_id, '--by', 'alice', '--comment', 'demo', '--json'], env);
     expect(approved.code).toBe(0);
     expect(JSON.parse(approved.stdout)).toMatchObject({ run_id: pending.run_id, status: 'completed', results: { approval: { kind: 'approve', by: 'alice' }, promotion: { production_id: pending.candidate_id } } });
+    // Its own report is run-N.html; latest.html is the later run's, written again (the terminal says so).
+    const newest = (JSON.parse((await runCli(['status', '--json'], env)).stdout) as { run_id: string }).run_id;
+    expect(newest).not.toBe(pending.run_id);
+    expect(JSON.parse(approved.stdout).results.report.latest_run).toBe(newest);
     const predicted = JSON.parse((await runCli(['predict', 'automate the weekly report every monday', '--json'], env)).stdout);
     expect(predicted).toMatchObject({ model: pending.candidate_id, predictions: [{ intent: 'automate_workflows' }] });
   });
