@@ -36,8 +36,8 @@ export interface Config {
   readonly inbox: string;
   /** How long a blessed candidate waits for an engineer, in ms. */
   readonly approvalTimeoutMs: number;
-  /** Temporal: the training activity's heartbeat timeout (NEEDLOOP_TRAINING_HEARTBEAT_SECONDS, default 120). */
-  readonly trainingHeartbeatMs: number;
+  /** Temporal: every activity's heartbeat timeout, training's included (NEEDLOOP_HEARTBEAT_SECONDS, default 120). */
+  readonly heartbeatMs: number;
   /**
    * Fewest users a group (segment, plan, country, …) must have for its figures and
    * examples to be shown; smaller groups are withheld, with a note.
@@ -121,7 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tfjsBackend: backend as Config['tfjsBackend'],
     inbox: resolve(text(env, 'NEEDLOOP_INBOX') ?? `${home}/inbox`),
     approvalTimeoutMs: integer(env, 'NEEDLOOP_APPROVAL_TIMEOUT_HOURS', 72, 1, 24 * 365) * 3600 * 1000,
-    trainingHeartbeatMs: integer(env, 'NEEDLOOP_TRAINING_HEARTBEAT_SECONDS', 120, 5, 3600) * 1000,
+    heartbeatMs: integer(env, 'NEEDLOOP_HEARTBEAT_SECONDS', 120, 5, 3600) * 1000,
     minGroup: integer(env, 'NEEDLOOP_MIN_GROUP', 10, 1, 1_000_000),
     maxGroupGapWidening: fraction(env, 'NEEDLOOP_FAIRNESS_MAX_GAP_WIDENING', 0.05),
     temporal: Object.freeze({

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { PipelineActivities } from '../activities/pipeline-activities.js';
 import type { Config, TemporalConfig } from '../config.js';
@@ -51,6 +52,31 @@ export const QUEUE_NAMES: readonly QueueName[] = ['default', 'ingest', 'analytic
  * fine-tunes. Every queue's worker can run every activity: the workflow decides which
  * activity goes where.
  */
+/** Activities that heartbeat their own progress (the details say how far they got). */
+const BEATS_ITSELF = new Set(['fineTune', 'ingestFile']);
+
+/**
+ * Every other activity heartbeats while it runs — four times per heartbeat timeout, at most
+ * every 30 s — so that Temporal notices a worker killed mid-task within that timeout and
+ * retries the task elsewhere. A run started before heartbeat timeouts were set asks none.
+ */
+export function withHeartbeats(activities: PipelineActivities): PipelineActivities {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities) as [string, (input: unknown) => Promise<unknown>][]) {
+    wrapped[name] = BEATS_ITSELF.has(name) ? fn : async (input: unknown) => {
+      const ctx = Context.current();
+      const timeout = ctx.info.heartbeatTimeoutMs;
+      const beat = timeout === undefined || timeout <= 0 ? null : setInterval(() => ctx.heartbeat(), Math.min(30_000, Math.max(1000, timeout / 4)));
+      try {
+        return await fn(input);
+      } finally {
+        if (beat !== null) clearInterval(beat);
+      }
+    };
+  }
+  return wrapped as unknown as PipelineActivities;
+}
+
 export async function createWorkers(config: Config, activities: PipelineActivities, queues: readonly QueueName[]): Promise<{ workers: Worker[]; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({
     address: requireAddress(config), tls: tlsOf(config.temporal) ?? null, ...(config.temporal.apiKey === null ? {} : { apiKey: config.temporal.apiKey }),
@@ -63,7 +89,7 @@ export async function createWorkers(config: Config, activities: PipelineActiviti
       taskQueue: { default: config.temporal.taskQueue, ingest: ingestTaskQueue(config.temporal.taskQueue), analytics: analyticsTaskQueue(config.temporal.taskQueue), training: trainingTaskQueue(config.temporal.taskQueue) }[queue],
       // A deploy lets running tasks finish (training included) before the worker stops.
       shutdownGraceTime: queue === 'training' ? '30 minutes' : '2 minutes',
-      activities,
+      activities: withHeartbeats(activities),
       ...(queue === 'default' ? { workflowsPath: WORKFLOWS_PATH, bundlerOptions } : {}),
       // One training at a time per host: it takes the whole GPU (or CPU).
       ...(queue === 'training' ? { maxConcurrentActivityTaskExecutions: 1 } : {}),

@@ -9,7 +9,8 @@ const ingestOn = (taskQueue: string | undefined) => proxyActivities<PipelineActi
   ...(taskQueue === undefined ? {} : { taskQueue, scheduleToStartTimeout: '1 hour' }),
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '5 minutes',
-  retry: { maximumAttempts: 5, initialInterval: '10 seconds', nonRetryableErrorTypes: ['TrainingDataError', 'AnalysisError', 'RegistryError'] },
+  // As the night's activities: about 6 minutes of retries, so a database away for minutes does not fail the file.
+  retry: { maximumAttempts: 10, initialInterval: '5 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: ['TrainingDataError', 'AnalysisError', 'RegistryError'] },
 });
 
 export async function ingestFileWorkflow(input: { file: string }): Promise<ActivityOutput<'ingestFile'>> {

@@ -4,6 +4,7 @@
 import {
   ApplicationFailure, CancellationScope, condition, defineQuery, defineUpdate, executeChild, isCancellation, patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { checkDecision, DecisionRefused } from './approval.js';
 import { ingestFileWorkflow } from './ingest-file.js';
 import { PLAN_CHANGES, pipelinePlan, type PipelineEffects } from './pipeline-plan.js';
@@ -21,10 +22,15 @@ const workflowNow = () => new Date().getTime();
 
 const NON_RETRYABLE = ['TrainingDataError', 'AnalysisError', 'RegistryError', 'ReportError'];
 
-const activities = proxyActivities<PipelineActivities>({
-  startToCloseTimeout: '30 minutes',
-  retry: { maximumAttempts: 5, initialInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
-});
+/**
+ * Bookkeeping on the run's own queue. Every activity heartbeats while it runs (the worker
+ * does it for those that do not themselves), so a worker killed mid-task is noticed within
+ * the heartbeat timeout, not after the 30 minutes an attempt may take. Retries span about 6
+ * minutes (5 s doubling to a minute, 10 tries): a database away for minutes does not fail
+ * the night.
+ */
+const RETRY = { maximumAttempts: 10, initialInterval: '5 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE };
+const defaultOn = (heartbeatMs: number) => proxyActivities<PipelineActivities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: heartbeatMs, retry: RETRY });
 
 /**
  * Training goes to this run's own training queue. With no training worker up it does not
@@ -33,7 +39,7 @@ const activities = proxyActivities<PipelineActivities>({
  * Schedule skip every later one). The activity heartbeats from its start, four times per
  * heartbeat timeout (2 minutes unless the run's input says otherwise) or every 30 s.
  */
-const trainingOn = (taskQueue: string, heartbeatMs = 120_000) => proxyActivities<PipelineActivities>({
+const trainingOn = (taskQueue: string, heartbeatMs: number) => proxyActivities<PipelineActivities>({
   taskQueue,
   scheduleToStartTimeout: '1 hour',
   startToCloseTimeout: '6 hours',
@@ -47,15 +53,34 @@ const trainingOn = (taskQueue: string, heartbeatMs = 120_000) => proxyActivities
 const housekeeping = proxyActivities<PipelineActivities>({ startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 2, initialInterval: '2 seconds' } });
 
 /** The night's analytics on their own queue: a run fails within an hour, saying so, when no analytics worker serves it. */
-const analyticsOn = (taskQueue: string) => proxyActivities<PipelineActivities>({
+const analyticsOn = (taskQueue: string, heartbeatMs: number) => proxyActivities<PipelineActivities>({
   taskQueue,
   scheduleToStartTimeout: '1 hour',
   startToCloseTimeout: '30 minutes',
-  retry: { maximumAttempts: 5, initialInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+  heartbeatTimeout: heartbeatMs,
+  retry: RETRY,
 });
+
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * The night a run is for: the one its input names (`needloop run --date`); for a Schedule's
+ * run, the date of the time it was scheduled for, in the Schedule's time zone (a backfill
+ * names past nights, and a night at 00:30 Paris is not the UTC day before); else the day it
+ * started, UTC.
+ */
+function nightOf(input: PipelineInput): string {
+  if (input.night !== undefined) return input.night;
+  const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
+  const at = scheduled ?? workflowInfo().runStartTime;
+  if (scheduled === undefined || input.timezone === undefined) return new Date(at.getTime()).toISOString().slice(0, 10);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: input.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
 
 export async function nightlyPipeline(input: PipelineInput): Promise<PipelineResults> {
   const status: PipelineStatus = { run_id: null, step: 'ingest', pending: null, decision: null, results: {} };
+  const heartbeatMs = input.heartbeatMs ?? input.trainingHeartbeatMs ?? 120_000;
+  const activities = defaultOn(heartbeatMs);
   let approvers: string[] = [];
   setHandler(statusQuery, () => status);
   const decide = (decision: ApprovalDecision) => {
@@ -87,11 +112,10 @@ export async function nightlyPipeline(input: PipelineInput): Promise<PipelineRes
   });
 
   const { workflowId, taskQueue } = workflowInfo();
-  const training = trainingOn(trainingTaskQueue(taskQueue), input.trainingHeartbeatMs);
-  const analytics = analyticsOn(analyticsTaskQueue(taskQueue));
-  // One run per night: the night the input names (`needloop run --date`), else the run's
-  // start date (UTC) — a Schedule's — whatever its workflow id.
-  const night = input.night ?? new Date(workflowInfo().runStartTime.getTime()).toISOString().slice(0, 10);
+  const training = trainingOn(trainingTaskQueue(taskQueue), heartbeatMs);
+  const analytics = analyticsOn(analyticsTaskQueue(taskQueue), heartbeatMs);
+  // One run per night, whatever its workflow id.
+  const night = nightOf(input);
   const { run_id } = await activities.beginRun({ runner: 'temporal', run_key: workflowId, night });
   status.run_id = run_id;
   // A terminated run cannot reject its own candidate: the next run closes it (audited).

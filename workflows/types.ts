@@ -33,13 +33,20 @@ export interface PipelineInput {
   approvalTimeoutMs: number;
   seed: number;
   /**
-   * Temporal: how long the training activity may go without a heartbeat before Temporal
-   * counts its worker lost and retries it on another (default 2 minutes;
-   * NEEDLOOP_TRAINING_HEARTBEAT_SECONDS). Absent in runs started before.
+   * Temporal: how long an activity may go without a heartbeat before Temporal counts its
+   * worker lost and retries it on another (default 2 minutes; NEEDLOOP_HEARTBEAT_SECONDS).
+   * Absent in runs started before.
    */
+  heartbeatMs?: number;
+  /** The same, for training only: what runs started on 2026-12-06 carry. */
   trainingHeartbeatMs?: number;
-  /** Temporal: the night (YYYY-MM-DD) the run is for, one run per night; default: the day it starts (UTC). */
+  /**
+   * Temporal: the night (YYYY-MM-DD) the run is for, one run per night; default: the day
+   * the Schedule meant it for (its scheduled time, in `timezone`), else the day it starts (UTC).
+   */
   night?: string;
+  /** The Schedule's IANA time zone, in which its scheduled time names the night. */
+  timezone?: string;
 }
 
 export type PipelineStep = 'ingest' | 'segment' | 'needs' | 'drift' | 'decide' | 'train' | 'evaluate' | 'awaiting_approval' | 'promote' | 'report' | 'done';

@@ -152,7 +152,7 @@ export function registerPipeline(program: Command, config: () => Config): void {
       const cfg = config();
       const seed = Number(flags.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number (got ${flags.seed})`);
-      const input: PipelineInput = { inbox: flags.inbox ?? cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed, ...(flags.local ? {} : { trainingHeartbeatMs: cfg.trainingHeartbeatMs }) };
+      const input: PipelineInput = { inbox: flags.inbox ?? cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed, ...(flags.local ? {} : { heartbeatMs: cfg.heartbeatMs }) };
       if (flags.local) {
         const { outcome, waiting } = await withDatabase(cfg, async (handle) => {
           const done = await withPipelineLock(handle.pool, () => runLocally(pipelineActivities(handle, cfg), input, {
