@@ -42,7 +42,7 @@ export function registerSchedule(program: Command, config: () => Config): void {
 
   schedule
     .command('create')
-    .description('run the pipeline every night (02:00 by default); a night still running skips the next')
+    .description('run the pipeline every night (02:00 by default); a night awaiting approval does not hold up the next')
     .option('--hour <h>', 'hour of the day', '2')
     .option('--minute <m>', 'minute of the hour', '0')
     .option('--timezone <tz>', 'IANA time zone of the hour, e.g. Europe/Paris', 'UTC')
@@ -56,16 +56,20 @@ export function registerSchedule(program: Command, config: () => Config): void {
         await client.schedule.create({
           scheduleId: scheduleIdOf(cfg.temporal.taskQueue),
           spec: { calendars: [{ hour, minute }], timezone: flags.timezone },
-          // A worker down for a week does not replay seven nights at once: one day's catch-up.
-          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+          // A run awaiting approval (up to NEEDLOOP_APPROVAL_TIMEOUT_HOURS, 72 by default)
+          // must not cost the nights after it their ingest and report: the next night starts
+          // beside it, and trains nothing while a candidate waits; a second run of one night
+          // stops at once (one run per night). A worker down for a week does not replay seven
+          // nights at once: one day's catch-up.
+          policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL, catchupWindow: '1 day' },
           // Temporal appends the scheduled time to this id: one workflow per night.
           action: {
             type: 'startWorkflow', workflowType: nightlyPipeline, workflowId: scheduleIdOf(cfg.temporal.taskQueue), taskQueue: cfg.temporal.taskQueue,
-            workflowRunTimeout: runTimeout(cfg.approvalTimeoutMs), args: [{ inbox: cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1, trainingHeartbeatMs: cfg.trainingHeartbeatMs }],
+            workflowRunTimeout: runTimeout(cfg.approvalTimeoutMs), args: [{ inbox: cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1, heartbeatMs: cfg.heartbeatMs, timezone: flags.timezone }],
           },
         });
       });
-      if (flags.json) printJson({ schedule_id: scheduleIdOf(cfg.temporal.taskQueue), hour, minute, timezone: flags.timezone, overlap: 'skip' });
+      if (flags.json) printJson({ schedule_id: scheduleIdOf(cfg.temporal.taskQueue), hour, minute, timezone: flags.timezone, overlap: 'allow_all' });
       else say(`Schedule ${scheduleIdOf(cfg.temporal.taskQueue)}: the pipeline runs daily at ${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')} ${flags.timezone}.`);
     });
 
