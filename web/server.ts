@@ -35,7 +35,7 @@ export interface ServerDeps {
   store: ModelStore;
   reportsDir: string;
   /** The same approval path as the CLI (local runner or Temporal Update); a refusal is `{ ok: false, reason }`. */
-  decide(runId: string, decision: DecisionRequest): Promise<{ ok: true } | { ok: false; reason: string }>;
+  decide(runId: string, decision: DecisionRequest): Promise<{ ok: true; then?: string } | { ok: false; reason: string }>;
 }
 
 export interface NeedloopServerOptions {
@@ -268,7 +268,7 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
       const comment = (form.get('comment') ?? '').trim();
       const result = await deps.decide(runId, { kind: kind as 'approve' | 'reject', candidate: form.get('candidate') ?? '', by: session.name, comment: comment === '' ? null : comment });
       await record(req, session, { actor: session.name, action: kind, target: `run ${runId}, model ${form.get('candidate') ?? ''}`, outcome: result.ok ? 'accepted' : 'refused', detail: result.ok ? comment || null : result.reason });
-      return approvals(res, session, result.ok ? `${kind === 'approve' ? 'Approved' : 'Rejected'}: run ${runId} is decided.` : `Refused: ${result.reason}`, result.ok ? 200 : 409);
+      return approvals(res, session, result.ok ? `${kind === 'approve' ? 'Approved' : 'Rejected'}: run ${runId} is decided.${result.then === undefined ? '' : ` ${result.then}`}` : `Refused: ${result.reason}`, result.ok ? 200 : 409);
     }
     if (method === 'POST' && path === '/logout') {
       const form = new URLSearchParams(await body(req));

@@ -38,7 +38,10 @@ export function registerServe(program: Command, config: () => Config): void {
       const handle = await openDatabase(cfg);
       const decide = async (runId: string, d: DecisionRequest) => {
         const result = await decideRun(cfg, handle, runId, d);
-        return result.ok ? { ok: true as const } : result;
+        if (!result.ok) return result;
+        // A Temporal run takes the decision and acts on it a moment later, not before the page answers.
+        if (result.decision === null) return { ok: true as const };
+        return { ok: true as const, then: `Its Temporal run ${d.kind === 'approve' ? 'promotes' : 'rejects'} model ${result.candidate} in a moment: reload to see it${d.kind === 'approve' ? ' serve' : ''}.` };
       };
       const { server, close } = createNeedloopServer(
         { db: handle.db, store: new ModelStore(cfg.modelsDir), reportsDir: cfg.reportsDir, decide },
