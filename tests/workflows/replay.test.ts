@@ -68,7 +68,10 @@ const LIVE_TO_APPROVAL = TO_APPROVAL;
 describe('the nightly workflow, replayed over its recorded histories', () => {
   it('has one fixture per case', async () => {
     const names = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
-    expect(names).toEqual(['approval-expired', 'approved-by-update', 'cancelled-awaiting-approval', 'live-approved-by-cli', 'live-terminated-then-swept', 'live-training-worker-killed', 'quiet-night', 'quiet-night-before-discovery', 'training-timed-out']);
+    expect(names).toEqual([
+      'approval-expired', 'approved-by-update', 'cancelled-awaiting-approval', 'live-approved-by-cli', 'live-database-away-during-ingest', 'live-scheduled-night-beside-a-waiting-run',
+      'live-terminated-then-swept', 'live-training-worker-killed', 'quiet-night', 'quiet-night-before-discovery', 'training-timed-out',
+    ]);
   });
 
   // Recorded on `temporal server start-dev` by tests/workflows/temporal-processes.test.ts
@@ -90,6 +93,19 @@ describe('the nightly workflow, replayed over its recorded histories', () => {
     await replay('live-terminated-then-swept');
     const s = story(await fixture('live-terminated-then-swept'));
     expect(s).toEqual([...LIVE_NIGHT, ...LIVE_TO_APPROVAL, 'cancel requested', 'wait over', 'rejectCandidate', 'finishRun', 'canceled']);
+  }, 60_000);
+
+  it('live: a night whose database went away for a minute during ingest, beside a candidate that waits: retried, completed, nothing trained', async () => {
+    await replay('live-database-away-during-ingest');
+    expect(story(await fixture('live-database-away-during-ingest'))).toEqual([...LIVE_NIGHT, ...END, 'completed']);
+  }, 60_000);
+
+  it('live: a Schedule\'s night (a backfill), its night named by the time it was scheduled for, beside a waiting run', async () => {
+    const f = await fixture('live-scheduled-night-beside-a-waiting-run');
+    await replay('live-scheduled-night-beside-a-waiting-run');
+    expect(story(f)).toEqual([...LIVE_NIGHT, ...END, 'completed']);
+    const begin = f.events.find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED') as { activityTaskScheduledEventAttributes: { input: { payloads: { data: string }[] } } };
+    expect(JSON.parse(Buffer.from(begin.activityTaskScheduledEventAttributes.input.payloads[0].data, 'base64').toString())).toMatchObject({ night: '2031-01-09' });
   }, 60_000);
 
   it('a quiet night: no retraining, a report, the run closed', async () => {

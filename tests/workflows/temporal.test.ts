@@ -125,7 +125,7 @@ describe.skipIf(!available)('the nightly workflow on Temporal', () => {
     const created = await runCli(['schedule', 'create', '--timezone', 'Europe/Paris', '--json'], cliEnv);
     expect(created.stderr).toBe('');
     const described = JSON.parse((await runCli(['schedule', 'describe', '--json'], cliEnv)).stdout);
-    expect(described).toMatchObject({ schedule_id: `${TASK_QUEUE}-nightly`, paused: false, timezone: 'Europe/Paris', calendars: [expect.objectContaining({ hour: [{ start: 2, end: 2, step: 1 }] })] });
+    expect(described).toMatchObject({ schedule_id: `${TASK_QUEUE}-nightly`, paused: false, overlap: 'ALLOW_ALL', timezone: 'Europe/Paris', calendars: [expect.objectContaining({ hour: [{ start: 2, end: 2, step: 1 }] })] });
     expect((await runCli(['schedule', 'pause', '--note', 'test'], cliEnv)).code).toBe(0);
     expect(JSON.parse((await runCli(['schedule', 'describe', '--json'], cliEnv)).stdout).paused).toBe(true);
     expect((await runCli(['schedule', 'delete'], cliEnv)).code).toBe(0);
