@@ -5,13 +5,13 @@ import type { Command } from 'commander';
 import { describe } from './index.js';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
-import { findProductionModel, listModelVersions, promoteModel, rollbackModel } from '../../db/queries/model-versions.js';
+import { findModelVersion, findProductionModel, listModelVersions, promoteModel, rollbackModel } from '../../db/queries/model-versions.js';
 import type { Database, ModelVersion } from '../../db/schema.js';
 import { approverNames, audit } from '../../db/queries/pipeline-runs.js';
 import { selectBackend, type SelectedBackend } from '../../models/backend.js';
 import { evaluateCandidate, type CandidateEvaluation } from '../../models/evaluate-candidate.js';
 import { gateFor, type ModelEvaluation } from '../../models/gate.js';
-import { ModelStore } from '../../models/model-store.js';
+import { ArtifactError, ModelStore } from '../../models/model-store.js';
 import { predictIntents } from '../../models/predict.js';
 import { predictFile, PredictFileError } from '../../models/predict-file.js';
 import { trainCandidate } from '../../models/train-candidate.js';
@@ -237,23 +237,27 @@ export function registerModels(program: Command, config: () => Config): void {
     .description(describe('predict'))
     .argument('[text...]', 'one or more requests')
     .option('--input <file>', 'a .jsonl/.ndjson ({"text", "id"?} per line) or .csv (text and id columns) file of requests')
-    .option('--json', 'print {model, predictions: [{text, intent, confidence, out_of_scope, top}]} as JSON')
-    .action(async (texts: string[], flags: { input?: string; json?: boolean }) => {
+    .option('--model <id>', 'a model version other than production, e.g. the candidate awaiting approval (needloop models lists them)')
+    .option('--json', 'print {model, status, predictions: [{text, intent, confidence, out_of_scope, top}]} as JSON')
+    .action(async (texts: string[], flags: { input?: string; model?: string; json?: boolean }) => {
       if (flags.input !== undefined && texts.length > 0) throw new UserError('give requests as arguments or --input FILE, not both');
       if (flags.input === undefined && texts.length === 0) throw new UserError('give one or more requests, or --input FILE');
       const cfg = config();
       await backendFor(cfg, true);
       const result = await withDatabase(cfg, async (handle) => {
-        const production = await findProductionModel(handle.db);
+        const production = flags.model === undefined ? await findProductionModel(handle.db) : await findModelVersion(handle.db, flags.model);
+        if (production === null && flags.model !== undefined) throw new UserError(`there is no model ${flags.model}: npx needloop models lists them`, 1);
         if (production === null) throw new UserError('there is no production model yet: needloop train, evaluate, then promote one', 1);
-        const loaded = await new ModelStore(cfg.modelsDir).load(production.artifact_sha256);
+        const loaded = await new ModelStore(cfg.modelsDir).load(production.artifact_sha256).catch((error: unknown) => {
+          throw error instanceof ArtifactError ? new UserError(`model ${production.id} cannot be loaded: ${error.message}`, 1) : error;
+        });
         try {
           if (flags.input !== undefined) {
-            return { id: production.id, file: await predictFile(loaded, flags.input, process.stdout).catch((error: unknown) => {
+            return { id: production.id, status: production.status, file: await predictFile(loaded, flags.input, process.stdout).catch((error: unknown) => {
               throw error instanceof PredictFileError ? new UserError(error.message, 1) : error;
             }) };
           }
-          return { id: production.id, predictions: predictIntents(loaded, texts).map((p, i) => ({ text: texts[i], ...p })) };
+          return { id: production.id, status: production.status, predictions: predictIntents(loaded, texts).map((p, i) => ({ text: texts[i], ...p })) };
         } finally {
           loaded.model.dispose();
         }
@@ -262,8 +266,11 @@ export function registerModels(program: Command, config: () => Config): void {
         const f = result.file;
         process.stderr.write(`needloop: model ${result.id} predicted ${f.predicted} of ${f.lines} requests in ${f.seconds.toFixed(2)} s (${Math.round(f.predicted / Math.max(f.seconds, 1e-9))}/s)${f.errors > 0 ? `; ${f.errors} lines could not be read (their error lines say why)` : ''}\n`);
         if (f.errors > 0) process.exitCode = 1;
-      } else if (flags.json) printJson({ model: result.id, predictions: result.predictions });
+      } else if (flags.json) printJson({ model: result.id, status: result.status, predictions: result.predictions });
       // Out of scope is an answer of its own: "none of the known needs", the closest one only as a hint.
-      else for (const p of result.predictions!) say(p.out_of_scope ? `${'none of the known needs'.padEnd(24)} (closest: ${p.intent}, ${p.confidence.toFixed(3)})  ${p.text}` : `${p.intent.padEnd(24)} ${p.confidence.toFixed(3)}  ${p.text}`);
+      else {
+        if (result.status !== 'production') say(`Model ${result.id} (${result.status.replaceAll('_', ' ')}, not production):`);
+        for (const p of result.predictions!) say(p.out_of_scope ? `${'none of the known needs'.padEnd(24)} (closest: ${p.intent}, ${p.confidence.toFixed(3)})  ${p.text}` : `${p.intent.padEnd(24)} ${p.confidence.toFixed(3)}  ${p.text}`);
+      }
     });
 }

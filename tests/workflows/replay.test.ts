@@ -104,7 +104,7 @@ describe('the nightly workflow, replayed over its recorded histories', () => {
     const f = await fixture('live-scheduled-night-beside-a-waiting-run');
     await replay('live-scheduled-night-beside-a-waiting-run');
     expect(story(f)).toEqual([...LIVE_NIGHT, ...END, 'completed']);
-    const begin = f.events.find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED') as { activityTaskScheduledEventAttributes: { input: { payloads: { data: string }[] } } };
+    const begin = f.events.find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED') as unknown as { activityTaskScheduledEventAttributes: { input: { payloads: { data: string }[] } } };
     expect(JSON.parse(Buffer.from(begin.activityTaskScheduledEventAttributes.input.payloads[0].data, 'base64').toString())).toMatchObject({ night: '2031-01-09' });
   }, 60_000);
 
