@@ -5,7 +5,7 @@
  * from one complete model; the replaced one is freed once no request uses it.
  */
 import type { Kysely } from 'kysely';
-import { findProductionModel } from '../db/queries/model-versions.js';
+import { findModelVersion, findProductionModel } from '../db/queries/model-versions.js';
 import type { Database } from '../db/schema.js';
 import type { ModelStore } from '../models/model-store.js';
 import { predictIntents, type LoadedModel, type Prediction } from '../models/predict.js';
@@ -53,6 +53,26 @@ export class Predictor {
     } finally {
       serving.users--;
       if (serving.retired && serving.users === 0) serving.loaded.model.dispose();
+    }
+  }
+
+  /**
+   * Predictions of another version (a candidate awaiting approval, an archived one), for
+   * approvers measuring it before they decide; loaded for the request, then freed. Null
+   * when there is no such version.
+   */
+  async predictWith(id: string, texts: readonly string[]): Promise<{ model: string; status: string; predictions: Prediction[] } | null> {
+    const version = await findModelVersion(this.deps.db, id);
+    if (version === null) return null;
+    if (version.status === 'production') {
+      const r = await this.predict(texts);
+      if (r !== null && r.model === id) return { ...r, status: 'production' };
+    }
+    const loaded = await this.deps.store.load(version.artifact_sha256);
+    try {
+      return { model: version.id, status: version.status, predictions: predictIntents(loaded, texts) };
+    } finally {
+      loaded.model.dispose();
     }
   }
 

@@ -159,8 +159,12 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
 
   /** A Bearer token's holder, for machines calling /api/predict. */
   async function bearer(req: IncomingMessage): Promise<boolean> {
+    return (await bearerHolder(req)) !== null;
+  }
+
+  async function bearerHolder(req: IncomingMessage) {
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    return m !== null && (await holderOfToken(deps.db, m[1])) !== null;
+    return m === null ? null : holderOfToken(deps.db, m[1]);
   }
 
   function showLogin(req: IncomingMessage, res: ServerResponse, status: number, message: string | null) {
@@ -244,6 +248,15 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
       if (method !== 'POST') throw new HttpError(405, 'POST {"texts": ["…"]} to /api/predict');
       if (!viewer && !(await bearer(req))) throw new HttpError(401, 'send Authorization: Bearer TOKEN (needloop viewer add NAME) or sign in');
       const texts = predictRequest(await body(req));
+      const asked = url.searchParams.get('model');
+      // Another version than production: approvers only (it is how they measure a candidate before deciding).
+      if (asked !== null) {
+        if (session?.role !== 'approver' && (await bearerHolder(req))?.role !== 'approver') throw new HttpError(403, '?model= is for approvers: sign in with an approver token or send it as Authorization: Bearer TOKEN');
+        if (!/^\d{1,18}$/.test(asked)) throw new HttpError(400, `?model= takes a model version id (got ${JSON.stringify(asked.slice(0, 40))})`);
+        const other = await predictor.predictWith(asked, texts);
+        if (other === null) throw new HttpError(404, `there is no model ${asked}`);
+        return sendJson(res, 200, { model: other.model, model_version: modelTag(other.model), status: other.status, predictions: other.predictions.map((p, i) => ({ text: texts[i], ...p })) });
+      }
       const result = await predictor.predict(texts);
       if (result === null) throw new HttpError(503, 'there is no production model yet');
       return sendJson(res, 200, { model: result.model, model_version: modelTag(result.model), predictions: result.predictions.map((p, i) => ({ text: texts[i], ...p })) });

@@ -11,7 +11,7 @@ import { approverNames, audit } from '../../db/queries/pipeline-runs.js';
 import { selectBackend, type SelectedBackend } from '../../models/backend.js';
 import { evaluateCandidate, type CandidateEvaluation } from '../../models/evaluate-candidate.js';
 import { gateFor, type ModelEvaluation } from '../../models/gate.js';
-import { ArtifactError, ModelStore } from '../../models/model-store.js';
+import { ModelStore } from '../../models/model-store.js';
 import { predictIntents } from '../../models/predict.js';
 import { predictFile, PredictFileError } from '../../models/predict-file.js';
 import { trainCandidate } from '../../models/train-candidate.js';
@@ -248,9 +248,7 @@ export function registerModels(program: Command, config: () => Config): void {
         const production = flags.model === undefined ? await findProductionModel(handle.db) : await findModelVersion(handle.db, flags.model);
         if (production === null && flags.model !== undefined) throw new UserError(`there is no model ${flags.model}: npx needloop models lists them`, 1);
         if (production === null) throw new UserError('there is no production model yet: needloop train, evaluate, then promote one', 1);
-        const loaded = await new ModelStore(cfg.modelsDir).load(production.artifact_sha256).catch((error: unknown) => {
-          throw error instanceof ArtifactError ? new UserError(`model ${production.id} cannot be loaded: ${error.message}`, 1) : error;
-        });
+        const loaded = await new ModelStore(cfg.modelsDir).load(production.artifact_sha256);
         try {
           if (flags.input !== undefined) {
             return { id: production.id, status: production.status, file: await predictFile(loaded, flags.input, process.stdout).catch((error: unknown) => {

@@ -45,6 +45,13 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     expect(evaluation.candidate.holdout.per_intent.length).toBeGreaterThan(5);
     expect(Object.keys(evaluation.candidate.latency)).toEqual(['p50_ms', 'p95_ms', 'requests']);
 
+    // The candidate, measured before anyone decides: predict --model names it.
+    const measured = await runCli(['predict', '--model', '1', 'summarize this contract for me', '--json'], env);
+    expect(measured.stderr).toBe('');
+    expect(json(measured.stdout)).toMatchObject({ model: '1', status: 'awaiting_approval', predictions: [{ text: 'summarize this contract for me', intent: 'summarize_documents' }] });
+    expect((await runCli(['predict', '--model', '1', 'summarize this contract for me'], env)).stdout).toMatch(/^Model 1 \(awaiting approval, not production\):\nsummarize_documents/);
+    expect((await runCli(['predict', '--model', '7', 'hello'], env)).stderr).toBe('needloop: there is no model 7: npx needloop models lists them\n');
+
     // Only a registered approver decides a promotion, and every attempt is audited.
     const mallory = await runCli(['promote', '1', '--by', 'mallory'], env);
     expect(mallory.code).toBe(1);

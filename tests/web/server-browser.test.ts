@@ -82,6 +82,21 @@ describe('needloop serve', () => {
     expect((await findProductionModel(db.handle.db))).toBeNull();
   });
 
+  it('/api/predict?model=V: an approver measures the candidate before deciding; nobody else may', async () => {
+    const ask = (query: string, headers: Record<string, string> = {}) => fetch(`${base}/api/predict?${query}`, { method: 'POST', headers, body: JSON.stringify({ texts: ['summarize this contract'] }) });
+    const anonymous = await ask(`model=${candidate}`);
+    expect(anonymous.status).toBe(403);
+    expect(await anonymous.json()).toEqual({ error: '?model= is for approvers: sign in with an approver token or send it as Authorization: Bearer TOKEN' });
+    const bearer = { authorization: `Bearer ${TOKEN}` };
+    const res = await ask(`model=${candidate}`, bearer);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ model: candidate, status: 'awaiting_approval', predictions: [{ text: 'summarize this contract', intent: 'summarize_documents' }] });
+    expect((await ask('model=999', bearer)).status).toBe(404);
+    expect((await ask('model=1%20or%201', bearer)).status).toBe(400);
+    // Without ?model= it is still production's answer, and there is none yet.
+    expect((await ask('', bearer)).status).toBe(503);
+  });
+
   it('an approver signs in, approves, and the production model changes; a replayed form is refused', async () => {
     const { page, errors } = await openPage(browser);
     await page.goto(`${base}/approvals`);
