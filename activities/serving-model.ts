@@ -44,6 +44,15 @@ function commonVersion(reference: readonly UnseenRequest[], current: readonly Un
   return best;
 }
 
+/** The share of texts flagged out of scope on each side, and whether it rose (one-sided two-proportion z-test). */
+function outOfScopeRise(reference: readonly { out_of_scope: boolean }[], current: readonly { out_of_scope: boolean }[]): NonNullable<ServingPerformance['out_of_scope']> {
+  const inScope = (pred: readonly { out_of_scope: boolean }[]) => ({ hits: pred.filter((x) => !x.out_of_scope).length, n: pred.length });
+  // A rise of the out-of-scope share is a drop of the in-scope one.
+  const d = proportionDrop(inScope(reference), inScope(current));
+  const share = (x: number | null) => (x === null ? null : 1 - x);
+  return { reference: share(d.reference), current: share(d.current), n_reference: reference.length, n_current: current.length, rise: d.drop, p: d.p };
+}
+
 export async function judgeServingModel(
   deps: { handle: DatabaseHandle; store: ModelStore },
   production: ModelVersion,
@@ -103,6 +112,7 @@ export async function judgeServingModel(
         accuracy: { n_reference: ref.length, n_current: cur.length, ...proportionDrop({ hits: hits(ref, refPred), n: ref.length }, { hits: hits(cur, curPred), n: cur.length }) },
         needs,
         confidence: { reference: mean(refConf), current: mean(curConf), n_reference: refConf.length, n_current: curConf.length, within_needs_drop: weight === 0 ? null : drop / weight },
+        out_of_scope: outOfScopeRise(refConf, curConf),
       },
       text: textDrift(refTexts.map((r) => r.text), curTexts.map((r) => r.text)),
     };

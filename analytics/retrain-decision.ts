@@ -62,6 +62,12 @@ export interface ServingPerformance {
    * the plain difference counts).
    */
   confidence: { reference: number | null; current: number | null; n_reference: number; n_current: number; within_needs_drop?: number | null };
+  /**
+   * The share of requests it calls none of its needs (its stored out-of-scope rule), on its
+   * unseen training-period texts and on the window's: no labels needed, so it is there the
+   * night users' words change, days before their corrections are. Absent in older results.
+   */
+  out_of_scope?: { reference: number | null; current: number | null; n_reference: number; n_current: number; rise: number | null; p: number };
 }
 
 export interface RetrainThresholds {
@@ -80,14 +86,18 @@ export interface RetrainThresholds {
   confidenceDrop: number;
   /** Corrections to one unknown intent that make it an emerging need. */
   minEmerging: number;
+  /** Retrain when the share of requests it calls none of its needs rose at least this much, significantly. */
+  outOfScopeRise: number;
+  /** Texts needed on each side before that share is compared. */
+  minTexts: number;
 }
 
 export const DEFAULT_RETRAIN_THRESHOLDS: RetrainThresholds = {
-  performanceDrop: 0.03, alpha: 0.01, minLabels: 50, recallDrop: 0.2, minNeedLabels: 20, textJs: 0.1, confidenceDrop: 0.05, minEmerging: 20,
+  performanceDrop: 0.03, alpha: 0.01, minLabels: 50, recallDrop: 0.2, minNeedLabels: 20, textJs: 0.1, confidenceDrop: 0.05, minEmerging: 20, outOfScopeRise: 0.05, minTexts: 200,
 };
 
 export interface RetrainReason {
-  kind: 'performance' | 'need_recall' | 'text_drift' | 'emerging_need';
+  kind: 'performance' | 'need_recall' | 'text_drift' | 'emerging_need' | 'out_of_scope';
   message: string;
 }
 
@@ -189,6 +199,19 @@ export function retrainDecision(
       });
     } else if (moved) {
       notes.push(`request texts moved from ${name}'s training data (Jensen–Shannon ${t.js.toFixed(3)}) but it is as sure of them (mean confidence ${f3(c.current)} against ${f3(c.reference)}${within}): not news`);
+    }
+  }
+  const o = p?.out_of_scope;
+  if (p !== null && o !== undefined && o.n_reference >= thresholds.minTexts && o.n_current >= thresholds.minTexts && o.rise !== null) {
+    // Labels overrule this proxy as they do the confidence one: production's own accuracy judged and held.
+    const a = p.accuracy;
+    const held = p.judged_on_production === true && a.n_reference >= thresholds.minLabels && a.n_current >= thresholds.minLabels && a.drop !== null && a.drop <= ACCURACY_HELD;
+    const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)} %`);
+    const shares = `${pct(o.current)} of this week's requests (${o.n_current}) against ${pct(o.reference)} on its training period (${o.n_reference})`;
+    if (o.rise >= thresholds.outOfScopeRise && o.p < thresholds.alpha && !held) {
+      reasons.push({ kind: 'out_of_scope', message: `${name} calls ${shares} none of its needs: a rise of ${f3(o.rise)} ≥ ${thresholds.outOfScopeRise}, ${pv(o.p)} — users ask in ways it does not recognise` });
+    } else if (o.rise >= thresholds.outOfScopeRise && o.p < thresholds.alpha) {
+      notes.push(`${name} calls ${shares} none of its needs, but its accuracy on labelled requests held (${f3(a.current)} against ${f3(a.reference)}): not news`);
     }
   }
   for (const column of input.predictionDrift) notes.push(`${column} drifted among the predictions of ${name}: users ask for other things, no fault of the model's`);

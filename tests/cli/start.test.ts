@@ -55,7 +55,12 @@ describe('needloop start (npm start)', () => {
     expect(nights.find((n) => n.night === promoted.night + 1)!.changed_need_recall, story).toBeGreaterThanOrEqual(0.8);
     // …quiet: nights without retraining follow…
     expect(nights.filter((n) => n.night > promoted.night && n.night < 9 && !n.retrain).length, story).toBeGreaterThanOrEqual(2);
-    // …and users' words shift: the last candidate awaits a person.
+    // …and users' words shift on night 10: retrained that very night, before corrections
+    // pile up, on what needs no labels (the requests production calls none of its needs)…
+    const shifted = nights.find((n) => n.night === 10)!;
+    expect(shifted.retrain, story).toBe(true);
+    expect(shifted.reasons.join(' '), story).toMatch(/^model 2 calls [\d.]+ % of this week's requests \(\d+\) against [\d.]+ % on its training period \(\d+\) none of its needs/);
+    // …and the last candidate awaits a person.
     expect(out.pending, story).not.toBeNull();
     pending = out.pending;
     expect(await readFile(out.run.report, 'utf8')).toContain('The loop, night by night');
