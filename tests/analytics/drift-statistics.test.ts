@@ -211,6 +211,29 @@ describe('text, performance and the retrain decision', () => {
     expect(m.p_worse).toBeCloseTo(0.0012884140014648438, 12);
   });
 
+  it('retrainDecision: a significant rise in the share production calls none of its needs is a reason, with no labels; noise, small samples and held labels are not', () => {
+    const oos = (ref: number, cur: number, n: number) => {
+      const d = proportionDrop({ hits: Math.round((1 - ref) * n), n }, { hits: Math.round((1 - cur) * n), n });
+      return { reference: ref, current: cur, n_reference: n, n_current: n, rise: d.drop, p: d.p };
+    };
+    const serving = (out_of_scope: ReturnType<typeof oos>, labels = 0, accuracy: [number, number] = [0.9, 0.9]) => ({
+      model: '2', judged_on: 'needloop-2', judged_on_production: true,
+      accuracy: { n_reference: labels, n_current: labels, ...proportionDrop({ hits: Math.round(accuracy[0] * labels), n: labels }, { hits: Math.round(accuracy[1] * labels), n: labels }) },
+      needs: [], confidence: { reference: 0.9, current: 0.9, n_reference: 1000, n_current: 1000 }, out_of_scope,
+    });
+    const decide = (s: ReturnType<typeof serving>) => retrainDecision({ model: '2', performance: s, text: null, emerging: [], predictionDrift: [] });
+    const shifted = decide(serving(oos(0.043, 0.099, 1500)));
+    expect(shifted.retrain).toBe(true);
+    expect(shifted.reasons).toEqual([{ kind: 'out_of_scope', message: "model 2 calls 9.9 % of this week's requests (1500) against 4.3 % on its training period (1500) none of its needs: a rise of 0.056 ≥ 0.05, p < 0.001 — users ask in ways it does not recognise" }]);
+    // Two points more is noise-sized, not a shift; the same rise on 100 texts is not judged.
+    expect(decide(serving(oos(0.043, 0.063, 1500))).retrain).toBe(false);
+    expect(decide(serving(oos(0.043, 0.099, 100))).retrain).toBe(false);
+    // Production's own labels held: they overrule the proxy, and say so.
+    const held = decide(serving(oos(0.043, 0.099, 1500), 200, [0.9, 0.9]));
+    expect(held.retrain).toBe(false);
+    expect(held.notes).toContain("model 2 calls 9.9 % of this week's requests (1500) against 4.3 % on its training period (1500) none of its needs, but its accuracy on labelled requests held (0.900 against 0.900): not news");
+  });
+
   it('retrainDecision(model) gives every reason that applies, names the model, and none for a model that holds up', () => {
     const serving = (a: number, b: number, n = 400, conf: [number, number] = [0.9, 0.9]) => ({
       model: '3', judged_on: 'needloop-3',
