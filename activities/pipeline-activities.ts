@@ -270,7 +270,7 @@ export function createActivities(deps: ActivityDeps) {
         });
         return {
           candidate_id: r.version.id, fine_tuned: r.fine_tuned, parent_id: r.version.parent_id, examples: r.examples,
-          new_intents: r.new_intents, best_epoch: r.best_epoch, backend: selected.backend, device: selected.device, seconds: r.seconds,
+          new_intents: r.new_intents, best_epoch: r.best_epoch, backend: selected.backend, device: selected.device, seconds: r.seconds, out_of_scope: r.out_of_scope,
         };
       } catch (error) {
         // Temporal reports a cancelled activity by its CancelledFailure.

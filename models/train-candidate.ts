@@ -57,6 +57,12 @@ export interface TrainedCandidate {
   curve: EpochRecord[];
   best_epoch: number;
   stopped_early: boolean;
+  /**
+   * The stored out-of-scope rule and its cost on validation: `in_scope_flagged` is the share
+   * of in-scope validation requests it would answer "none of these" (answers lost), and
+   * `answered_accuracy` the accuracy on the rest (null for models without it).
+   */
+  out_of_scope: { below: number; in_scope_flagged: number; answered_accuracy: number | null };
   seconds: number;
 }
 
@@ -147,7 +153,9 @@ export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOpt
       artifact_sha256: artifact.sha256, artifact_path: artifact.path,
       training: JSON.stringify({ calibration, examples: counts, new_intents: newIntents, curve: fit.curve, best_epoch: fit.best_epoch, stopped_early: fit.stopped_early, refit_epochs: fit.refit_epochs, samples_per_second: fit.samples / fit.seconds, seconds }),
     }, golden.map((g) => ({ event_id: g.event_id, text: g.text, intent: g.intent })));
-    return { version, fine_tuned: production !== null, examples: counts, new_intents: newIntents, curve: fit.curve, best_epoch: fit.best_epoch, stopped_early: fit.stopped_early, seconds };
+    // What the out-of-scope flag costs, said at training time: the in-scope validation requests it would set aside.
+    const out_of_scope = { below: calibration.out_of_scope_below, in_scope_flagged: 1 - calibration.in_scope_recall, answered_accuracy: calibration.answered_accuracy ?? null };
+    return { version, fine_tuned: production !== null, examples: counts, new_intents: newIntents, curve: fit.curve, best_epoch: fit.best_epoch, stopped_early: fit.stopped_early, out_of_scope, seconds };
   } finally {
     (fit?.model ?? model).dispose();
   }

@@ -147,7 +147,7 @@ export function registerModels(program: Command, config: () => Config): void {
         });
       }).finally(() => progress.stop());
       if (json) {
-        printJson({ model: describeVersion(result.version), fine_tuned: result.fine_tuned, examples: result.examples, new_intents: result.new_intents, best_epoch: result.best_epoch, stopped_early: result.stopped_early, curve: result.curve, seconds: result.seconds });
+        printJson({ model: describeVersion(result.version), fine_tuned: result.fine_tuned, examples: result.examples, new_intents: result.new_intents, best_epoch: result.best_epoch, stopped_early: result.stopped_early, curve: result.curve, out_of_scope: result.out_of_scope, seconds: result.seconds });
         return;
       }
       const v = result.version;
@@ -156,6 +156,8 @@ export function registerModels(program: Command, config: () => Config): void {
       if (result.new_intents.length > 0) say(`  new intents: ${result.new_intents.join(', ')}`);
       const best = result.curve[result.best_epoch];
       say(`  best epoch ${result.best_epoch + 1} of ${result.curve.length}${result.stopped_early ? ' (stopped early)' : ''}: validation accuracy ${num(best?.validation_accuracy)}`);
+      const o = result.out_of_scope;
+      say(`  out of scope below calibrated confidence ${o.below.toFixed(2)}: it would flag ${(100 * o.in_scope_flagged).toFixed(1)} % of in-scope validation requests${o.answered_accuracy === null ? '' : ` (accuracy on the rest ${num(o.answered_accuracy)})`}`);
       say(`Next: needloop evaluate --candidate ${v.id}`);
     });
 

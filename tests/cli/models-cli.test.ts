@@ -33,6 +33,10 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     expect(trained.model).toMatchObject({ id: '1', status: 'candidate', parent: null, backend: 'cpu' });
     expect(trained.model.holdout_to).toBe('2026-10-11T00:00:00.000Z');
     expect(trained.examples.golden_frozen).toBeGreaterThan(0);
+    // What the out-of-scope flag costs is said at training time, not discovered in production.
+    expect(trained.out_of_scope.in_scope_flagged).toBeGreaterThanOrEqual(0);
+    expect(trained.out_of_scope.in_scope_flagged).toBeLessThan(0.2);
+    expect(trained.out_of_scope.below).toBeGreaterThan(0);
 
     const early = await runCli(['promote', '1', '--by', 'alice'], env);
     expect(early.code).toBe(1);
