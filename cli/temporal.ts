@@ -45,13 +45,6 @@ export async function connectClient(config: Config): Promise<Client> {
 export type QueueName = 'default' | 'ingest' | 'analytics' | 'training';
 export const QUEUE_NAMES: readonly QueueName[] = ['default', 'ingest', 'analytics', 'training'];
 
-/**
- * Workers for the asked queues on one connection: `default` runs the workflows and the
- * short bookkeeping activities; `ingest` loads inbox files, `analytics` segments, scores,
- * checks drift, discovers, evaluates and writes the report; `training` (on GPU hosts)
- * fine-tunes. Every queue's worker can run every activity: the workflow decides which
- * activity goes where.
- */
 /** Activities that heartbeat their own progress (the details say how far they got). */
 const BEATS_ITSELF = new Set(['fineTune', 'ingestFile']);
 
@@ -77,6 +70,13 @@ export function withHeartbeats(activities: PipelineActivities): PipelineActiviti
   return wrapped as unknown as PipelineActivities;
 }
 
+/**
+ * Workers for the asked queues on one connection: `default` runs the workflows and the
+ * short bookkeeping activities; `ingest` loads inbox files, `analytics` segments, scores,
+ * checks drift, discovers, evaluates and writes the report; `training` (on GPU hosts)
+ * fine-tunes. Every queue's worker can run every activity: the workflow decides which
+ * activity goes where.
+ */
 export async function createWorkers(config: Config, activities: PipelineActivities, queues: readonly QueueName[]): Promise<{ workers: Worker[]; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({
     address: requireAddress(config), tls: tlsOf(config.temporal) ?? null, ...(config.temporal.apiKey === null ? {} : { apiKey: config.temporal.apiKey }),
