@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { describe } from './index.js';
 import type { Config } from '../../config.js';
 import { openDatabase } from '../../db/connection.js';
+import { findModelVersion, findProductionModel } from '../../db/queries/model-versions.js';
 import { selectBackend } from '../../models/backend.js';
 import { ModelStore } from '../../models/model-store.js';
 import { createNeedloopServer, isLoopback, type DecisionRequest } from '../../web/server.js';
@@ -39,8 +40,17 @@ export function registerServe(program: Command, config: () => Config): void {
       const decide = async (runId: string, d: DecisionRequest) => {
         const result = await decideRun(cfg, handle, runId, d);
         if (!result.ok) return result;
-        // A Temporal run takes the decision and acts on it a moment later, not before the page answers.
         if (result.decision === null) return { ok: true as const };
+        // A Temporal run takes the decision and acts on it a moment later: the page waits for
+        // that — the candidate promoted or rejected, 10 s at most — so that it shows what serves.
+        for (let i = 0; i < 50; i++) {
+          const model = await findModelVersion(handle.db, result.candidate);
+          if (model === null || model.status !== 'awaiting_approval') break;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        const serving = (await findProductionModel(handle.db))?.id ?? null;
+        if (d.kind === 'approve' && serving === result.candidate) return { ok: true as const, then: `Model ${result.candidate} serves now.` };
+        if (d.kind === 'reject' && (await findModelVersion(handle.db, result.candidate))?.status === 'rejected') return { ok: true as const };
         return { ok: true as const, then: `Its Temporal run ${d.kind === 'approve' ? 'promotes' : 'rejects'} model ${result.candidate} in a moment: reload to see it${d.kind === 'approve' ? ' serve' : ''}.` };
       };
       const { server, close } = createNeedloopServer(
