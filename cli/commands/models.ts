@@ -247,17 +247,17 @@ export function registerModels(program: Command, config: () => Config): void {
       const cfg = config();
       await backendFor(cfg, true);
       const result = await withDatabase(cfg, async (handle) => {
-        const production = flags.model === undefined ? await findProductionModel(handle.db) : await findModelVersion(handle.db, flags.model);
-        if (production === null && flags.model !== undefined) throw new UserError(`there is no model ${flags.model}: npx needloop models lists them`, 1);
-        if (production === null) throw new UserError('there is no production model yet: needloop train, evaluate, then promote one', 1);
-        const loaded = await new ModelStore(cfg.modelsDir).load(production.artifact_sha256);
+        const version = flags.model === undefined ? await findProductionModel(handle.db) : await findModelVersion(handle.db, flags.model);
+        if (version === null && flags.model !== undefined) throw new UserError(`there is no model ${flags.model}: npx needloop models lists them`, 1);
+        if (version === null) throw new UserError('there is no production model yet: needloop train, evaluate, then promote one', 1);
+        const loaded = await new ModelStore(cfg.modelsDir).load(version.artifact_sha256);
         try {
           if (flags.input !== undefined) {
-            return { id: production.id, status: production.status, file: await predictFile(loaded, flags.input, process.stdout).catch((error: unknown) => {
+            return { id: version.id, status: version.status, file: await predictFile(loaded, flags.input, process.stdout).catch((error: unknown) => {
               throw error instanceof PredictFileError ? new UserError(error.message, 1) : error;
             }) };
           }
-          return { id: production.id, status: production.status, predictions: predictIntents(loaded, texts).map((p, i) => ({ text: texts[i], ...p })) };
+          return { id: version.id, status: version.status, predictions: predictIntents(loaded, texts).map((p, i) => ({ text: texts[i], ...p })) };
         } finally {
           loaded.model.dispose();
         }
