@@ -39,13 +39,13 @@ const HELD_OUT = 10;
 const work = join('.needloop', 'bench', 'banking77');
 
 /** Trains needloop's first model on `train` as trainCandidate does (models/fit.ts) and predicts `test`. */
-async function needloop(train: { text: string; intent: string }[], test: { text: string; intent: string }[], tokenizer: TokenizerSettings = DEFAULT_TOKENIZER, batch?: string) {
+async function needloop(train: { text: string; intent: string }[], test: { text: string; intent: string }[], tokenizer: TokenizerSettings = DEFAULT_TOKENIZER, batch?: string, regions = true) {
   const labels = [...new Set(train.map((e) => e.intent))].sort();
   const split = validationSplit(train, TRAINING_DEFAULTS.seed);
   const build = () => buildModel({ classes: labels.length, tokenizer, seed: TRAINING_DEFAULTS.seed });
   const fit = await fitModel(build(), {
     train: toTrainingData(split.train, labels, tokenizer), validation: toTrainingData(split.validation, labels, tokenizer), maxTokens: tokenizer.maxTokens, outOfScopeLabel: labels.indexOf(OUT_OF_SCOPE),
-  }, FIRST_MODEL, { rebuild: build, seed: TRAINING_DEFAULTS.seed });
+  }, FIRST_MODEL, { rebuild: build, seed: TRAINING_DEFAULTS.seed, regions });
   const loaded = { model: fit.model, labels, tokenizer, calibration: fit.calibration };
   const uncalibrated = predictIntents({ model: fit.model, labels, tokenizer }, test.map((e) => e.text));
   // `needloop predict --input`'s path over a JSON Lines file, its output thrown away.
@@ -112,6 +112,19 @@ const heldOut = intents.filter((_, i) => i % 7 === 3).slice(0, HELD_OUT);
 log(`out of scope: holding out ${heldOut.join(', ')}…`);
 const oos = await needloop(train.filter((e) => !heldOut.includes(e.intent)), test);
 const unseen = outOfScopeScores(test, oos.test, (i) => heldOut.includes(i));
+// The baseline rule in the same run: the threshold on the calibrated probability alone
+// (no regions); and both again on two other sets of 10 held-out intents.
+const oosRuns: { offset: number; regions: ReturnType<typeof outOfScopeScores>; probability: ReturnType<typeof outOfScopeScores> }[] = [];
+for (const offset of [3, 5, 1]) {
+  const held = intents.filter((_, i) => i % 7 === offset).slice(0, HELD_OUT);
+  log(`out of scope, intents ${offset} mod 7 held out: by region and probability, then by the probability alone…`);
+  const trainKnown = train.filter((e) => !held.includes(e.intent));
+  const regions = offset === 3 ? unseen : outOfScopeScores(test, (await needloop(trainKnown, test)).test, (i) => held.includes(i));
+  const probability = outOfScopeScores(test, (await needloop(trainKnown, test, DEFAULT_TOKENIZER, undefined, false)).test, (i) => held.includes(i));
+  oosRuns.push({ offset, regions, probability });
+}
+const probabilityOnly = oosRuns[0].probability;
+const meanOf = (pick: (r: (typeof oosRuns)[number]) => number) => oosRuns.reduce((a, r) => a + pick(r), 0) / oosRuns.length;
 // The same, once feedback has marked the training queries of half the held-out intents as
 // none of the known needs (corrected_intent = out_of_scope): scored on the other half, never seen.
 const [markedIntents, neverSeen] = [heldOut.slice(0, HELD_OUT / 2), heldOut.slice(HELD_OUT / 2)];
@@ -138,7 +151,10 @@ const extra: Record<string, unknown> = {
   backend: backend.device,
   predict_input_lines: full.predicted!.lines, predict_input_requests_per_s: full.predicted!.predicted / full.predicted!.seconds, temperature: full.calibration.temperature, ece_before_calibration: scores(test, full.uncalibrated).ece,
   oos_threshold: oos.calibration.out_of_scope_below, oos_validation_in_scope_kept: oos.calibration.in_scope_recall,
-  oos_recall: unseen.recall, oos_precision: unseen.precision, in_scope_accuracy: unseen.in_scope_accuracy, in_scope_accuracy_flagged_as_miss: unseen.in_scope_accuracy_flagged_as_miss,
+  oos_recall: unseen.recall, oos_precision: unseen.precision,
+  oos_runs: oosRuns.map((r) => ({ held_out: `intents ${r.offset} mod 7`, recall: r.regions.recall, precision: r.regions.precision, in_scope_accuracy_flagged_as_miss: r.regions.in_scope_accuracy_flagged_as_miss, recall_probability_only: r.probability.recall, precision_probability_only: r.probability.precision, in_scope_accuracy_flagged_as_miss_probability_only: r.probability.in_scope_accuracy_flagged_as_miss })),
+  oos_recall_mean_of_3: meanOf((r) => r.regions.recall), oos_recall_mean_of_3_probability_only: meanOf((r) => r.probability.recall),
+  oos_recall_probability_only: probabilityOnly.recall, oos_precision_probability_only: probabilityOnly.precision, in_scope_accuracy_flagged_as_miss_probability_only: probabilityOnly.in_scope_accuracy_flagged_as_miss, in_scope_accuracy: unseen.in_scope_accuracy, in_scope_accuracy_flagged_as_miss: unseen.in_scope_accuracy_flagged_as_miss,
   feedback_oos_marked_intents_flagged: taughtMarked.filter(Boolean).length / taughtMarked.length,
   feedback_oos_never_seen_recall: taughtUnseen.recall, feedback_oos_never_seen_precision: taughtUnseen.precision,
   feedback_oos_in_scope_accuracy: taughtUnseen.in_scope_accuracy, feedback_oos_in_scope_accuracy_flagged_as_miss: taughtUnseen.in_scope_accuracy_flagged_as_miss,

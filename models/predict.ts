@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OUT_OF_SCOPE } from '../db/need-catalogue.js';
-import { temperatureScale, UNCALIBRATED, type ModelCalibration } from './calibration.js';
+import { bestNeed, outOfScopeScore, regionCloseness, temperatureScale, UNCALIBRATED, type ModelCalibration } from './calibration.js';
 import { encodeTexts, type TokenizerSettings } from './tokenizer.js';
 
 export interface LoadedModel {
@@ -20,8 +20,9 @@ export interface Prediction {
   /** The calibrated probability of `intent`. */
   confidence: number;
   /**
-   * The request is none of the model's needs: the probability of its most likely need is
-   * below the model's threshold, or the model learnt "none of these" from feedback and
+   * The request is none of the model's needs: its out-of-scope score (the probability of
+   * its most likely need, times its closeness to that need's region where the model stores
+   * regions: models/calibration.ts) is below the model's threshold, or the model learnt "none of these" from feedback and
    * finds that likelier than any need.
    */
   out_of_scope: boolean;
@@ -117,7 +118,9 @@ function headInJs(head: HeadWeights, pooled: Float32Array, count: number, dims: 
 
 /**
  * Each encoded row's class probabilities, computed in batches of 2,048 rows:
- * `visit(row, probabilities)` is called for every row in order. The bag (the weighted
+ * `visit(row, probabilities, pooled)` is called for every row in order (`pooled`, the
+ * row's bag — the model's own representation of the request — or null for models
+ * without the embedding-bag layer). The bag (the weighted
  * mean of the tokens' embeddings) is pooled in JavaScript over the row's own tokens;
  * the dense head runs in JavaScript on the CPU backend and in tfjs elsewhere. Models
  * without the embedding-bag layer (the stock baseline) run whole in tfjs.
@@ -126,7 +129,7 @@ export function forEachRowProbabilities(
   model: tf.LayersModel,
   encoded: { ids: Int32Array; weights: Float32Array },
   maxTokens: number,
-  visit: (row: number, probabilities: Float32Array) => void,
+  visit: (row: number, probabilities: Float32Array, pooled: Float32Array | null) => void,
 ): void {
   const n = encoded.ids.length / maxTokens;
   const bag = model.layers.some((l) => l.name === 'bag') ? { ...weightsOf(model), hidden: model.getLayer('hidden'), output: model.getLayer('intent') } : null;
@@ -134,6 +137,8 @@ export function forEachRowProbabilities(
     const count = Math.min(BATCH, n - start);
     const slice = (a: Int32Array | Float32Array) => a.subarray(start * maxTokens, (start + count) * maxTokens);
     let values: Float32Array;
+    let pooledRows: Float32Array | null = null;
+    let pooledDims = 0;
     if (bag === null) {
       const probs = tf.tidy(() => model.predict([tf.tensor2d(slice(encoded.ids), [count, maxTokens], 'int32'), tf.tensor2d(slice(encoded.weights), [count, maxTokens])]) as tf.Tensor2D);
       values = probs.dataSync() as Float32Array;
@@ -150,6 +155,8 @@ export function forEachRowProbabilities(
           for (let d = 0; d < dims; d++) pooled[r * dims + d] += w * table[base + d];
         }
       }
+      pooledRows = pooled;
+      pooledDims = dims;
       if (head !== null) values = headInJs(head, pooled, count, dims);
       else {
         const probs = tf.tidy(() => output.apply(hidden.apply(tf.tensor2d(pooled, [count, dims]))) as tf.Tensor2D);
@@ -158,7 +165,7 @@ export function forEachRowProbabilities(
       }
     }
     const classes = values.length / count;
-    for (let i = 0; i < count; i++) visit(start + i, values.subarray(i * classes, (i + 1) * classes));
+    for (let i = 0; i < count; i++) visit(start + i, values.subarray(i * classes, (i + 1) * classes), pooledRows === null ? null : pooledRows.subarray(i * pooledDims, (i + 1) * pooledDims));
   }
 }
 
@@ -174,7 +181,8 @@ export function predictIntents(loaded: LoadedModel, texts: readonly string[]): P
   const calibration = loaded.calibration ?? UNCALIBRATED;
   const scaled = new Float64Array(loaded.labels.length);
   const outOfScope = loaded.labels.indexOf(OUT_OF_SCOPE);
-  forEachRowProbabilities(loaded.model, encodeTexts(texts, loaded.tokenizer), loaded.tokenizer.maxTokens, (_, probabilities) => {
+  const regions = calibration.regions === undefined ? null : calibration.regions.map((r) => Float32Array.from(r));
+  forEachRowProbabilities(loaded.model, encodeTexts(texts, loaded.tokenizer), loaded.tokenizer.maxTokens, (_, probabilities, pooled) => {
     const p = calibration.temperature === 1 ? probabilities : temperatureScale(probabilities, calibration.temperature, scaled);
     const top: { intent: string; probability: number }[] = [];
     for (let c = 0; c < p.length; c++) {
@@ -186,7 +194,8 @@ export function predictIntents(loaded: LoadedModel, texts: readonly string[]): P
       }
     }
     const best = top[0].probability;
-    out.push({ intent: top[0].intent, confidence: best, out_of_scope: best < calibration.out_of_scope_below || (outOfScope >= 0 && p[outOfScope] > best), top });
+    const closeness = regions === null || pooled === null ? null : regionCloseness(pooled, regions[bestNeed(p, outOfScope)]);
+    out.push({ intent: top[0].intent, confidence: best, out_of_scope: outOfScopeScore(best, closeness) < calibration.out_of_scope_below || (outOfScope >= 0 && p[outOfScope] > best), top });
   });
   return out;
 }

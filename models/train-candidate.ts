@@ -151,7 +151,7 @@ export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOpt
       hyperparameters: JSON.stringify({ ...shape, learning_rate: settings.learningRate, schedule: settings.schedule, batch_size: COMMON.batchSize, max_epochs: settings.epochs, monitor: settings.monitor, patience: settings.patience, min_delta: COMMON.minDelta, token_dropout: COMMON.tokenDropout, refit: settings.refit, seed, tokenizer, splits: SPLITS }),
       backend: deps.backend.backend, device: deps.backend.device,
       artifact_sha256: artifact.sha256, artifact_path: artifact.path,
-      training: JSON.stringify({ calibration, examples: counts, new_intents: newIntents, curve: fit.curve, best_epoch: fit.best_epoch, stopped_early: fit.stopped_early, refit_epochs: fit.refit_epochs, samples_per_second: fit.samples / fit.seconds, seconds }),
+      training: JSON.stringify({ calibration: { ...calibration, regions: undefined }, examples: counts, new_intents: newIntents, curve: fit.curve, best_epoch: fit.best_epoch, stopped_early: fit.stopped_early, refit_epochs: fit.refit_epochs, samples_per_second: fit.samples / fit.seconds, seconds }),
     }, golden.map((g) => ({ event_id: g.event_id, text: g.text, intent: g.intent })));
     // What the out-of-scope flag costs, said at training time: the in-scope validation requests it would set aside.
     const out_of_scope = { below: calibration.out_of_scope_below, in_scope_flagged: 1 - calibration.in_scope_recall, answered_accuracy: calibration.answered_accuracy ?? null };
