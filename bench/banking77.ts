@@ -8,7 +8,8 @@
  * training, their test queries counted as "none of the known needs", flagged by the
  * model's stored threshold (the calibrated confidence that costs at most 2 points of
  * in-scope validation accuracy); then again with feedback marking the training queries of
- * 5 of them as out_of_scope, scored on the 5 never seen. Calibration: temperature scaling
+ * 5 of them as out_of_scope, scored on the 5 never seen. The out-of-scope rule by need
+ * region (models/calibration.ts) beside the probability alone, on three sets of 10 held out. Calibration: temperature scaling
  * fitted on the validation split.
  *
  * Baseline in the same run, when Debian's `fasttext` is installed: fastText's supervised

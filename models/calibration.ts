@@ -13,8 +13,8 @@
  * model calls need N but that lies away from N's requests is out of scope even when the
  * head is sure: the score the threshold applies to is the calibrated probability times the
  * cosine to N's region (a product, so either one being low flags it). On BANKING77 with 10
- * intents held out, at the same 2-point budget, this catches 0.39 / 0.25 / ~0.30 of the
- * held-out intents' requests (three different sets held out), against 0.32 / 0.22 / 0.24
+ * intents held out, at the same 2-point budget, this catches 0.24 / 0.39 / 0.26 of the
+ * held-out intents' requests (three different sets held out), against 0.22 / 0.31 / 0.20
  * for the probability alone (bench/banking77, bench/RESULTS.md). Per-need thresholds were
  * tried and cost twice the budget on test: ~20 validation requests per need cannot place a
  * 2 % quantile; k-nearest-neighbour distances and energy scores did no better.
