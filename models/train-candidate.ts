@@ -62,7 +62,7 @@ export interface TrainedCandidate {
    * of in-scope validation requests it would answer "none of these" (answers lost), and
    * `answered_accuracy` the accuracy on the rest (null for models without it).
    */
-  out_of_scope: { below: number; in_scope_flagged: number; answered_accuracy: number | null };
+  out_of_scope: { below: number; /** What `below` applies to. */ score: string; in_scope_flagged: number; answered_accuracy: number | null };
   seconds: number;
 }
 
@@ -154,7 +154,7 @@ export async function trainCandidate(deps: ModelDeps, options: TrainCandidateOpt
       training: JSON.stringify({ calibration: { ...calibration, regions: undefined }, examples: counts, new_intents: newIntents, curve: fit.curve, best_epoch: fit.best_epoch, stopped_early: fit.stopped_early, refit_epochs: fit.refit_epochs, samples_per_second: fit.samples / fit.seconds, seconds }),
     }, golden.map((g) => ({ event_id: g.event_id, text: g.text, intent: g.intent })));
     // What the out-of-scope flag costs, said at training time: the in-scope validation requests it would set aside.
-    const out_of_scope = { below: calibration.out_of_scope_below, in_scope_flagged: 1 - calibration.in_scope_recall, answered_accuracy: calibration.answered_accuracy ?? null };
+    const out_of_scope = { below: calibration.out_of_scope_below, score: calibration.regions === undefined ? 'confidence' : 'confidence × closeness to the need\'s region', in_scope_flagged: 1 - calibration.in_scope_recall, answered_accuracy: calibration.answered_accuracy ?? null };
     return { version, fine_tuned: production !== null, examples: counts, new_intents: newIntents, curve: fit.curve, best_epoch: fit.best_epoch, stopped_early: fit.stopped_early, out_of_scope, seconds };
   } finally {
     (fit?.model ?? model).dispose();

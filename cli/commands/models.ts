@@ -157,7 +157,7 @@ export function registerModels(program: Command, config: () => Config): void {
       const best = result.curve[result.best_epoch];
       say(`  best epoch ${result.best_epoch + 1} of ${result.curve.length}${result.stopped_early ? ' (stopped early)' : ''}: validation accuracy ${num(best?.validation_accuracy)}`);
       const o = result.out_of_scope;
-      say(`  out of scope below calibrated confidence ${o.below.toFixed(2)}: it would flag ${(100 * o.in_scope_flagged).toFixed(1)} % of in-scope validation requests${o.answered_accuracy === null ? '' : ` (accuracy on the rest ${num(o.answered_accuracy)})`}`);
+      say(`  out of scope below calibrated ${o.score} ${o.below.toFixed(2)}: it would flag ${(100 * o.in_scope_flagged).toFixed(1)} % of in-scope validation requests${o.answered_accuracy === null ? '' : ` (accuracy on the rest ${num(o.answered_accuracy)})`}`);
       say(`Next: needloop evaluate --candidate ${v.id}`);
     });
 

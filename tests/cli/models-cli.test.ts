@@ -36,6 +36,8 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     // What the out-of-scope flag costs is said at training time, not discovered in production.
     expect(trained.out_of_scope.in_scope_flagged).toBeGreaterThanOrEqual(0);
     expect(trained.out_of_scope.in_scope_flagged).toBeLessThan(0.2);
+    // A first model: the threshold applies to the confidence times the closeness to the need's region.
+    expect(trained.out_of_scope.score).toBe("confidence × closeness to the need's region");
     expect(trained.out_of_scope.below).toBeGreaterThan(0);
 
     const early = await runCli(['promote', '1', '--by', 'alice'], env);
