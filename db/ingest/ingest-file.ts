@@ -88,10 +88,14 @@ const RAW_SCRUB_MARGIN = 512;
 /**
  * A rejected record as kept, for whoever fixes the file: its first RAW_KEPT_BYTES with the
  * personal data of its text replaced (uncounted: its fields were counted when parsed), its
- * whole size, and the sha256 of its original bytes. COPY fields: raw, raw_bytes, raw_sha256.
+ * whole size, and the sha256 of its original bytes — null when personal data was replaced.
+ * COPY fields: raw, raw_bytes, raw_sha256.
  */
 function keptRaw(raw: Buffer, scrubber: TextScrubber | null): string {
-  return rawFields(scrubKept(rawHead(raw), scrubber), raw);
+  const { kept, redacted } = scrubKept(rawHead(raw), scrubber);
+  // Personal data replaced: no unkeyed hash of the original beside it — with the rest of
+  // the line as kept, it would confirm a guessed phone number in seconds.
+  return redacted ? `${copyBytea(kept)}\t${raw.length}\t${COPY_NULL}` : rawFields(kept, raw);
 }
 
 /** The COPY fields raw, raw_bytes, raw_sha256 of a record: KEPT (its head as stored), its size and hash. */
@@ -100,15 +104,19 @@ const rawFields = (kept: Buffer, raw: Buffer) => `${copyBytea(kept)}\t${raw.leng
 /** The first bytes of a record, with room to find personal data that crosses RAW_KEPT_BYTES. */
 const rawHead = (raw: Buffer) => (raw.length > RAW_KEPT_BYTES + RAW_SCRUB_MARGIN ? raw.subarray(0, RAW_KEPT_BYTES + RAW_SCRUB_MARGIN) : raw);
 
-/** A record's head as kept: its personal data replaced, cut to RAW_KEPT_BYTES. */
-export function scrubKept(head: Buffer, scrubber: TextScrubber | null): Buffer {
+/** A record's head as kept: its personal data replaced, cut to RAW_KEPT_BYTES; `redacted` says whether any was. */
+export function scrubKept(head: Buffer, scrubber: TextScrubber | null): { kept: Buffer; redacted: boolean } {
   let kept = head;
+  let redacted = false;
   if (scrubber !== null) {
     const text = head.toString('utf8');
     const scrubbed = scrubber.scrub(text, false);
-    if (scrubbed !== text) kept = Buffer.from(scrubbed, 'utf8');
+    if (scrubbed !== text) {
+      kept = Buffer.from(scrubbed, 'utf8');
+      redacted = true;
+    }
   }
-  return kept.length > RAW_KEPT_BYTES ? kept.subarray(0, RAW_KEPT_BYTES) : kept;
+  return { kept: kept.length > RAW_KEPT_BYTES ? kept.subarray(0, RAW_KEPT_BYTES) : kept, redacted };
 }
 
 /** Writes every record to the staging table, valid or not. */
@@ -128,7 +136,7 @@ class StageSink implements RecordSink {
     this.writer.write(`${line}\t${COPY_NULL}\t${rawFields(rawHead(raw), raw)}\tf\t${copyLine(fields)}`);
   }
   reject(line: number, raw: Buffer, reason: string): void {
-    this.writer.write(`${line}\t${copyText(reason)}\t${keptRaw(raw, this.scrubber)}\tt${this.nulls}\n`);
+    this.writer.write(`${line}\t${copyText(this.scrubber === null ? reason : this.scrubber.scrub(reason, false))}\t${keptRaw(raw, this.scrubber)}\tt${this.nulls}\n`);
   }
   drained(): Promise<void> {
     return this.writer.drained();
@@ -195,7 +203,7 @@ class DirectSink implements RecordSink {
   }
   reject(line: number, raw: Buffer, reason: string): void {
     this.rejected++;
-    this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(reason), keptRaw(raw, this.scrubber)]));
+    this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(this.scrubber === null ? reason : this.scrubber.scrub(reason, false)), keptRaw(raw, this.scrubber)]));
   }
   /** Postgres has caught up, and so has the disk with both spill files (a file of rejections only fills one fast). */
   async drained(): Promise<void> {

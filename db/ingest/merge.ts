@@ -10,7 +10,7 @@ export const STAGE = 'needloop_stage';
 
 export function createStageSql(contract: Contract): string {
   const columns = contract.outputColumns.map((c) => `${pg.escapeIdentifier(c.name)} ${c.sqlType}`).join(', ');
-  return `create temp table ${STAGE} (line integer not null, reason text, raw bytea not null, raw_bytes integer not null, raw_sha256 text not null, raw_scrubbed boolean not null, ${columns}) on commit drop`;
+  return `create temp table ${STAGE} (line integer not null, reason text, raw bytea not null, raw_bytes integer not null, raw_sha256 text, raw_scrubbed boolean not null, ${columns}) on commit drop`;
 }
 
 export function stageColumns(contract: Contract): string {
@@ -102,12 +102,16 @@ async function insertStaged(client: pg.PoolClient, contract: Contract, batchId: 
 }
 
 /** Records rejected in SQL kept their raw bytes unscrubbed while staged: scrubbed here, before they are stored. */
-async function scrubLateRejections(client: pg.PoolClient, keep: (head: Buffer) => Buffer): Promise<void> {
+async function scrubLateRejections(client: pg.PoolClient, keep: (head: Buffer) => { kept: Buffer; redacted: boolean }): Promise<void> {
   const { rows } = await client.query<{ line: number; raw: Buffer }>(`select line, raw from ${STAGE} where reason is not null and not raw_scrubbed`);
-  for (const r of rows) await client.query(`update ${STAGE} set raw = $1, raw_scrubbed = true where line = $2`, [keep(r.raw), r.line]);
+  for (const r of rows) {
+    const { kept, redacted } = keep(r.raw);
+    // Personal data replaced: no unkeyed hash of the original is kept beside it (it would confirm a guessed value).
+    await client.query(`update ${STAGE} set raw = $1, raw_scrubbed = true${redacted ? ', raw_sha256 = null' : ''} where line = $2`, [kept, r.line]);
+  }
 }
 
-export async function mergeStaged(client: pg.PoolClient, contract: Contract, batchId: string, fileName: string, keep: (head: Buffer) => Buffer): Promise<MergeCounts> {
+export async function mergeStaged(client: pg.PoolClient, contract: Contract, batchId: string, fileName: string, keep: (head: Buffer) => { kept: Buffer; redacted: boolean }): Promise<MergeCounts> {
   // Autovacuum never analyses a temporary table: without statistics the planner takes the
   // stage for a few rows and joins it to itself by nested loops, quadratic in the file
   // (a 50,000-line surveys file took 131 s; analysed, seconds). Only the columns the

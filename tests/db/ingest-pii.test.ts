@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PiiScrubber, luhn } from '../../analytics/pii.js';
+import { cnIdChecks, PiiScrubber, luhn } from '../../analytics/pii.js';
 import { ingestFile } from '../../db/ingest/ingest-file.js';
 import { runCli } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
@@ -43,11 +43,47 @@ describe('personal data in free text', () => {
       'refund to card [CARD] or [CARD]',
       'transfer to [IBAN] and [IBAN] pls',
     ]);
-    expect(s.counts).toEqual({ email: 2, phone: 4, card: 2, iban: 2 });
+    expect(s.counts).toMatchObject({ email: 2, phone: 4, card: 2, iban: 2, national_id: 0, ip: 0 });
     // Dates, versions, order numbers and amounts are not personal data.
     for (const text of ['version 2026-12-02 and 3.14159', 'order 1234567890123 is late', 'card expires 12/27', 'my order 4111111111111112', '订单号 20261202 金额 1999.00']) expect(s.scrub(text)).toBe(text);
     expect(luhn('4111111111111111')).toBe(true);
     expect(luhn('4111111111111112')).toBe(false);
+  });
+
+  it('is found in the forms people write to dodge a scan, in full-width or behind invisible characters, and order numbers, dates, versions and amounts stay', () => {
+    const s = new PiiScrubber('redact');
+    const found: [string, string][] = [
+      ['身份证 11010519491231002X 请核实', '身份证 [ID] 请核实'],
+      ['我的身份证号是 110105 19491231 002X', '我的身份证号是 [ID]'],
+      ['call １３８００１３８０００ now', 'call [PHONE] now'],
+      ['mail bob[at]example[dot]com', 'mail [EMAIL]'],
+      ['mail bob (at) example dot com', 'mail [EMAIL]'],
+      ['mail bob at example dot com', 'mail [EMAIL]'],
+      ['mail bob＠example.com', 'mail [EMAIL]'],
+      ['mail bo\u200Bb@example.com', 'mail [EMAIL]'],
+      ['mail "bob smith"@example.com', 'mail [EMAIL]'],
+      ['card 4111.1111.1111.1111', 'card [CARD]'],
+      ['card 4111  1111  1111  1111', 'card [CARD]'],
+      ['card 4111\u00a01111\u00a01111\u00a01111', 'card [CARD]'],
+      ['iban DE89-3704-0044-0532-0130-00', 'iban [IBAN]'],
+      ['ip 2001:db8::ff00:42:8329 and 192.168.1.20', 'ip [IP] and [IP]'],
+      ['mac 00:1A:2B:3C:4D:5E or 00-1a-2b-3c-4d-5e', 'mac [MAC] or [MAC]'],
+      ['passport number: C01X00T47', 'passport number: [ID]'],
+      ['my NI number is QQ 12 34 56 C', 'my NI number is [ID]'],
+      ['HKID A123456(3)', 'HKID [ID]'],
+      ['ssn 123-45-6789, mine is', 'ssn [ID], mine is'],
+      ['I am at 37.7749, -122.4194', 'I am at [LOCATION]'],
+      ['https://x.com/reset?email=bob%40example.com&token=abc123def456 failed', 'https://x.com/reset?[QUERY] failed'],
+      ['I live at 221B Baker Street, London', 'I live at [ADDRESS], London'],
+      ['寄到北京市朝阳区建国路88号', '寄到[ADDRESS]'],
+      ['hi, my name is John Smith', 'hi, my name is [NAME]'],
+      ['你好，我叫张伟，账号登不上', '你好，我叫[NAME]，账号登不上'],
+    ];
+    expect(found.map(([text]) => s.scrub(text))).toEqual(found.map(([, scrubbed]) => scrubbed));
+    // What the review saw replaced as [PHONE], and what is no personal data at all, stays.
+    for (const text of ['order 1234567890 shipped', '我的订单 1234567890123 到哪了', 'version 2.3.14 on 2024-05-01 for $1,234.56', 'look at google.com tomorrow', 'meet at 12:30:45 today', '身份证 110105194912310021 错了一位', 'the result (at least 3) is ok', '我是新用户']) expect(s.scrub(text)).toBe(text);
+    expect(cnIdChecks('11010519491231002X')).toBe(true);
+    expect(cnIdChecks('110105194912310021')).toBe(false);
   });
 
   it('hash mode keeps a keyed hash, so repeats can be counted without the value', () => {
@@ -64,6 +100,8 @@ describe('personal data in free text', () => {
       ...TEXTS.map((t, i) => usageJson({ event_id: `p${i}`, request_text: t })),
       // Rejected (bad outcome): its raw line is kept for whoever fixes the file.
       usageJson({ event_id: 'p-bad', request_text: `mail ${PLANTED[0][0]}`, outcome: 'exploded' }),
+      // Rejected for a field that quotes personal data in its reason.
+      usageJson({ event_id: 'p-bad2', ts: `call me on ${PLANTED[3][0]} or ${PLANTED[0][0]}` }),
     ].join('\n'));
     const surveys = await files.file('pii-surveys.csv', [
       'response_id,user_id,submitted_at,nps,csat,comment',
@@ -72,7 +110,12 @@ describe('personal data in free text', () => {
     ].join('\n'));
     const options = { catalogue, maxFieldBytes: 65536, scrubber: () => new PiiScrubber('redact') };
     const u = await ingestFile(db.handle, usage, options);
-    expect(u).toMatchObject({ status: 'loaded', accepted: 6, rejected: 1, redacted: { email: 3, phone: 4, card: 2, iban: 2 } });
+    expect(u).toMatchObject({ status: 'loaded', accepted: 6, rejected: 2, redacted: { email: 3, phone: 4, card: 2, iban: 2 } });
+    const rejected = await db.handle.db.selectFrom('rejected_rows').select(['line', 'reason', 'raw_sha256']).where('file_name', '=', usage).orderBy('line').execute();
+    expect(rejected.map((r) => r.line)).toEqual([7, 8]);
+    // The reason names the field and quotes the value with its personal data replaced; no unkeyed hash of the original is kept beside it.
+    expect(rejected[1].reason).toMatch(/^ts: "call me on \[PHONE\] or \[EMAIL\]"/);
+    expect(rejected.every((r) => r.raw_sha256 === null)).toBe(true);
     const s = await ingestFile(db.handle, surveys, options);
     expect(s).toMatchObject({ status: 'loaded', accepted: 2, rejected: 0, redacted: { phone: 2 } });
     const stored = await db.handle.db.selectFrom('usage_events').select('request_text').where('event_id', 'like', 'p%').orderBy('event_id').execute();
