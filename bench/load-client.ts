@@ -16,7 +16,7 @@ await Promise.all(Array.from({ length: concurrency }, async () => {
   while (performance.now() < end) {
     const start = performance.now();
     try {
-      const res = await fetch(url, body === undefined || body === '' ? {} : { method: 'POST', body });
+      const res = await fetch(url, body === undefined || body === '' ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await res.arrayBuffer();
       if (res.status >= 500) errors++;
     } catch {

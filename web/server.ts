@@ -50,7 +50,16 @@ export interface NeedloopServerOptions {
   requestTimeoutMs?: number;
   /** Most sessions held at once. */
   maxSessions?: number;
+  /**
+   * Host names a request's Host header may carry (without port); any other is refused with
+   * 421, so that a page the operator visits cannot rebind its own name to this server
+   * (DNS rebinding) and read it. Absent: any Host.
+   */
+  allowedHosts?: readonly string[];
 }
+
+/** The names this machine answers to on loopback. */
+export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
 
 /** Is HOST this machine only? (Binding beyond it exposes reports and /api/predict.) */
 export function isLoopback(host: string): boolean {
@@ -60,6 +69,10 @@ export function isLoopback(host: string): boolean {
 const MAX_BODY = 64 * 1024;
 const MAX_TEXTS = 100;
 const MAX_TEXT_CHARS = 4096;
+/** /api/predict's body: 100 texts of 4,096 characters, each written as JSON's \uXXXX at worst, and room for the rest. */
+const MAX_PREDICT_BODY = MAX_TEXTS * MAX_TEXT_CHARS * 6 + 64 * 1024;
+/** In a `u` regex a surrogate pair is one code point: only a lone surrogate matches. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const COOKIE = 'needloop_session';
 const LOGIN_COOKIE = 'needloop_login';
 const REPORT_NAME = /^(run-\d{1,18}|latest)\.html$/;
@@ -82,13 +95,13 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 const sendJson = (res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) => send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`, headers);
 const sendHtml = (res: ServerResponse, status: number, html: string, headers: Record<string, string | string[]> = {}) => send(res, status, 'text/html; charset=utf-8', html, headers);
 
-async function body(req: IncomingMessage): Promise<string> {
+async function body(req: IncomingMessage, limit = MAX_BODY): Promise<string> {
   let size = 0;
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > MAX_BODY) throw new HttpError(413, `the request body is over ${MAX_BODY} bytes`);
+      if (size > limit) throw new HttpError(413, `the request body is over ${limit} bytes`);
       chunks.push(chunk as Buffer);
     }
   } catch (error) {
@@ -112,6 +125,16 @@ function reportCsp(html: string): string {
   return `default-src 'none'; script-src ${hashes.join(' ')}; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;
 }
 
+/** The host name of a Host header, without its port or an IPv6 address's brackets; null when it is none. */
+export function hostName(header: string | undefined): string | null {
+  if (header === undefined || header === '') return null;
+  try {
+    return new URL(`http://${header}`).hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
 /** Parses /api/predict's body: {"texts": [...]} or {"text": "..."}. */
 export function predictRequest(raw: string): string[] {
   let parsed: unknown;
@@ -126,6 +149,10 @@ export function predictRequest(raw: string): string[] {
   texts.forEach((t, i) => {
     if (typeof t !== 'string') throw new HttpError(400, `texts[${i}] is not a string`);
     if (t.length > MAX_TEXT_CHARS) throw new HttpError(400, `texts[${i}] is over ${MAX_TEXT_CHARS} characters`);
+    // What ingest refuses, prediction refuses too.
+    if (t.trim() === '') throw new HttpError(400, `texts[${i}] is empty`);
+    if (t.includes('\u0000')) throw new HttpError(400, `texts[${i}] holds a NUL character`);
+    if (LONE_SURROGATE.test(t)) throw new HttpError(400, `texts[${i}] holds a lone UTF-16 surrogate: it is not text`);
   });
   return texts as string[];
 }
@@ -212,6 +239,10 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (options.allowedHosts !== undefined) {
+      const host = hostName(req.headers.host);
+      if (host === null || !options.allowedHosts.includes(host)) throw new HttpError(421, `this server answers to ${options.allowedHosts.join(', ')}, not ${JSON.stringify(String(req.headers.host ?? '').slice(0, 80))}`);
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     // HEAD is GET without the body (node leaves the body out of a HEAD response).
@@ -247,7 +278,9 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
     if (path === '/api/predict') {
       if (method !== 'POST') throw new HttpError(405, 'POST {"texts": ["…"]} to /api/predict');
       if (!viewer && !(await bearer(req))) throw new HttpError(401, 'send Authorization: Bearer TOKEN (needloop viewer add NAME) or sign in');
-      const texts = predictRequest(await body(req));
+      // JSON only: a page elsewhere can post text/plain to this server without asking, never application/json.
+      if (!/^application\/json\s*(?:;|$)/i.test(String(req.headers['content-type'] ?? ''))) throw new HttpError(415, 'send the body as Content-Type: application/json');
+      const texts = predictRequest(await body(req, MAX_PREDICT_BODY));
       const asked = url.searchParams.get('model');
       // Another version than production: approvers only (it is how they measure a candidate before deciding).
       if (asked !== null) {

@@ -7,7 +7,7 @@ import { openDatabase } from '../../db/connection.js';
 import { findModelVersion, findProductionModel } from '../../db/queries/model-versions.js';
 import { selectBackend } from '../../models/backend.js';
 import { ModelStore } from '../../models/model-store.js';
-import { createNeedloopServer, isLoopback, type DecisionRequest } from '../../web/server.js';
+import { createNeedloopServer, isLoopback, LOOPBACK_HOSTS, type DecisionRequest } from '../../web/server.js';
 import { say, UserError, warn } from '../output.js';
 import { decideRun } from './pipeline.js';
 
@@ -17,11 +17,12 @@ export function registerServe(program: Command, config: () => Config): void {
     .description(describe('serve'))
     .option('--port <n>', 'port', '8080')
     .option('--host <host>', 'interface to listen on; beyond loopback the reports and /api/predict need a signed-in viewer', '127.0.0.1')
+    .option('--allowed-host <name...>', 'a host name requests may name in their Host header (repeatable); on loopback only localhost, 127.0.0.1 and ::1 are answered unless given')
     .option('--public', 'let anyone who can reach the server read the reports and call /api/predict without signing in')
     .option('--trust-proxy', 'behind a reverse proxy: take the client address from X-Forwarded-For and HTTPS from X-Forwarded-Proto')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); with --tls-key')
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
-    .action(async (flags: { port: string; host: string; public?: boolean; trustProxy?: boolean; tlsCert?: string; tlsKey?: string }) => {
+    .action(async (flags: { port: string; host: string; public?: boolean; trustProxy?: boolean; tlsCert?: string; tlsKey?: string; allowedHost?: string[] }) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number (got ${flags.port})`);
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UserError('--tls-cert and --tls-key go together');
@@ -55,7 +56,8 @@ export function registerServe(program: Command, config: () => Config): void {
       };
       const { server, close } = createNeedloopServer(
         { db: handle.db, store: new ModelStore(cfg.modelsDir), reportsDir: cfg.reportsDir, decide },
-        { requireSignIn: !local && flags.public !== true, trustProxy: flags.trustProxy === true, tls },
+        // On loopback only this machine's names are answered (DNS rebinding); beyond it, --allowed-host names them.
+        { requireSignIn: !local && flags.public !== true, trustProxy: flags.trustProxy === true, tls, allowedHosts: allowedHosts(local, flags.host, flags.allowedHost ?? []) },
       );
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, flags.host, resolve));
       const address = server.address();
@@ -73,4 +75,14 @@ export function registerServe(program: Command, config: () => Config): void {
       await close();
       await handle.close();
     });
+}
+
+/**
+ * The Host names answered: on loopback this machine's own names (and the --host given),
+ * plus any --allowed-host; beyond loopback any name, unless --allowed-host lists them.
+ */
+export function allowedHosts(local: boolean, host: string, named: readonly string[]): readonly string[] | undefined {
+  const extra = named.map((n) => n.toLowerCase());
+  if (local) return [...new Set([...LOOPBACK_HOSTS, host.toLowerCase(), ...extra])];
+  return extra.length === 0 ? undefined : [...new Set([host.toLowerCase(), ...extra])];
 }

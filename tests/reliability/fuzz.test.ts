@@ -89,7 +89,7 @@ describe('the JSON API under fuzzed bodies', () => {
     ];
     try {
       for (const body of bodies) {
-        const res = await fetch(`http://127.0.0.1:${port}/api/predict`, { method: 'POST', body });
+        const res = await fetch(`http://127.0.0.1:${port}/api/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         expect({ body: body.slice(0, 60), status: res.status }).toMatchObject({ status: expect.toSatisfy((s: number) => [400, 413, 503].includes(s)) });
         expect(typeof ((await res.json()) as { error: string }).error).toBe('string');
       }

@@ -17,6 +17,9 @@ import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { catalogue } from '../helpers/ingest.js';
 import { freePort } from '../helpers/ports.js';
 
+/** /api/predict takes JSON only. */
+const JSON_BODY = { 'content-type': 'application/json' };
+
 const db = useTestDatabase();
 const files = useTempFiles();
 const TOKEN = 'alice-secret-token-1234567890';
@@ -63,10 +66,10 @@ afterAll(async () => {
 
 describe('needloop serve', () => {
   it('/api/predict refuses bad requests and has no model to answer with before a promotion', async () => {
-    expect((await fetch(`${base}/api/predict`, { method: 'POST', body: '{"texts": []}' })).status).toBe(400);
-    const bad = await fetch(`${base}/api/predict`, { method: 'POST', body: 'texts=1' });
+    expect((await fetch(`${base}/api/predict`, { method: 'POST', headers: JSON_BODY, body: '{"texts": []}' })).status).toBe(400);
+    const bad = await fetch(`${base}/api/predict`, { method: 'POST', headers: JSON_BODY, body: 'texts=1' });
     expect(await bad.json()).toEqual({ error: 'the body is not JSON: send {"texts": ["…"]}' });
-    const none = await fetch(`${base}/api/predict`, { method: 'POST', body: JSON.stringify({ texts: ['summarize this'] }) });
+    const none = await fetch(`${base}/api/predict`, { method: 'POST', headers: JSON_BODY, body: JSON.stringify({ texts: ['summarize this'] }) });
     expect(none.status).toBe(503);
   });
 
@@ -83,7 +86,7 @@ describe('needloop serve', () => {
   });
 
   it('/api/predict?model=V: an approver measures the candidate before deciding; nobody else may', async () => {
-    const ask = (query: string, headers: Record<string, string> = {}) => fetch(`${base}/api/predict?${query}`, { method: 'POST', headers, body: JSON.stringify({ texts: ['summarize this contract'] }) });
+    const ask = (query: string, headers: Record<string, string> = {}) => fetch(`${base}/api/predict?${query}`, { method: 'POST', headers: { ...JSON_BODY, ...headers }, body: JSON.stringify({ texts: ['summarize this contract'] }) });
     const anonymous = await ask(`model=${candidate}`);
     expect(anonymous.status).toBe(403);
     expect(await anonymous.json()).toEqual({ error: '?model= is for approvers: sign in with an approver token or send it as Authorization: Bearer TOKEN' });
@@ -150,7 +153,7 @@ describe('needloop serve', () => {
   });
 
   it('/api/predict answers with the new production model, swapped in without a restart', async () => {
-    const res = await fetch(`${base}/api/predict`, { method: 'POST', body: JSON.stringify({ texts: ['summarize this contract', '把这段话翻译成日语'] }) });
+    const res = await fetch(`${base}/api/predict`, { method: 'POST', headers: JSON_BODY, body: JSON.stringify({ texts: ['summarize this contract', '把这段话翻译成日语'] }) });
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     const out = await res.json() as { model: string; model_version: string; predictions: { text: string; intent: string; confidence: number }[] };
     expect(out.model).toBe(candidate);

@@ -2,16 +2,21 @@
  * The hostile review of `needloop serve` (issue 15), one finding per test: each fails
  * without its fix. A real server on a real database; no pipeline run is needed.
  */
+import { request as httpRequest } from 'node:http';
 import { connect as tcp } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addApprover, removeApprover } from '../../db/queries/pipeline-runs.js';
+import { allowedHosts } from '../../cli/commands/serve.js';
 import { ModelStore } from '../../models/model-store.js';
 import { createNeedloopServer, type NeedloopServerOptions } from '../../web/server.js';
 import { startCli } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/ports.js';
+
+/** /api/predict takes JSON only. */
+const JSON_BODY = { 'content-type': 'application/json' };
 
 const db = useTestDatabase();
 const files = useTempFiles();
@@ -137,13 +142,13 @@ describe('needloop serve under a hostile review', () => {
     expect(anonymous.status).toBe(401);
     expect(await anonymous.text()).not.toContain('a report');
     expect((await fetch(base)).status).toBe(401);
-    const api = await fetch(`${base}/api/predict`, { method: 'POST', body: JSON.stringify({ texts: ['hi'] }) });
+    const api = await fetch(`${base}/api/predict`, { method: 'POST', headers: JSON_BODY, body: JSON.stringify({ texts: ['hi'] }) });
     expect(api.status).toBe(401);
     expect(api.headers.get('www-authenticate')).toBe('Bearer realm="needloop"');
-    const wrong = await fetch(`${base}/api/predict`, { method: 'POST', headers: { authorization: 'Bearer not-a-token' }, body: JSON.stringify({ texts: ['hi'] }) });
+    const wrong = await fetch(`${base}/api/predict`, { method: 'POST', headers: { ...JSON_BODY, authorization: 'Bearer not-a-token' }, body: JSON.stringify({ texts: ['hi'] }) });
     expect(wrong.status).toBe(401);
     // A viewer's token passes the door (there is no production model to answer with yet).
-    const viewerApi = await fetch(`${base}/api/predict`, { method: 'POST', headers: { authorization: 'Bearer vera-token-0123456789' }, body: JSON.stringify({ texts: ['hi'] }) });
+    const viewerApi = await fetch(`${base}/api/predict`, { method: 'POST', headers: { ...JSON_BODY, authorization: 'Bearer vera-token-0123456789' }, body: JSON.stringify({ texts: ['hi'] }) });
     expect(viewerApi.status).toBe(503);
     const vera = await signIn(base, 'vera-token-0123456789');
     expect(vera.status).toBe(303);
@@ -192,4 +197,47 @@ describe('needloop serve under a hostile review', () => {
       expect(stderr).toContain('plain HTTP beyond this machine');
     }
   }, 60_000);
+});
+
+describe('the review of issue 33: a web page the operator visits cannot read or use the server', () => {
+  /** A raw request with a chosen Host header (fetch sets its own). */
+  const raw = (base: string, path: string, host: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const url = new URL(base);
+      const req = httpRequest({ host: url.hostname, port: url.port, path, method: init.method ?? 'GET', headers: { host, ...init.headers } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject).end(init.body);
+    });
+
+  it('answers only the names of this machine on loopback (DNS rebinding: a page at evil.example whose name now points to 127.0.0.1 gets 421)', async () => {
+    const base = await serve({ allowedHosts: allowedHosts(true, '127.0.0.1', []) });
+    const port = new URL(base).port;
+    expect((await raw(base, '/reports/latest.html', `127.0.0.1:${port}`)).status).toBe(200);
+    expect((await raw(base, '/reports/latest.html', `localhost:${port}`)).status).toBe(200);
+    expect((await raw(base, '/reports/latest.html', `[::1]:${port}`)).status).toBe(200);
+    const rebound = await raw(base, '/reports/latest.html', `evil.example:${port}`);
+    expect(rebound.status).toBe(421);
+    expect(rebound.body).not.toContain('a report');
+    expect((await raw(base, '/api/predict', `evil.example:${port}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"texts": ["hi"]}' })).status).toBe(421);
+    // A name the operator set up for a proxy is answered too.
+    const proxied = await serve({ allowedHosts: allowedHosts(true, '127.0.0.1', ['needloop.internal']) });
+    expect((await raw(proxied, '/reports/latest.html', 'needloop.internal')).status).toBe(200);
+  });
+
+  it('/api/predict takes JSON only (a page may post text/plain anywhere without asking), and refuses what ingest refuses', async () => {
+    const base = await serve();
+    const post = (body: string, type = 'application/json') => fetch(`${base}/api/predict`, { method: 'POST', headers: { 'content-type': type }, body });
+    const plain = await post('{"texts": ["hi"]}', 'text/plain');
+    expect(plain.status).toBe(415);
+    expect((await plain.json()).error).toBe('send the body as Content-Type: application/json');
+    expect((await post('{"texts": ["   "]}')).status).toBe(400);
+    expect((await (await post('{"texts": ["a\\u0000b"]}')).json()).error).toBe('texts[0] holds a NUL character');
+    expect((await (await post('{"texts": ["ok", "\\ud800"]}')).json()).error).toBe('texts[1] holds a lone UTF-16 surrogate: it is not text');
+    // The documented most (100 texts of 4,096 characters) gets through the body limit: here to "no model yet", not 413.
+    const most = await post(JSON.stringify({ texts: Array.from({ length: 100 }, () => '字'.repeat(4096)) }));
+    expect(most.status).toBe(503);
+    expect((await post(JSON.stringify({ texts: ['x'.repeat(3_000_000)] }))).status).toBe(413);
+  });
 });
