@@ -203,7 +203,7 @@ export function registerModels(program: Command, config: () => Config): void {
       const modelId = idArgument(id, 'the model');
       const cfg = config();
       const { promoted, previous, report } = await withDatabase(cfg, async (handle) => {
-        const done = await decided(handle.db, { by, action: 'promote', target: `model ${modelId}`, comment: flags.comment ?? null }, () => promoteModel(handle.db, modelId, { by, comment: flags.comment ?? null }));
+        const done = await decided(handle.db, { by, action: 'promote', target: `model ${modelId}`, comment: flags.comment ?? null }, () => promoteModel(handle.db, modelId, { by, comment: flags.comment ?? null, outsideRun: true }));
         return { ...done, report: await refreshReport(handle, cfg) };
       });
       if (flags.json) printJson({ model: describeVersion(promoted), previous_production: previous, report });

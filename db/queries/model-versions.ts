@@ -74,11 +74,21 @@ export async function recordEvaluation(
 }
 
 /** Makes a blessed candidate the production version; the previous one is archived. */
-export async function promoteModel(db: Kysely<Database>, id: string, decision: { by: string; comment?: string | null }): Promise<{ promoted: ModelVersion; previous: string | null }> {
+export async function promoteModel(db: Kysely<Database>, id: string, decision: { by: string; comment?: string | null; /** A person's `needloop promote`: a candidate a pipeline run holds is decided through that run (its deadline, its state), not here. */ outsideRun?: boolean }): Promise<{ promoted: ModelVersion; previous: string | null }> {
   return db.transaction().execute(async (trx) => {
     const candidate = await lockedVersion(trx, id);
     if (candidate.status !== 'awaiting_approval') {
       throw new RegistryError(`model ${id} is ${candidate.status}: only a candidate the gate blessed (awaiting_approval) can be promoted`);
+    }
+    if (decision.outsideRun === true) {
+      const run = await trx.selectFrom('pipeline_runs').select(['id', 'status', 'approval_deadline']).where('candidate_id', '=', id).orderBy('id', 'desc').executeTakeFirst();
+      if (run !== undefined && run.status === 'awaiting_approval') {
+        const late = run.approval_deadline !== null && new Date(run.approval_deadline).getTime() < Date.now();
+        throw new RegistryError(late
+          ? `model ${id} waited in pipeline run ${run.id}, whose approval deadline passed at ${new Date(run.approval_deadline!).toISOString()}: it can no longer be promoted; the next run trains a new candidate`
+          : `model ${id} waits for approval in pipeline run ${run.id}: decide it there, so that the run ends as decided (needloop approve ${run.id} --by NAME)`);
+      }
+      if (run !== undefined) throw new RegistryError(`model ${id} was the candidate of pipeline run ${run.id}, which ended ${run.status} without promoting it: it can no longer be promoted`);
     }
     const previous = await trx.selectFrom('model_versions').select('id').where('status', '=', 'production').executeTakeFirst();
     if (previous !== undefined) {

@@ -5,7 +5,7 @@ import { generateScenario } from '../../scenarios/generate.js';
 import { runCli } from '../helpers/cli.js';
 import { useTempFiles, useTestDatabase } from '../helpers/fixtures.js';
 import { catalogue, ingest } from '../helpers/ingest.js';
-import { addApprover } from '../../db/queries/pipeline-runs.js';
+import { addApprover, createPipelineRun, updatePipelineRun } from '../../db/queries/pipeline-runs.js';
 
 const db = useTestDatabase();
 const files = useTempFiles();
@@ -62,12 +62,25 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     const mallory = await runCli(['promote', '1', '--by', 'mallory'], env);
     expect(mallory.code).toBe(1);
     expect(mallory.stderr).toBe('needloop: "mallory" is not a registered approver: promotions are decided by one (needloop approver add NAME; needloop approver list)\n');
+    // A candidate a pipeline run holds is decided through that run: its deadline and its state hold.
+    const run = await createPipelineRun(db.handle.db, { runner: 'local', runKey: null });
+    await updatePipelineRun(db.handle.db, run, { status: 'awaiting_approval', candidateId: '1', approvalDeadline: new Date(Date.now() + 3_600_000) });
+    const waiting = await runCli(['promote', '1', '--by', 'alice'], env);
+    expect(waiting.code).toBe(1);
+    expect(waiting.stderr).toBe(`needloop: model 1 waits for approval in pipeline run ${run}: decide it there, so that the run ends as decided (needloop approve ${run} --by NAME)\n`);
+    await updatePipelineRun(db.handle.db, run, { approvalDeadline: new Date(Date.now() - 1000) });
+    const late = await runCli(['promote', '1', '--by', 'alice'], env);
+    expect(late.stderr).toMatch(new RegExp(`^needloop: model 1 waited in pipeline run ${run}, whose approval deadline passed at .*: it can no longer be promoted`));
+    expect((await db.handle.db.selectFrom('model_versions').select('status').where('id', '=', '1').executeTakeFirstOrThrow()).status).toBe('awaiting_approval');
+    await db.handle.db.deleteFrom('pipeline_runs').where('id', '=', run).execute();
     const promote = await runCli(['promote', '1', '--by', 'alice', '--comment', 'first model'], env);
     expect(promote.stdout).toBe('Model 1 is in production, approved by alice.\n');
     const audited = await db.handle.db.selectFrom('audit_log').select(['actor', 'action', 'target', 'outcome', 'detail', 'source']).where('action', '=', 'promote').orderBy('id').execute();
-    expect(audited.map((a) => [a.actor, a.target, a.outcome])).toEqual([['alice', 'model 1', 'refused'], ['mallory', 'model 1', 'refused'], ['alice', 'model 1', 'accepted']]);
+    // Refused too, and audited: the two tries while a run held the candidate.
+    expect(audited.map((a) => [a.actor, a.target, a.outcome])).toEqual([['alice', 'model 1', 'refused'], ['mallory', 'model 1', 'refused'], ['alice', 'model 1', 'refused'], ['alice', 'model 1', 'refused'], ['alice', 'model 1', 'accepted']]);
     expect(audited[1].detail).toBe('not a registered approver');
-    expect(audited[2].detail).toBe('first model');
+    expect(audited[2].detail).toMatch(/^model 1 waits for approval in pipeline run/);
+    expect(audited[4].detail).toBe('first model');
     expect(audited.every((a) => /^cli \(os user .+ on .+\)$/.test(a.source ?? ''))).toBe(true);
 
     const predict = await runCli(['predict', 'summarize this contract for me', '把这段话翻译成日语', '--json'], env);
