@@ -50,6 +50,7 @@ export interface ContractOptions {
 
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const MIN_YEAR = 1970;
 const MAX_YEAR = 2100;
 const ID_MAX_CHARS = 200;
@@ -93,6 +94,16 @@ const timestamp =
       errors.push(`${name}: ${quote(value)} has an invalid UTC offset`);
       return null;
     }
+    // At the ends of the range an offset can carry the instant outside it (2100-12-31T23:00-14:00 is 2101 in UTC).
+    if ((y === MIN_YEAR || y === MAX_YEAR) && zone !== undefined && zone !== 'Z') {
+      const sign = zone[0] === '-' ? -1 : 1;
+      const offset = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.replace(':', '').slice(3, 5) || '0'));
+      const utc = new Date(Date.UTC(y, mo - 1, day, Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)) - offset * 60_000).getUTCFullYear();
+      if (utc < MIN_YEAR || utc > MAX_YEAR) {
+        errors.push(`${name}: ${quote(value)} is in ${utc} in UTC, outside ${MIN_YEAR}–${MAX_YEAR}`);
+        return null;
+      }
+    }
     // Postgres parses ISO 8601 itself; values without an offset are read as UTC (the
     // ingest session's time zone).
     return v;
@@ -114,7 +125,8 @@ const decimal =
   (value, errors) => {
     const v = value.trim();
     const n = Number(v);
-    if (v === '' || !Number.isFinite(n)) {
+    // Number() also reads "0x1", "0b1" and "Infinity": only decimal notation is a number here.
+    if (!DECIMAL.test(v) || !Number.isFinite(n)) {
       errors.push(`${name}: ${quote(value)} is not a number`);
       return null;
     }
@@ -185,7 +197,18 @@ function column(name: string, required: boolean, sqlType: string, parse: Parse):
 function scalar(name: string, raw: unknown, errors: string[]): string | null {
   if (raw === undefined || raw === null) return null;
   if (typeof raw === 'string') return raw.trim() === '' ? null : raw;
-  if (typeof raw === 'number') return Number.isFinite(raw) ? String(raw) : null;
+  if (typeof raw === 'number') {
+    // JSON.parse has already rounded these: say so rather than store another value.
+    if (!Number.isFinite(raw)) {
+      errors.push(`${name}: the JSON number overflows (it reads as ${raw}): write a number within ±1.8e308`);
+      return null;
+    }
+    if (Number.isInteger(raw) && !Number.isSafeInteger(raw)) {
+      errors.push(`${name}: the JSON number ${raw} is beyond 2^53 and has lost its last digits: write it as a string`);
+      return null;
+    }
+    return String(raw);
+  }
   errors.push(`${name}: expected a string or a number, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
   return null;
 }

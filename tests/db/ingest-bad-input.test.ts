@@ -51,6 +51,31 @@ describe('ingest rejects bad usage rows with their line and reason', () => {
     expect(raw.raw.toString()).toBe(lines[1]);
   });
 
+  it('refuses numbers JSON has already changed, hexadecimal numbers, and offsets that carry a time outside 1970–2100 (the review of issue 33)', async () => {
+    const base = usageJson({ event_id: 'PLACEHOLDER' });
+    const lines = [
+      base.replace('"PLACEHOLDER"', '9007199254740993'), // 1 beyond 2^53: JSON.parse reads …992
+      base.replace('"PLACEHOLDER"', '9007199254740992').replace('"latency_ms":812', '"latency_ms":1e400'), // 2 overflows to Infinity
+      usageJson({ event_id: 'n3', latency_ms: '0x1' }), // 3 hexadecimal
+      usageJson({ event_id: 'n4', ts: '2100-12-31T23:00:00-14:00' }), // 4 is 2101 in UTC
+      usageJson({ event_id: 'n5', ts: '1970-01-01T00:30:00+14:00' }), // 5 is 1969 in UTC
+      base.replace('"PLACEHOLDER"', '12345'), // 6 ok: a small number is exact
+      usageJson({ event_id: '9007199254740993', ts: '2100-12-31T09:00:00+14:00' }), // 7 ok: an id as a string; 2100 in UTC too
+    ];
+    const file = await files.file('numbers-usage.jsonl', lines.join('\n'));
+    const result = await ingest(db.handle, file);
+    expect(await rejections(db.handle, file)).toEqual([
+      [1, 'event_id: the JSON number 9007199254740992 is beyond 2^53 and has lost its last digits: write it as a string'],
+      [2, 'event_id: the JSON number 9007199254740992 is beyond 2^53 and has lost its last digits: write it as a string; latency_ms: the JSON number overflows (it reads as Infinity): write a number within ±1.8e308'],
+      [3, 'latency_ms: "0x1" is not a number'],
+      [4, 'ts: "2100-12-31T23:00:00-14:00" is in 2101 in UTC, outside 1970–2100'],
+      [5, 'ts: "1970-01-01T00:30:00+14:00" is in 1969 in UTC, outside 1970–2100'],
+    ]);
+    expect(result).toMatchObject({ accepted: 2, rejected: 5 });
+    const ids = await db.handle.db.selectFrom('usage_events').select('event_id').where('event_id', 'in', ['12345', '9007199254740993']).orderBy('event_id').execute();
+    expect(ids.map((r) => r.event_id)).toEqual(['12345', '9007199254740993']);
+  });
+
   it('ingest(usage.jsonl) keeps the first of two rows with the same event_id and rejects the second', async () => {
     const file = await files.file(
       'dup-ids.jsonl',
