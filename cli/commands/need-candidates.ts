@@ -11,9 +11,12 @@ import { adoptCandidate, adoptedNeeds, candidatesWithLatest, setCandidateStatus 
 import { audit } from '../../db/queries/pipeline-runs.js';
 import { selectBackend } from '../../models/backend.js';
 import { ModelStore } from '../../models/model-store.js';
-import { printJson, say, UserError } from '../output.js';
+import { printable, printJson, say, UserError } from '../output.js';
 import { cliSource } from '../source.js';
 import { withDatabase } from './with-database.js';
+
+/** The most characters a need's label may have: it is shown on every page and report. */
+const MAX_LABEL_CHARS = 200;
 import { refreshReport, reportLine } from './refresh-report.js';
 
 const pct = (x: number | null) => (x === null ? 'new' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(0)} %`);
@@ -41,7 +44,7 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
       if (result === null) return say('No usage events yet: nothing to discover.');
       say(`Requests no known need answered well, ${result.window.from.slice(0, 10)} to ${result.window.to.slice(0, 10)}: ${result.looked_at} (${result.like_known} of them like a known need).`);
       if (result.candidates.length === 0) say('No candidate need: nothing unnamed stands out.');
-      for (const c of result.candidates) say(`  #${c.id} ${c.label}: ${c.size} requests from ${c.users} users, ${pct(c.growth)}${c.new ? ' (new tonight)' : ''}; e.g. "${c.examples[0]}"`);
+      for (const c of result.candidates) say(`  #${c.id} ${printable(c.label)}: ${c.size} requests from ${c.users} users, ${pct(c.growth)}${c.new ? ' (new tonight)' : ''}; e.g. "${printable(c.examples[0] ?? '')}"`);
     });
 
   needs
@@ -55,8 +58,8 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
       if (list.length === 0) return say('No candidate needs (discovery runs each night; needloop needs discover runs it now).');
       for (const c of list) {
         const j = candidateJson(c);
-        say(`#${j.id} ${j.label}${j.status === 'open' ? '' : ` [${j.status}${j.adopted_as ? ` as ${j.adopted_as}` : ''}]`}: ${j.size} requests from ${j.users} users, ${pct(j.growth)} against the week before; first seen ${j.first_seen.toISOString().slice(0, 10)}, ${j.nights} night(s)`);
-        for (const e of j.examples.slice(0, 3)) say(`    "${e}"`);
+        say(`#${j.id} ${printable(j.label)}${j.status === 'open' ? '' : ` [${j.status}${j.adopted_as ? ` as ${j.adopted_as}` : ''}]`}: ${j.size} requests from ${j.users} users, ${pct(j.growth)} against the week before; first seen ${j.first_seen.toISOString().slice(0, 10)}, ${j.nights} night(s)`);
+        for (const e of j.examples.slice(0, 3)) say(`    "${printable(e)}"`);
       }
     });
 
@@ -94,6 +97,11 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
       if (!/^[a-z][a-z0-9_]{0,62}$/.test(flags.as) || flags.as === OUT_OF_SCOPE) throw new UserError(`--as ${JSON.stringify(flags.as)} must be lower-case letters, digits and _ (starting with a letter), and not ${OUT_OF_SCOPE}`);
       if (!NEED_CATEGORIES.includes(flags.category as never)) throw new UserError(`--category must be one of ${NEED_CATEGORIES.join(', ')} (got ${flags.category})`);
       if (flags.acceptAll && flags.review !== undefined) throw new UserError('--accept-all and --review are alternatives: give one');
+      for (const [option, value] of [['--label', flags.label], ['--label-zh', flags.labelZh]] as const) {
+        if (value === undefined) continue;
+        if (value.trim() === '' || [...value].length > MAX_LABEL_CHARS) throw new UserError(`${option} must be 1 to ${MAX_LABEL_CHARS} characters (got ${[...value].length})`);
+        if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) throw new UserError(`${option} holds a control character: a label is one line of plain text`);
+      }
       const result = await withDatabase(cfg, async (handle) => {
         const candidate = (await candidatesWithLatest(handle.db, ['open', 'dismissed', 'adopted'])).find((c) => c.id === id);
         if (candidate === undefined) throw new UserError(`there is no candidate need ${id} (needloop needs candidates --all)`, 1);
@@ -109,7 +117,12 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
           );
           const texts = new Map(rows.map((r) => [r.event_id, r.text]));
           const file = `needloop-candidate-${id}.jsonl`;
-          await writeFile(file, candidate.latest.event_ids.map((e) => JSON.stringify({ event_id: e, text: texts.get(e) ?? null })).join('\n') + '\n');
+          // Created new, readable by its owner only (it quotes what users typed), never through a
+          // link and never over a file: 'wx' fails on anything already at that name.
+          await writeFile(file, candidate.latest.event_ids.map((e) => JSON.stringify({ event_id: e, text: texts.get(e) ?? null })).join('\n') + '\n', { flag: 'wx', mode: 0o600 }).catch((error: NodeJS.ErrnoException) => {
+            if (error.code === 'EEXIST') throw new UserError(`${file} exists already: review it and adopt with --review ${file}, or delete it to have it written again`, 1);
+            throw new UserError(`cannot write ${file}: ${error.message}`, 1);
+          });
           return { need: null, labelled: 0, review_file: file, report: null };
         }
         let eventIds = candidate.latest.event_ids;

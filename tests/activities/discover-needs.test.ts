@@ -4,7 +4,7 @@
  * id the next night, and once adopted it is in the catalogue with labelled requests that
  * the next model learns.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { discoverNeeds } from '../../activities/discover-needs.js';
@@ -111,6 +111,20 @@ describe('discoverNeeds', () => {
     const sighted = (await db.handle.db.selectFrom('need_candidate_sightings').select('event_ids').where('candidate_id', '=', candidateId).orderBy('id', 'desc').executeTakeFirstOrThrow()).event_ids;
     expect(lines.map((l) => l.event_id)).toEqual(sighted);
     expect(lines.filter((l) => l.text === null || !/subscription/.test(l.text)).length).toBeLessThanOrEqual(sighted.length * 0.2);
+    // It quotes what users typed: its owner's only; and a second adopt neither overwrites it nor follows a link planted at its name.
+    const reviewFile = join(files.dir, `needloop-candidate-${candidateId}.jsonl`);
+    expect((await stat(reviewFile)).mode & 0o777).toBe(0o600);
+    const again = await runCli(['needs', 'adopt', candidateId, '--as', 'cancel_subscription'], env, { cwd: files.dir });
+    expect(again.stderr).toBe(`needloop: needloop-candidate-${candidateId}.jsonl exists already: review it and adopt with --review needloop-candidate-${candidateId}.jsonl, or delete it to have it written again\n`);
+    const victim = join(files.dir, 'victim.txt');
+    await writeFile(victim, 'keep me');
+    await mkdir(join(files.dir, 'linked'), { recursive: true });
+    await symlink(victim, join(files.dir, 'linked', `needloop-candidate-${candidateId}.jsonl`));
+    expect((await runCli(['needs', 'adopt', candidateId, '--as', 'cancel_subscription'], env, { cwd: join(files.dir, 'linked') })).code).toBe(1);
+    expect(await readFile(victim, 'utf8')).toBe('keep me');
+    // A label is one line of plain text of at most 200 characters.
+    expect((await runCli(['needs', 'adopt', candidateId, '--as', 'cancel_subscription', '--label', 'x'.repeat(90_000), '--accept-all'], env)).stderr).toBe('needloop: --label must be 1 to 200 characters (got 90000)\n');
+    expect((await runCli(['needs', 'adopt', candidateId, '--as', 'cancel_subscription', '--label', 'Cancel\u001b]0;pwned\u0007', '--accept-all'], env)).stderr).toBe('needloop: --label holds a control character: a label is one line of plain text\n');
     const adopted = await runCli(['needs', 'adopt', candidateId, '--as', 'cancel_subscription', '--label', 'Cancel a subscription', '--label-zh', '取消订阅', '--category', 'price', '--accept-all', '--json'], env);
     expect(adopted.code).toBe(0);
     const out = JSON.parse(adopted.stdout) as { need: { id: string }; labelled: number };

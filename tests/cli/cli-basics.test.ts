@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { printable } from '../../cli/output.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/files.js';
 import { freePort } from '../helpers/ports.js';
@@ -31,6 +32,13 @@ function occupy(port: number): Promise<Server | null> {
     server.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve(server));
   });
 }
+
+describe('text users wrote, on a terminal', () => {
+  it('shows escape sequences and other control characters as \\u escapes instead of letting them act', () => {
+    expect(printable('cancel \u001b]0;owned\u0007 my plan\r\n')).toBe('cancel \\u001b]0;owned\\u0007 my plan\\u000d\\u000a');
+    expect(printable('取消订阅 — fine')).toBe('取消订阅 — fine');
+  });
+});
 
 describe('exit codes and messages', () => {
   it('--version prints the package version and exits 0; --help exits 0', async () => {
