@@ -21,7 +21,7 @@
  */
 export interface ModelCalibration {
   temperature: number;
-  /** A calibrated top probability below this flags the request as out of scope. */
+  /** An out-of-scope score (`outOfScopeScore`: the calibrated top probability, times the closeness to that need's region when `regions` is stored) below this flags the request as out of scope. */
   out_of_scope_below: number;
   /** The share of in-scope validation requests kept (not flagged) at the threshold. */
   in_scope_recall: number;
