@@ -113,6 +113,17 @@ describe('needloop serve under a hostile review', () => {
     expect(added.at(-1)!.source).toMatch(/^web 198\.51\.100\.7, session [0-9a-f]{8}$/);
   });
 
+  it('a success does not forgive earlier failures: one token cannot be used to reset the count and guess others without end', async () => {
+    const base = await serve({ trustProxy: true });
+    const from = { 'x-forwarded-for': '203.0.113.77' };
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await signIn(base, `guess-${i}`, from)).status);
+    statuses.push((await signIn(base, 'alice-token-0123456789', from)).status);
+    statuses.push((await signIn(base, 'guess-5', from)).status);
+    statuses.push((await signIn(base, 'guess-6', from)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 303, 401, 429]);
+  });
+
   it('sets the Secure cookie flag behind a TLS proxy (--trust-proxy), not on plain HTTP', async () => {
     const proxied = await serve({ trustProxy: true });
     const https = await signIn(proxied, 'alice-token-0123456789', { 'x-forwarded-proto': 'https', 'x-forwarded-for': '192.0.2.1' });
