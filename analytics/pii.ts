@@ -78,12 +78,13 @@ const MAY_HOLD_SHORT_ID = /passport|护照|\b[a-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[a-d
 const GPS = /(?<![\d.])[-+]?(?:[1-8]?\d|90)\.\d{4,}\s*,\s*[-+]?(?:1[0-7]\d|\d{1,2}|180)\.\d{4,}(?![\d.])/g;
 /** A URL's query: its parameters carry addresses, reset tokens and session keys. */
 const URL_QUERY = /\bhttps?:\/\/[^\s?#]+\?([^\s#]+)/gi;
+const STREET_TYPES = 'Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent|Square|Sq|Parkway|Highway|Hwy';
 /** A street address: a house number, one to three capitalised words, a street type. */
-const STREET = /\b\d{1,5}[A-Za-z]?,? (?:[A-Z][\p{L}'-]+ ){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent|Square|Sq|Parkway|Highway|Hwy)\b\.?/gu;
+const STREET = new RegExp(`\\b\\d{1,5}[A-Za-z]?,? (?:[A-Z][\\p{L}'-]+ ){1,3}(?:${STREET_TYPES})\\b\\.?`, 'gu');
 /** 北京市朝阳区建国路88号: province/city/district parts, a road or street, a number and 号. */
 const CN_ADDRESS = /(?:\p{Script=Han}{2,7}?(?:省|市|自治区))?(?:\p{Script=Han}{1,7}?(?:市|区|县|镇))?\p{Script=Han}{1,10}?(?:路|街|道|巷|弄|胡同)\d{1,5}(?:-\d{1,5})?号(?:\d{1,5}(?:室|楼|单元))*/gu;
 const ADDRESS_LEAD = /^(?:请|帮我|麻烦)?(?:寄到|送到|发到|寄往|送往|发往|住在|住址是|地址是|地址|位于|在|到|去|从)/u;
-const MAY_HOLD_ADDRESS = /号|\b(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent|Square|Sq|Parkway|Highway|Hwy)\b/;
+const MAY_HOLD_ADDRESS = new RegExp(`号|\\b(?:${STREET_TYPES})\\b`, 'u');
 /** "my name is Jane Doe", 我叫张伟, 我的名字是张伟: the name that follows. */
 const NAME_EN = /\b(?:my name is|my name's|i am called|call me|this is|name:)\s+((?:[A-Z][\p{L}'-]+)(?: [A-Z][\p{L}'-]+){0,2})/gu;
 const NAME_ZH = /(?:我叫|我的名字是|我的名字叫|本人|我是)(\p{Script=Han}{2,3})(?=$|[^\p{Script=Han}]|的|，|。)/gu;
@@ -159,7 +160,7 @@ export function luhn(digits: string): boolean {
 
 export class PiiScrubber {
   /** Values replaced so far, per kind. */
-  readonly counts: Record<PiiKind, number> = { email: 0, phone: 0, card: 0, iban: 0, national_id: 0, ip: 0, mac: 0, location: 0, address: 0, name: 0, url_query: 0 };
+  readonly counts = Object.fromEntries(PII_KINDS.map((k) => [k, 0])) as Record<PiiKind, number>;
 
   constructor(
     readonly mode: PiiMode,

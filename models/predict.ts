@@ -176,12 +176,23 @@ export function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
+/** A model's regions as Float32Arrays, converted once per loaded calibration (a served model answers many requests). */
+const regionCache = new WeakMap<number[][], Float32Array[]>();
+function regionVectors(regions: number[][]): Float32Array[] {
+  let vectors = regionCache.get(regions);
+  if (vectors === undefined) {
+    vectors = regions.map((r) => Float32Array.from(r));
+    regionCache.set(regions, vectors);
+  }
+  return vectors;
+}
+
 export function predictIntents(loaded: LoadedModel, texts: readonly string[]): Prediction[] {
   const out: Prediction[] = [];
   const calibration = loaded.calibration ?? UNCALIBRATED;
   const scaled = new Float64Array(loaded.labels.length);
   const outOfScope = loaded.labels.indexOf(OUT_OF_SCOPE);
-  const regions = calibration.regions === undefined ? null : calibration.regions.map((r) => Float32Array.from(r));
+  const regions = calibration.regions === undefined ? null : regionVectors(calibration.regions);
   forEachRowProbabilities(loaded.model, encodeTexts(texts, loaded.tokenizer), loaded.tokenizer.maxTokens, (_, probabilities, pooled) => {
     const p = calibration.temperature === 1 ? probabilities : temperatureScale(probabilities, calibration.temperature, scaled);
     const top: { intent: string; probability: number }[] = [];

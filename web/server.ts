@@ -18,6 +18,7 @@ import { findProductionModel, modelTag } from '../db/queries/model-versions.js';
 import { audit, currentTokenHash, holderOfToken, pendingApprovals, type AuditEntry } from '../db/queries/pipeline-runs.js';
 import type { Database } from '../db/schema.js';
 import type { ModelStore } from '../models/model-store.js';
+import { LONE_SURROGATE } from '../db/ingest/contracts.js';
 import { approvalsPage, indexPage, loginPage } from './pages.js';
 import { escapeHtml } from './report.js';
 import { Predictor } from './predictor.js';
@@ -71,8 +72,6 @@ const MAX_TEXTS = 100;
 const MAX_TEXT_CHARS = 4096;
 /** /api/predict's body: 100 texts of 4,096 characters, each written as JSON's \uXXXX at worst, and room for the rest. */
 const MAX_PREDICT_BODY = MAX_TEXTS * MAX_TEXT_CHARS * 6 + 64 * 1024;
-/** In a `u` regex a surrogate pair is one code point: only a lone surrogate matches. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const COOKIE = 'needloop_session';
 const LOGIN_COOKIE = 'needloop_login';
 const REPORT_NAME = /^(run-\d{1,18}|latest)\.html$/;

@@ -11,7 +11,7 @@ import { adoptCandidate, adoptedNeeds, candidatesWithLatest, setCandidateStatus 
 import { audit } from '../../db/queries/pipeline-runs.js';
 import { selectBackend } from '../../models/backend.js';
 import { ModelStore } from '../../models/model-store.js';
-import { printable, printJson, say, UserError } from '../output.js';
+import { CONTROL_CHARACTERS, printable, printJson, say, UserError } from '../output.js';
 import { cliSource } from '../source.js';
 import { withDatabase } from './with-database.js';
 
@@ -100,7 +100,7 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
       for (const [option, value] of [['--label', flags.label], ['--label-zh', flags.labelZh]] as const) {
         if (value === undefined) continue;
         if (value.trim() === '' || [...value].length > MAX_LABEL_CHARS) throw new UserError(`${option} must be 1 to ${MAX_LABEL_CHARS} characters (got ${[...value].length})`);
-        if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) throw new UserError(`${option} holds a control character: a label is one line of plain text`);
+        if (value.search(CONTROL_CHARACTERS) >= 0) throw new UserError(`${option} holds a control character: a label is one line of plain text`);
       }
       const result = await withDatabase(cfg, async (handle) => {
         const candidate = (await candidatesWithLatest(handle.db, ['open', 'dismissed', 'adopted'])).find((c) => c.id === id);

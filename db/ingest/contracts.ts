@@ -55,7 +55,7 @@ const MIN_YEAR = 1970;
 const MAX_YEAR = 2100;
 const ID_MAX_CHARS = 200;
 /** In a `u` regex a surrogate pair is one code point: only a lone surrogate matches. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+export const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 function quote(value: string): string {
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);

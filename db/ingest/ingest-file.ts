@@ -98,6 +98,9 @@ function keptRaw(raw: Buffer, scrubber: TextScrubber | null): string {
   return redacted ? `${copyBytea(kept)}\t${raw.length}\t${COPY_NULL}` : rawFields(kept, raw);
 }
 
+/** A rejected record's reason as kept: it may quote the bad value, so its personal data is replaced too (uncounted). */
+const keptReason = (reason: string, scrubber: TextScrubber | null) => (scrubber === null ? reason : scrubber.scrub(reason, false));
+
 /** The COPY fields raw, raw_bytes, raw_sha256 of a record: KEPT (its head as stored), its size and hash. */
 const rawFields = (kept: Buffer, raw: Buffer) => `${copyBytea(kept)}\t${raw.length}\t${createHash('sha256').update(raw).digest('hex')}`;
 
@@ -136,7 +139,7 @@ class StageSink implements RecordSink {
     this.writer.write(`${line}\t${COPY_NULL}\t${rawFields(rawHead(raw), raw)}\tf\t${copyLine(fields)}`);
   }
   reject(line: number, raw: Buffer, reason: string): void {
-    this.writer.write(`${line}\t${copyText(this.scrubber === null ? reason : this.scrubber.scrub(reason, false))}\t${keptRaw(raw, this.scrubber)}\tt${this.nulls}\n`);
+    this.writer.write(`${line}\t${copyText(keptReason(reason, this.scrubber))}\t${keptRaw(raw, this.scrubber)}\tt${this.nulls}\n`);
   }
   drained(): Promise<void> {
     return this.writer.drained();
@@ -203,7 +206,7 @@ class DirectSink implements RecordSink {
   }
   reject(line: number, raw: Buffer, reason: string): void {
     this.rejected++;
-    this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(this.scrubber === null ? reason : this.scrubber.scrub(reason, false)), keptRaw(raw, this.scrubber)]));
+    this.spill.write(copyLine([this.batchId, copyText(this.fileName), String(line), copyText(keptReason(reason, this.scrubber)), keptRaw(raw, this.scrubber)]));
   }
   /** Postgres has caught up, and so has the disk with both spill files (a file of rejections only fills one fast). */
   async drained(): Promise<void> {
