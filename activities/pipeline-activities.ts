@@ -14,7 +14,7 @@ import { ingestFile as ingestOneFile, ingestOrder } from '../db/ingest/ingest-fi
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { findProductionModel, promoteModel, rejectModel, RegistryError } from '../db/queries/model-versions.js';
 import {
-  approverNames, beginNightRun, closeEndedTemporalRuns, closeInterruptedRuns, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, runTrainingElsewhere, startStepTime, updatePipelineRun, type Decision,
+  approverNames, beginNightRun, closeEndedTemporalRuns, closeInterruptedRuns, createPipelineRun, findPipelineRun, journal, journalStep, recordDecision, runTrainingElsewhere, startStepTime, updatePipelineRun, type Decision, type DecisionProof,
 } from '../db/queries/pipeline-runs.js';
 import type { PipelineRunStatus } from '../db/schema.js';
 import { selectBackend, type SelectedBackend } from '../models/backend.js';
@@ -115,8 +115,8 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Stores an engineer's decision once; false when the run no longer awaits one. */
-    async recordDecision(input: { run_id: string; decision: Decision }): Promise<boolean> {
-      return recordDecision(db, input.run_id, input.decision);
+    async recordDecision(input: { run_id: string; decision: Decision; proof?: DecisionProof }): Promise<boolean> {
+      return recordDecision(db, input.run_id, input.decision, input.proof);
     },
 
     /** Local runs a stopped process left `running`: marked failed (the caller holds the pipeline lock). */

@@ -91,7 +91,7 @@ try {
   const envOf = async (name: 'temporal' | 'local', extra: Record<string, string>) => {
     const handle = await pg.database(name);
     await addApprover(handle.db, 'alice', `token-${name}`);
-    return { DATABASE_URL: handle.url, NEEDLOOP_HOME: homes[name], NEEDLOOP_INBOX: join(work, 'inbox'), NEEDLOOP_REPORTS_DIR: join(homes[name], 'reports'), TFJS_BACKEND: 'cpu', ...extra };
+    return { DATABASE_URL: handle.url, NEEDLOOP_HOME: homes[name], NEEDLOOP_INBOX: join(work, 'inbox'), NEEDLOOP_REPORTS_DIR: join(homes[name], 'reports'), TFJS_BACKEND: 'cpu', NEEDLOOP_TOKEN: `token-${name}`, ...extra };
   };
 
   // Temporal: the server and the two workers, as processes.

@@ -23,6 +23,12 @@ export interface DatabaseHandle {
   url: string;
   /** Where the data lives, for messages: the embedded folder or the server's host. */
   location: string;
+  /**
+   * Runs WORK as the role that owns needloop's tables, for what the application's role may
+   * not do: adding or removing approvers. The same connection where there is one role only
+   * (a DATABASE_URL); the embedded server's superuser, on a connection of its own, otherwise.
+   */
+  asOwner<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -44,6 +50,7 @@ export async function connect(url: string, options: { migrate?: boolean; locatio
     pool,
     url,
     location: options.location ?? new URL(url).host,
+    asOwner: (work) => work(db),
     close: () => db.destroy(),
   };
   if (options.migrate !== false) {
@@ -75,8 +82,10 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
 /**
  * Gives ROLE (created when missing, password set) what needloop's work needs in DATABASE
  * and no more: read and write the tables, use their sequences, analyze them, create
- * temporary tables; only read the migrations; only add to the audit log. Not a superuser,
- * so no COPY … FROM PROGRAM and no reading of server files.
+ * temporary tables; only read the migrations; only add to the audit log, never move its
+ * numbering; never read token hashes. Not a superuser, so no COPY … FROM PROGRAM and no
+ * reading of server files, and not the tables' owner, so decisions need an approver's
+ * token (db/migrations/2026-12-07T00-00-decisions.ts).
  */
 async function grantAppAccess(owner: Kysely<Database>, database: string, role: string, password: string): Promise<void> {
   const r = pg.escapeIdentifier(role);
@@ -96,6 +105,13 @@ async function grantAppAccess(owner: Kysely<Database>, database: string, role: s
       `grant usage, select, update on all sequences in schema public to ${r}`,
       `revoke insert, update, delete, truncate, maintain on kysely_migration, kysely_migration_lock from ${r}`,
       `revoke update, delete, truncate on audit_log from ${r}`,
+      // Decisions (db/migrations/2026-12-07T00-00-decisions.ts): the audit log's numbering
+      // stays the database's (no setval), grants are the decision functions' own, and token
+      // hashes are read only by needloop_token_holder.
+      `revoke update on sequence audit_log_id_seq from ${r}`,
+      `revoke all on decision_grants from ${r}`,
+      `revoke select on approvers from ${r}`,
+      `grant select (name, role, created_at, token_issued_at) on approvers to ${r}`,
     ]) await sql.raw(statement).execute(trx);
   });
 }
@@ -119,6 +135,14 @@ export async function openDatabase(config: Config): Promise<DatabaseHandle> {
     const handle = await connect(embeddedUrl(server.port, EMBEDDED_DATABASE, APP_ROLE, secrets.app), { migrate: false, location: `embedded Postgres in ${dataDir}` });
     return {
       ...handle,
+      asOwner: async (work) => {
+        const owned = await connect(ownerUrl.toString(), { migrate: false });
+        try {
+          return await work(owned.db);
+        } finally {
+          await owned.close();
+        }
+      },
       close: async () => {
         await handle.close();
         await server.stop();

@@ -288,7 +288,8 @@ export interface GoldenExamplesTable {
 
 export interface AuditLogTable {
   id: Generated<string>;
-  at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** Set by the database when the row is written (a value given is replaced). */
+  at: ColumnType<Date, never, never>;
   actor: string | null;
   action: string;
   target: string | null;
@@ -296,6 +297,8 @@ export interface AuditLogTable {
   detail: string | null;
   /** Where it came from: `cli (os user U)`, or `web 1.2.3.4, session ab12…`. */
   source: string | null;
+  /** The database role that wrote it, set by the database (older rows: null). */
+  db_user: ColumnType<string | null, never, never>;
 }
 
 export interface NeedCandidatesTable {

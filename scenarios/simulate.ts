@@ -143,7 +143,10 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
   const store = new ModelStore(config.modelsDir);
   const acts: PipelineActivities = createActivities({ handle, config, store, catalogue });
   const predictor = new Predictor({ db, store });
-  await addApprover(db, SIMULATED_ENGINEER, randomBytes(24).toString('base64url'));
+  // The simulated engineer is an approver like any other: registered by the operator's role, deciding with its token.
+  const engineerToken = randomBytes(24).toString('base64url');
+  await handle.asOwner((owner) => addApprover(owner, SIMULATED_ENGINEER, engineerToken));
+  const engineerProof = { token: engineerToken, source: 'simulate (needloop start or needloop simulate: the simulated engineer)' };
   await rm(options.workDir, { recursive: true, force: true });
 
   const run = async (dir: string, night: number, onBegin?: (runId: string) => Promise<void>): Promise<{ outcome: LocalRunOutcome; promoted: string | null }> => {
@@ -151,7 +154,7 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
     let promoted: string | null = null;
     const approving = options.approve === 'auto' && (options.approveUntilNight === undefined || night <= options.approveUntilNight);
     if (outcome.pending !== null && approving) {
-      outcome = await decideLocally(acts, outcome.run_id, { kind: 'approve', by: SIMULATED_ENGINEER, comment: `simulated night ${night}` });
+      outcome = await decideLocally(acts, outcome.run_id, { kind: 'approve', by: SIMULATED_ENGINEER, comment: `simulated night ${night}`, proof: engineerProof });
       promoted = outcome.results.promotion?.production_id ?? null;
     }
     return { outcome, promoted };

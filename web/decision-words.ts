@@ -32,7 +32,7 @@ export function decisionLines(p: PendingDecisions, options: { maxNeeds?: number 
         kind: 'model',
         en: `Model ${m.candidate_id} passed the gate and awaits promotion; ${replaces[0]}.`,
         zh: `模型 ${m.candidate_id} 已通过评审门，等待升级；${replaces[1]}。`,
-        commands: [`${CLI} promote ${m.candidate_id} --by NAME`],
+        commands: [`${CLI} promote ${m.candidate_id} --token-file FILE`],
       });
       continue;
     }
@@ -41,7 +41,7 @@ export function decisionLines(p: PendingDecisions, options: { maxNeeds?: number 
       kind: 'model',
       en: `Model ${m.candidate_id} awaits an engineer's approval (pipeline run ${m.run_id})${until[0]}: the gate blessed it; ${replaces[0]}. Production is unchanged until someone decides.`,
       zh: `模型 ${m.candidate_id} 等待工程师批准（流水线运行 ${m.run_id}${until[1]}）：它已通过评审门；${replaces[1]}。在有人决定之前生产模型不变。`,
-      commands: [`${CLI} approve ${m.run_id} --by NAME`, `${CLI} reject ${m.run_id} --by NAME --reason TEXT`],
+      commands: [`${CLI} approve ${m.run_id} --token-file FILE`, `${CLI} reject ${m.run_id} --token-file FILE --reason TEXT`],
     });
   }
   const shown = p.needs.slice(0, options.maxNeeds ?? p.needs.length);
@@ -50,7 +50,7 @@ export function decisionLines(p: PendingDecisions, options: { maxNeeds?: number 
       kind: 'need',
       en: `Candidate need #${n.id} "${n.label}" (${n.size} requests from ${n.users} users, last seen ${day(n.last_seen)}) awaits a product manager: adopt it as a need, or dismiss it.`,
       zh: `候选需求 #${n.id}“${n.label}”（${n.users} 位用户的 ${n.size} 个请求，最近一次出现于 ${day(n.last_seen)}）等待产品经理决定：采纳为需求，或忽略。`,
-      commands: [`${CLI} needs adopt ${n.id} --as NEED_ID`, `${CLI} needs dismiss ${n.id}`],
+      commands: [`${CLI} needs adopt ${n.id} --as NEED_ID --token-file FILE`, `${CLI} needs dismiss ${n.id} --token-file FILE`],
     });
   }
   const more = p.needs.length - shown.length;

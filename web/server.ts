@@ -15,7 +15,7 @@ import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { findProductionModel, modelTag } from '../db/queries/model-versions.js';
-import { audit, currentTokenHash, holderOfToken, pendingApprovals, type AuditEntry } from '../db/queries/pipeline-runs.js';
+import { audit, holderOfToken, type DecisionProof, pendingApprovals, type AuditEntry } from '../db/queries/pipeline-runs.js';
 import type { Database } from '../db/schema.js';
 import type { ModelStore } from '../models/model-store.js';
 import { LONE_SURROGATE } from '../db/ingest/contracts.js';
@@ -29,6 +29,8 @@ export interface DecisionRequest {
   candidate: string;
   by: string;
   comment: string | null;
+  /** The signed-in approver's token and where the request came from: the database checks the one and audits the other. */
+  proof: DecisionProof;
 }
 
 export interface ServerDeps {
@@ -176,7 +178,8 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
     const id = cookie(req, COOKIE);
     const session = sessions.get(id);
     if (session === null) return null;
-    if ((await currentTokenHash(deps.db, session.name)) !== session.tokenSha256) {
+    const holder = await holderOfToken(deps.db, session.token);
+    if (holder === null || holder.name !== session.name || holder.role !== session.role) {
       sessions.end(id);
       return null;
     }
@@ -227,7 +230,7 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
       return showLogin(req, res, 401, 'That token is not an approver\'s or a viewer\'s.');
     }
     throttle.succeed(from);
-    const { id, session } = sessions.create(holder);
+    const { id, session } = sessions.create(holder, token);
     await record(req, session, { actor: holder.name, action: 'sign-in', target: null, outcome: 'accepted', detail: holder.role });
     res.writeHead(303, {
       location: holder.role === 'approver' ? '/approvals' : '/',
@@ -311,8 +314,9 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
         throw new HttpError(403, 'this form has expired or was not issued to you: reload the approval page');
       }
       const comment = (form.get('comment') ?? '').trim();
-      const result = await deps.decide(runId, { kind: kind as 'approve' | 'reject', candidate: form.get('candidate') ?? '', by: session.name, comment: comment === '' ? null : comment });
-      await record(req, session, { actor: session.name, action: kind, target: `run ${runId}, model ${form.get('candidate') ?? ''}`, outcome: result.ok ? 'accepted' : 'refused', detail: result.ok ? comment || null : result.reason });
+      // The session's token proves the decision to the database, which audits it in the same transaction.
+      const result = await deps.decide(runId, { kind: kind as 'approve' | 'reject', candidate: form.get('candidate') ?? '', by: session.name, comment: comment === '' ? null : comment, proof: { token: session.token, source: source(req, session) } });
+      if (!result.ok) await record(req, session, { actor: session.name, action: kind, target: `run ${runId}, model ${form.get('candidate') ?? ''}`, outcome: 'refused', detail: result.reason });
       return approvals(res, session, result.ok ? `${kind === 'approve' ? 'Approved' : 'Rejected'}: run ${runId} is decided.${result.then === undefined ? '' : ` ${result.then}`}` : `Refused: ${result.reason}`, result.ok ? 200 : 409);
     }
     if (method === 'POST' && path === '/logout') {

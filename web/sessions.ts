@@ -15,8 +15,12 @@ import type { AccessRole } from '../db/queries/pipeline-runs.js';
 export interface Session {
   name: string;
   role: AccessRole;
-  /** The sha256 (hex) of the token signed in with. */
-  tokenSha256: string;
+  /**
+   * The token signed in with, kept in this process's memory only: every request checks
+   * that it still holds, and a decision made in the session is proven with it to the
+   * database (which checks it against its hash).
+   */
+  token: string;
   csrf: string;
   expires: number;
   /** A short, non-secret tag of the session id, for the audit log. */
@@ -42,7 +46,7 @@ export class Sessions {
     return this.byId.size;
   }
 
-  create(holder: { name: string; role: AccessRole; token_sha256: string }): { id: string; session: Session } {
+  create(holder: { name: string; role: AccessRole }, token: string): { id: string; session: Session } {
     if (this.byId.size >= this.max) {
       for (const [id, s] of this.byId) if (s.expires < this.now()) this.byId.delete(id);
       // Still full: the oldest sessions go (a Map iterates in insertion order).
@@ -53,7 +57,7 @@ export class Sessions {
     }
     const id = random();
     const session: Session = {
-      name: holder.name, role: holder.role, tokenSha256: holder.token_sha256, csrf: random(), expires: this.now() + TTL_MS,
+      name: holder.name, role: holder.role, token, csrf: random(), expires: this.now() + TTL_MS,
       tag: createHash('sha256').update(id).digest('hex').slice(0, 8),
     };
     this.byId.set(id, session);

@@ -5,6 +5,7 @@
 // retries and no timers. Not a Temporal workflow and not part of the workflow bundle.
 import { checkDecision, DecisionRefused } from './approval.js';
 import { pipelinePlan, PlanSuspended, runStatus, type PipelineEffects } from './pipeline-plan.js';
+import type { DecisionProof } from '../db/queries/pipeline-runs.js';
 import type { ApprovalDecision, PipelineActivities, PipelineInput, PipelineResults, PipelineStep } from './types.js';
 
 export interface LocalRunOutcome {
@@ -19,6 +20,11 @@ export interface LocalRunOptions {
   onStep?: (step: PipelineStep) => void;
   /** Called with the new run's id before its first step (a simulation records its night under it). */
   onBegin?: (runId: string) => Promise<void>;
+  /**
+   * Runs WORK holding RUN's lock (withRunLock), so that two commands never carry the same
+   * run on at once: a decision and the next night finishing it, say.
+   */
+  lockRun?: <T>(runId: string, work: () => Promise<T>) => Promise<T>;
 }
 
 const json = <T>(value: T): T => JSON.parse(JSON.stringify(value ?? null)) as T;
@@ -83,7 +89,8 @@ export async function runLocally(acts: PipelineActivities, input: PipelineInput,
   await acts.closeInterruptedRuns();
   // Local runs have no timers: a run past its approval deadline (or decided, but stopped
   // before it went on) is finished by the next one.
-  for (const overdue of await acts.overdueRuns()) await resumeLocally(acts, overdue);
+  const locked = options.lockRun ?? ((_id, work) => work());
+  for (const overdue of await acts.overdueRuns()) await locked(overdue, () => resumeLocally(acts, overdue));
   const { run_id } = await acts.beginRun({ runner: 'local', run_key: null });
   await options.onBegin?.(run_id);
   return replay(acts, run_id, input, options);
@@ -96,12 +103,14 @@ export async function resumeLocally(acts: PipelineActivities, runId: string, opt
 
 /**
  * An engineer's decision on a local run, checked by the same rules as the workflow's
- * Update validators, then the run carries on to promotion (or not) and its report.
+ * Update validators, then the run carries on to promotion (or not) and its report. The
+ * caller holds the run's lock (LocalRunOptions.lockRun); with a PROOF the database checks
+ * the approver's token as it stores the decision and its audit row.
  */
 export async function decideLocally(
   acts: PipelineActivities,
   runId: string,
-  request: { kind: 'approve' | 'reject'; candidate?: string; by: string; comment: string | null },
+  request: { kind: 'approve' | 'reject'; candidate?: string; by: string; comment: string | null; proof?: DecisionProof },
   options: LocalRunOptions = {},
 ): Promise<LocalRunOutcome> {
   const state = await acts.runState({ run_id: runId });
@@ -120,7 +129,7 @@ export async function decideLocally(
     await resumeLocally(acts, runId, options);
     throw new DecisionRefused(`the approval of model ${candidate} expired at ${state.approval_deadline}: production is unchanged`);
   }
-  const stored = await acts.recordDecision({ run_id: runId, decision: { kind: request.kind, by: request.by, comment: request.comment, at: new Date(await acts.clock()).toISOString() } });
+  const stored = await acts.recordDecision({ run_id: runId, decision: { kind: request.kind, by: request.by, comment: request.comment, at: new Date(await acts.clock()).toISOString() }, proof: request.proof });
   if (!stored) throw new DecisionRefused(`pipeline run ${runId} was decided by someone else just now`);
   return resumeLocally(acts, runId, options);
 }

@@ -4,6 +4,7 @@
  * beyond loopback. Every token issued and every removal is audited with its source.
  */
 import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { describe } from './index.js';
 import type { Config } from '../../config.js';
@@ -26,17 +27,31 @@ function registerRole(program: Command, config: () => Config, role: AccessRole):
     .command('add')
     .description(`register ${role === 'approver' ? 'an approver' : 'a viewer'} and print their token (shown once; stored only hashed); again for a new token, which ends the old token's sessions`)
     .argument('<name>', role === 'approver' ? 'the approver\'s name, as given to --by' : 'the viewer\'s name')
-    .option('--json', 'print {name, role, token} as JSON')
-    .action(async (name: string, flags: { json?: boolean }) => {
+    .option('--token-file <file>', 'write the token to this new file (readable by you only) instead of printing it; give the same file to approve, reject, promote, rollback')
+    .option('--json', 'print {name, role, token} as JSON (no token with --token-file)')
+    .action(async (name: string, flags: { json?: boolean; tokenFile?: string }) => {
       checkName(name);
       const token = randomBytes(24).toString('base64url');
-      await withDatabase(config(), async (handle) => {
-        const before = (await accessList(handle.db)).find((a) => a.name === name);
-        await addApprover(handle.db, name, token, role);
-        await audit(handle.db, { actor: name, action: before === undefined ? `${role} added` : 'token re-issued', target: name, outcome: 'accepted', detail: before !== undefined && before.role !== role ? `was ${before.role}, now ${role}` : null, source: cliSource() });
-      });
-      if (flags.json) printJson({ name, role, token });
-      else say(`${role === 'approver' ? 'Approver' : 'Viewer'} ${name} added. Token (shown once, to sign in to needloop serve): ${token}`);
+      if (flags.tokenFile !== undefined) {
+        // Created new, for its owner only, never through a link or over another file.
+        await writeFile(flags.tokenFile, `${token}\n`, { flag: 'wx', mode: 0o600 }).catch((error: NodeJS.ErrnoException) => {
+          throw new UserError(`--token-file ${flags.tokenFile}: ${error.code === 'EEXIST' ? 'exists already: name a new file (or remove the old one first)' : error.message}`, 1);
+        });
+      }
+      try {
+        await withDatabase(config(), async (handle) => {
+          const before = (await accessList(handle.db)).find((a) => a.name === name);
+          // The application's role may not change who decides: the operator's command does it as the tables' owner.
+          await handle.asOwner((owner) => addApprover(owner, name, token, role));
+          await audit(handle.db, { actor: name, action: before === undefined ? `${role} added` : 'token re-issued', target: name, outcome: 'accepted', detail: before !== undefined && before.role !== role ? `was ${before.role}, now ${role}` : null, source: cliSource() });
+        });
+      } catch (error) {
+        if (flags.tokenFile !== undefined) await rm(flags.tokenFile, { force: true });
+        throw error;
+      }
+      if (flags.json) printJson({ name, role, ...(flags.tokenFile === undefined ? { token } : { token_file: flags.tokenFile }) });
+      else if (flags.tokenFile !== undefined) say(`${role === 'approver' ? 'Approver' : 'Viewer'} ${name} added. Token written to ${flags.tokenFile} (readable by you only): sign in to needloop serve with it${role === 'approver' ? `, and decide with --token-file ${flags.tokenFile}` : ''}.`);
+      else say(`${role === 'approver' ? 'Approver' : 'Viewer'} ${name} added. Token (shown once, to sign in to needloop serve${role === 'approver' ? ', and to decide: NEEDLOOP_TOKEN or --token-file' : ''}): ${token}`);
     });
   what
     .command('remove')
@@ -50,7 +65,7 @@ function registerRole(program: Command, config: () => Config, role: AccessRole):
           await audit(handle.db, { actor: null, action: `${role} removed`, target: name, outcome: 'refused', detail: `no ${role} of that name`, source: cliSource() });
           return false;
         }
-        await removeApprover(handle.db, name);
+        await handle.asOwner((owner) => removeApprover(owner, name));
         await audit(handle.db, { actor: null, action: `${role} removed`, target: name, outcome: 'accepted', source: cliSource() });
         return true;
       });

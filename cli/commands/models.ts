@@ -7,7 +7,8 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import { findModelVersion, findProductionModel, listModelVersions, promoteModel, rollbackModel } from '../../db/queries/model-versions.js';
 import type { Database, ModelVersion } from '../../db/schema.js';
-import { approverNames, audit } from '../../db/queries/pipeline-runs.js';
+import { audit, type DecisionProof } from '../../db/queries/pipeline-runs.js';
+import { cliDecider, type TokenFlags } from '../credential.js';
 import { selectBackend, type SelectedBackend } from '../../models/backend.js';
 import { evaluateCandidate, type CandidateEvaluation } from '../../models/evaluate-candidate.js';
 import { gateFor, type ModelEvaluation } from '../../models/gate.js';
@@ -20,7 +21,6 @@ import { GoldenFileError, readGoldenFile, type GoldenRow } from '../../models/go
 import { loadCatalogue, OUT_OF_SCOPE } from '../../db/need-catalogue.js';
 import { printJson, say, UserError } from '../output.js';
 import { progressFor } from '../progress.js';
-import { cliSource } from '../source.js';
 import { windowFlags } from './window-flags.js';
 import { withDatabase } from './with-database.js';
 import { refreshReport, reportLine } from './refresh-report.js';
@@ -55,7 +55,7 @@ function printEvaluation(e: CandidateEvaluation): void {
   say(`  ${[interval('candidate', e.candidate), interval('production', e.production)].filter((x) => x !== '').join('; ')}`);
   say(`Gate: ${e.blessed ? 'blessed' : 'refused'}`);
   for (const r of e.reasons) say(`  ${r}`);
-  say(e.blessed ? `Model ${e.candidate_id} awaits approval: needloop promote ${e.candidate_id} --by NAME` : `Model ${e.candidate_id} is rejected.`);
+  say(e.blessed ? `Model ${e.candidate_id} awaits approval: needloop promote ${e.candidate_id} --token-file FILE` : `Model ${e.candidate_id} is rejected.`);
 }
 
 function idArgument(value: string, what: string): string {
@@ -64,22 +64,17 @@ function idArgument(value: string, what: string): string {
 }
 
 /**
- * A promotion or a rollback, decided by `by`: only a registered approver may (as for
- * `needloop approve`), and every attempt is audited — refused ones with the reason, and
- * the CLI's operating-system user as the source.
+ * A promotion or a rollback, decided by the approver whose token is given (NEEDLOOP_TOKEN
+ * or --token-file): the database checks the token and writes the accepted audit row in the
+ * decision's own transaction; a refusal is audited with its reason, and the CLI's
+ * operating-system user as the source.
  */
-async function decided<T>(db: Kysely<Database>, d: { by: string; action: 'promote' | 'rollback'; target: string; comment: string | null }, act: () => Promise<T>): Promise<T> {
-  const source = cliSource();
-  if (!(await approverNames(db)).includes(d.by)) {
-    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'refused', detail: 'not a registered approver', source });
-    throw new UserError(`${JSON.stringify(d.by)} is not a registered approver: ${d.action === 'promote' ? 'promotions' : 'rollbacks'} are decided by one (needloop approver add NAME; needloop approver list)`, 1);
-  }
+async function decided<T>(db: Kysely<Database>, flags: TokenFlags, d: { action: 'promote' | 'rollback'; target: string }, act: (by: string, proof: DecisionProof) => Promise<T>): Promise<T & { by: string }> {
+  const decider = await cliDecider(db, flags, { action: d.action, target: d.target, what: d.action === 'promote' ? 'A promotion' : 'A rollback' });
   try {
-    const result = await act();
-    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'accepted', detail: d.comment, source });
-    return result;
+    return { ...(await act(decider.by, { token: decider.token, source: decider.source })), by: decider.by };
   } catch (error) {
-    await audit(db, { actor: d.by, action: d.action, target: d.target, outcome: 'refused', detail: (error as Error).message, source });
+    await audit(db, { actor: decider.by, action: d.action, target: d.target, outcome: 'refused', detail: (error as Error).message, source: decider.source });
     throw error;
   }
 }
@@ -194,16 +189,15 @@ export function registerModels(program: Command, config: () => Config): void {
     .command('promote')
     .description(describe('promote'))
     .argument('<id>', 'the candidate model id')
-    .requiredOption('--by <name>', 'who approves')
+    .option('--token-file <file>', 'a file whose first line is your approver token (default: NEEDLOOP_TOKEN)')
+    .option('--by <name>', 'your name, checked against the token (the token says who approves)')
     .option('--comment <text>', 'why')
     .option('--json', 'print the promoted model as JSON')
-    .action(async (id: string, flags: { by: string; comment?: string; json?: boolean }) => {
-      const by = flags.by.trim();
-      if (by === '') throw new UserError('--by must name who approves');
+    .action(async (id: string, flags: { by?: string; tokenFile?: string; comment?: string; json?: boolean }) => {
       const modelId = idArgument(id, 'the model');
       const cfg = config();
-      const { promoted, previous, report } = await withDatabase(cfg, async (handle) => {
-        const done = await decided(handle.db, { by, action: 'promote', target: `model ${modelId}`, comment: flags.comment ?? null }, () => promoteModel(handle.db, modelId, { by, comment: flags.comment ?? null, outsideRun: true }));
+      const { promoted, previous, report, by } = await withDatabase(cfg, async (handle) => {
+        const done = await decided(handle.db, flags, { action: 'promote', target: `model ${modelId}` }, (who, proof) => promoteModel(handle.db, modelId, { by: who, comment: flags.comment ?? null, outsideRun: true, proof }));
         return { ...done, report: await refreshReport(handle, cfg) };
       });
       if (flags.json) printJson({ model: describeVersion(promoted), previous_production: previous, report });
@@ -216,15 +210,14 @@ export function registerModels(program: Command, config: () => Config): void {
   program
     .command('rollback')
     .description(describe('rollback'))
-    .requiredOption('--by <name>', 'who decides')
+    .option('--token-file <file>', 'a file whose first line is your approver token (default: NEEDLOOP_TOKEN)')
+    .option('--by <name>', 'your name, checked against the token (the token says who decides)')
     .option('--comment <text>', 'why')
     .option('--json', 'print the restored model as JSON')
-    .action(async (flags: { by: string; comment?: string; json?: boolean }) => {
-      const by = flags.by.trim();
-      if (by === '') throw new UserError('--by must name who decides');
+    .action(async (flags: { by?: string; tokenFile?: string; comment?: string; json?: boolean }) => {
       const cfg = config();
       const { restored, retired, report } = await withDatabase(cfg, async (handle) => {
-        const done = await decided(handle.db, { by, action: 'rollback', target: 'production', comment: flags.comment ?? null }, () => rollbackModel(handle.db, { by, comment: flags.comment ?? null }));
+        const done = await decided(handle.db, flags, { action: 'rollback', target: 'production' }, (who, proof) => rollbackModel(handle.db, { by: who, comment: flags.comment ?? null, proof }));
         return { ...done, report: await refreshReport(handle, cfg) };
       });
       if (flags.json) printJson({ model: describeVersion(restored), retired, report });

@@ -12,7 +12,7 @@ import { audit } from '../../db/queries/pipeline-runs.js';
 import { selectBackend } from '../../models/backend.js';
 import { ModelStore } from '../../models/model-store.js';
 import { CONTROL_CHARACTERS, printable, printJson, say, UserError } from '../output.js';
-import { cliSource } from '../source.js';
+import { cliDecider, type TokenFlags } from '../credential.js';
 import { withDatabase } from './with-database.js';
 
 /** The most characters a need's label may have: it is shown on every page and report. */
@@ -67,12 +67,16 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
     .command('dismiss')
     .description('hide a candidate need: it stays known, so it does not come back as new')
     .argument('<id>', 'the candidate\'s id (needloop needs candidates)')
-    .action(async (id: string) => {
+    .option('--token-file <file>', 'a file whose first line is your approver token (default: NEEDLOOP_TOKEN)')
+    .option('--by <name>', 'your name, checked against the token')
+    .action(async (id: string, flags: TokenFlags) => {
       if (!/^\d{1,18}$/.test(id)) throw new UserError(`candidate id must be a number from needloop needs candidates (got ${JSON.stringify(id)})`);
       const cfg = config();
       const { ok, report } = await withDatabase(cfg, async (handle) => {
+        // Dismissing shapes what discovery shows as new: an approver's call, audited under their name.
+        const decider = await cliDecider(handle.db, flags, { action: 'candidate need dismissed', target: `candidate ${id}`, what: 'Dismissing a candidate need' });
         const dismissed = await setCandidateStatus(handle.db, id, 'dismissed');
-        await audit(handle.db, { actor: null, action: 'candidate need dismissed', target: `candidate ${id}`, outcome: dismissed ? 'accepted' : 'refused', detail: dismissed ? null : 'no open or dismissed candidate of that id', source: cliSource() });
+        await audit(handle.db, { actor: decider.by, action: 'candidate need dismissed', target: `candidate ${id}`, outcome: dismissed ? 'accepted' : 'refused', detail: dismissed ? null : 'no open or dismissed candidate of that id', source: decider.source });
         return { ok: dismissed, report: dismissed ? await refreshReport(handle, cfg) : null };
       });
       if (!ok) throw new UserError(`there is no candidate need ${id} to dismiss (npx needloop needs candidates --all)`, 1);
@@ -90,8 +94,10 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
     .option('--category <c>', `one of ${NEED_CATEGORIES.join(', ')}`, 'functional')
     .option('--accept-all', 'label every member request with the need, unreviewed')
     .option('--review <file>', 'label the requests listed in this file (JSON Lines of {"event_id", "text"}; written by adopt without --accept-all; delete the lines that are not this need)')
+    .option('--token-file <file>', 'a file whose first line is your approver token (default: NEEDLOOP_TOKEN); adopting needs it')
+    .option('--by <name>', 'your name, checked against the token')
     .option('--json', 'print {need, labelled, review_file} as JSON')
-    .action(async (id: string, flags: { as: string; label?: string; labelZh?: string; category: string; acceptAll?: boolean; review?: string; json?: boolean }) => {
+    .action(async (id: string, flags: TokenFlags & { as: string; label?: string; labelZh?: string; category: string; acceptAll?: boolean; review?: string; json?: boolean }) => {
       const cfg = config();
       if (!/^\d{1,18}$/.test(id)) throw new UserError(`candidate id must be a number from needloop needs candidates (got ${JSON.stringify(id)})`);
       if (!/^[a-z][a-z0-9_]{0,62}$/.test(flags.as) || flags.as === OUT_OF_SCOPE) throw new UserError(`--as ${JSON.stringify(flags.as)} must be lower-case letters, digits and _ (starting with a letter), and not ${OUT_OF_SCOPE}`);
@@ -144,8 +150,10 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
         }
         const label = flags.label ?? candidate.label;
         const need = { id: flags.as, label: { en: label, zh: flags.labelZh ?? label }, category: flags.category };
-        const labelled = await adoptCandidate(handle.db, { candidateId: id, need, by: null, eventIds });
-        await audit(handle.db, { actor: null, action: 'candidate need adopted', target: `candidate ${id} as ${flags.as}`, outcome: 'accepted', detail: `${labelled} requests labelled`, source: cliSource() });
+        // Adopting changes the catalogue and the training labels: an approver's call, audited under their name.
+        const decider = await cliDecider(handle.db, flags, { action: 'candidate need adopted', target: `candidate ${id} as ${flags.as}`, what: 'Adopting a candidate need' });
+        const labelled = await adoptCandidate(handle.db, { candidateId: id, need, by: decider.by, eventIds });
+        await audit(handle.db, { actor: decider.by, action: 'candidate need adopted', target: `candidate ${id} as ${flags.as}`, outcome: 'accepted', detail: `${labelled} requests labelled`, source: decider.source });
         return { need, labelled, review_file: null, report: await refreshReport(handle, cfg) };
       });
       if (flags.json) return printJson(result);

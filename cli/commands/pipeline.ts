@@ -10,7 +10,7 @@ import { createActivities, type PipelineActivities } from '../../activities/pipe
 import type { Config } from '../../config.js';
 import type { DatabaseHandle } from '../../db/connection.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
-import { audit, findPipelineRun, latestPipelineRun, stepTimes, withPipelineLock, type StepTime } from '../../db/queries/pipeline-runs.js';
+import { audit, DecisionProofError, findPipelineRun, latestPipelineRun, recordDecision, stepTimes, withPipelineLock, withRunLock, type DecisionProof, type StepTime } from '../../db/queries/pipeline-runs.js';
 import type { PipelineRun } from '../../db/schema.js';
 import { ModelStore } from '../../models/model-store.js';
 import { DecisionRefused } from '../../workflows/approval.js';
@@ -19,7 +19,7 @@ import { approvePromotion, nightlyPipeline, rejectPromotion, statusQuery } from 
 import { runStatus } from '../../workflows/pipeline-plan.js';
 import type { ApprovalDecision, PipelineInput, PipelineResults } from '../../workflows/types.js';
 import { printJson, say, UserError } from '../output.js';
-import { cliSource } from '../source.js';
+import { cliDecider } from '../credential.js';
 import { scheduleIdOf } from './schedule.js';
 import { connectClient } from '../temporal.js';
 import { withDatabase } from './with-database.js';
@@ -83,6 +83,8 @@ export interface DecisionRequest {
   candidate?: string;
   by: string;
   comment: string | null;
+  /** The approver's token and where the decision came from; checked by the database. */
+  proof?: DecisionProof;
 }
 
 export type DecisionResult =
@@ -102,21 +104,34 @@ export async function decideRun(config: Config, handle: DatabaseHandle, run: str
     if (stored.runner === 'temporal') workflowId = stored.run_key!;
     else {
       try {
-        const outcome = await decideLocally(pipelineActivities(handle, config), run, d);
+        // One decision at a time on a run: the second waits, then is told it was decided.
+        const outcome = await withRunLock(handle.pool, run, () => decideLocally(pipelineActivities(handle, config), run, d, { lockRun: (id, work) => (id === run ? work() : withRunLock(handle.pool, id, work)) }));
         return { ok: true, candidate: stored.candidate_id ?? '', outcome, decision: null };
       } catch (error) {
-        if (error instanceof DecisionRefused) return { ok: false, reason: error.message };
+        const refused = refusal(error);
+        if (refused !== null) return { ok: false, reason: refused };
         throw error;
       }
     }
   }
-  if (workflowId === run && config.temporal.address === null) {
-    throw new UserError(`${JSON.stringify(run)} is not a pipeline run: runs of this database have numeric ids (npx needloop status shows the latest and what waits for a decision); a Temporal workflow id needs TEMPORAL_ADDRESS set`);
-  }
+  if (workflowId === run && config.temporal.address === null) throw notARun(run);
   const client = await connectClient(config);
   try {
     const workflow = client.workflow.getHandle(workflowId);
     const candidate = d.candidate ?? (await workflow.query(statusQuery)).pending?.candidate_id ?? '';
+    if (d.proof !== undefined) {
+      // The decision and its audit row go into the database first, the token checked there:
+      // the step that promotes (or rejects) finds it on record, and needs it to.
+      const stored = await handle.db.selectFrom('pipeline_runs').select(['id', 'candidate_id']).where('run_key', '=', workflowId).executeTakeFirst();
+      if (stored === undefined) return { ok: false, reason: `Temporal run ${workflowId} is not in this database: it belongs to another needloop database, or has not started` };
+      if (stored.candidate_id !== candidate) return { ok: false, reason: `run ${workflowId} awaits a decision on model ${stored.candidate_id ?? 'none'}, not ${candidate}` };
+      const recorded = await recordDecision(handle.db, stored.id, { kind: d.kind, by: d.by, comment: d.comment, at: new Date().toISOString() }, d.proof).catch((error: unknown) => {
+        const refused = refusal(error);
+        if (refused === null) throw error;
+        return refused;
+      });
+      if (recorded !== true) return { ok: false, reason: typeof recorded === 'string' ? recorded : `pipeline run ${stored.id} awaits no decision: it was decided by someone else just now, or has ended (needloop status ${workflowId})` };
+    }
     const decision = d.kind === 'approve'
       ? await workflow.executeUpdate(approvePromotion, { args: [{ candidate, by: d.by, comment: d.comment }] })
       : await workflow.executeUpdate(rejectPromotion, { args: [{ candidate, by: d.by, reason: d.comment ?? '' }] });
@@ -132,6 +147,16 @@ export async function decideRun(config: Config, handle: DatabaseHandle, run: str
   } finally {
     await client.connection.close();
   }
+}
+
+const notARun = (run: string) => new UserError(`${JSON.stringify(run)} is not a pipeline run: runs of this database have numeric ids (npx needloop status shows the latest and what waits for a decision); a Temporal workflow id needs TEMPORAL_ADDRESS set`);
+
+/** A decision refused on the way: by the rules, or by the database (a token that does not hold). */
+function refusal(error: unknown): string | null {
+  if (error instanceof DecisionRefused || error instanceof DecisionProofError) return error.message;
+  const e = error as { code?: string; message?: string };
+  if (e.code === '28000' || e.code === '42501') return e.message ?? 'refused by the database';
+  return null;
 }
 
 function today(): string {
@@ -156,6 +181,7 @@ export function registerPipeline(program: Command, config: () => Config): void {
       if (flags.local) {
         const { outcome, waiting } = await withDatabase(cfg, async (handle) => {
           const done = await withPipelineLock(handle.pool, () => runLocally(pipelineActivities(handle, cfg), input, {
+            lockRun: (id, work) => withRunLock(handle.pool, id, work),
             onStep: (step) => {
               if (!flags.json) process.stderr.write(`… ${step}\n`);
             },
@@ -225,7 +251,7 @@ export function registerPipeline(program: Command, config: () => Config): void {
           say(`Pipeline run ${status.run_id} (${status.runner}): ${status.status.replaceAll('_', ' ')}, step ${status.step ?? '–'}`);
           for (const line of describeSteps(steps, found.status)) say(line);
           for (const line of describeResults(status.results)) say(line);
-          if (status.status === 'awaiting_approval') say(`Model ${status.candidate} awaits approval until ${status.approval_deadline?.toISOString()}: npx needloop approve ${status.run_id} --by NAME, or npx needloop reject ${status.run_id} --by NAME --reason TEXT`);
+          if (status.status === 'awaiting_approval') say(`Model ${status.candidate} awaits approval until ${status.approval_deadline?.toISOString()}: npx needloop approve ${status.run_id} --token-file FILE, or npx needloop reject ${status.run_id} --token-file FILE --reason TEXT`);
         }
         return;
       }
@@ -248,17 +274,17 @@ export function registerPipeline(program: Command, config: () => Config): void {
       }
     });
 
-  const decide = (kind: 'approve' | 'reject') => async (run: string, flags: { by: string; comment?: string; reason?: string; candidate?: string; json?: boolean }) => {
+  const decide = (kind: 'approve' | 'reject') => async (run: string, flags: { by?: string; tokenFile?: string; comment?: string; reason?: string; candidate?: string; json?: boolean }) => {
     const cfg = config();
-    const by = flags.by.trim();
     const comment = (kind === 'approve' ? flags.comment : flags.reason) ?? null;
+    const target = `run ${run}${flags.candidate === undefined ? '' : `, model ${flags.candidate}`}`;
+    if (!isLocalRun(run) && cfg.temporal.address === null) throw notARun(run);
     const result = await withDatabase(cfg, async (handle) => {
-      const decided = await decideRun(cfg, handle, run, { kind, candidate: flags.candidate, by, comment });
-      await audit(handle.db, {
-        actor: by, action: kind, target: `run ${run}${decided.ok ? `, model ${decided.candidate}` : flags.candidate === undefined ? '' : `, model ${flags.candidate}`}`,
-        outcome: decided.ok ? 'accepted' : 'refused', detail: decided.ok ? comment : decided.reason, source: cliSource(),
-      });
-      return { ...decided, waiting: decided.ok ? await waitingDecisions(handle.db) : null };
+      const decider = await cliDecider(handle.db, flags, { action: kind, target, what: `${kind === 'approve' ? 'Approving' : 'Rejecting'} a candidate` });
+      const decided = await decideRun(cfg, handle, run, { kind, candidate: flags.candidate, by: decider.by, comment, proof: { token: decider.token, source: decider.source } });
+      // An accepted decision is audited with the decision itself, in its transaction.
+      if (!decided.ok) await audit(handle.db, { actor: decider.by, action: kind, target, outcome: 'refused', detail: decided.reason, source: decider.source });
+      return { ...decided, by: decider.by, waiting: decided.ok ? await waitingDecisions(handle.db) : null };
     });
     if (!result.ok) throw new UserError(`refused: ${result.reason}`, 1);
     if (result.outcome !== null) {
@@ -267,7 +293,7 @@ export function registerPipeline(program: Command, config: () => Config): void {
     } else if (flags.json) {
       printJson({ run_id: run, runner: 'temporal', decision: result.decision, pending: result.waiting?.pending ?? null });
     } else {
-      say(`${kind === 'approve' ? 'Approved' : 'Rejected'} model ${result.candidate} in ${run}, by ${by}.`);
+      say(`${kind === 'approve' ? 'Approved' : 'Rejected'} model ${result.candidate} in ${run}, by ${result.by}.`);
     }
     if (!flags.json) for (const line of result.waiting?.lines ?? []) say(line);
   };
@@ -276,7 +302,8 @@ export function registerPipeline(program: Command, config: () => Config): void {
     .command('approve')
     .description(describe('approve'))
     .argument('<run>', 'a local run id or a Temporal workflow id')
-    .requiredOption('--by <name>', 'an approver (needloop approver add NAME)')
+    .option('--token-file <file>', "a file whose first line is your approver token (default: NEEDLOOP_TOKEN)")
+    .option('--by <name>', 'your name, checked against the token (the token says who decides)')
     .option('--comment <text>', 'why')
     .option('--candidate <id>', 'the model you approve (default: the one the run awaits)')
     .option('--json', 'print the run as JSON')
@@ -286,7 +313,8 @@ export function registerPipeline(program: Command, config: () => Config): void {
     .command('reject')
     .description(describe('reject'))
     .argument('<run>', 'a local run id or a Temporal workflow id')
-    .requiredOption('--by <name>', 'an approver (needloop approver add NAME)')
+    .option('--token-file <file>', "a file whose first line is your approver token (default: NEEDLOOP_TOKEN)")
+    .option('--by <name>', 'your name, checked against the token (the token says who decides)')
     .requiredOption('--reason <text>', 'why')
     .option('--candidate <id>', 'the model you reject (default: the one the run awaits)')
     .option('--json', 'print the run as JSON')

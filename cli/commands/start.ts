@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe } from './index.js';
 import type { Config } from '../../config.js';
-import { withPipelineLock } from '../../db/queries/pipeline-runs.js';
+import { withPipelineLock, withRunLock } from '../../db/queries/pipeline-runs.js';
 import { runLocally } from '../../workflows/local-runner.js';
 import { printJson, say } from '../output.js';
 import { describeResults, pipelineActivities } from './pipeline.js';
@@ -59,6 +59,7 @@ export function registerStart(program: Command, config: () => Config): void {
       }
       const summary = await withDatabase(cfg, async (handle) => {
         const run = await withPipelineLock(handle.pool, () => runLocally(pipelineActivities(handle, cfg), { inbox: cfg.inbox, approvalTimeoutMs: cfg.approvalTimeoutMs, seed: 1 }, {
+          lockRun: (id, work) => withRunLock(handle.pool, id, work),
           onStep: (step) => {
             if (!json) process.stderr.write(`… ${step}\n`);
           },

@@ -5,6 +5,7 @@
  */
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, ModelStatus, ModelVersion, ModelVersionsTable } from '../schema.js';
+import type { DecisionProof } from './pipeline-runs.js';
 
 export class RegistryError extends Error {
   override name = 'RegistryError';
@@ -73,8 +74,25 @@ export async function recordEvaluation(
   });
 }
 
+/**
+ * Proves, inside TRX, that BY decides ACTION: with PROOF the database checks the approver's
+ * token and the audit row is written in the same transaction; without, a decision on
+ * record for MODEL's run is taken as the proof (the step that acts on an approval), and
+ * needloop's own rejections need none. A role that does not own the tables can change
+ * production only so (db/migrations/2026-12-07T00-00-decisions.ts).
+ */
+async function proveDecision(trx: Kysely<Database>, action: 'promote' | 'reject' | 'rollback', model: string | null, decision: { by: string; comment?: string | null; proof?: DecisionProof }, target: string): Promise<void> {
+  if (decision.proof !== undefined) {
+    const who = (await sql<{ who: string }>`select needloop_authorize(${decision.proof.token}, ${action}) as who`.execute(trx)).rows[0].who;
+    if (who !== decision.by) throw new RegistryError(`the token given is ${who}'s, not ${decision.by}'s`);
+    await trx.insertInto('audit_log').values({ actor: who, action, target, outcome: 'accepted', detail: decision.comment ?? null, source: decision.proof.source }).execute();
+  } else if (model !== null && decision.by !== 'needloop') {
+    await sql`select needloop_authorize_decided(${model}, ${action})`.execute(trx);
+  }
+}
+
 /** Makes a blessed candidate the production version; the previous one is archived. */
-export async function promoteModel(db: Kysely<Database>, id: string, decision: { by: string; comment?: string | null; /** A person's `needloop promote`: a candidate a pipeline run holds is decided through that run (its deadline, its state), not here. */ outsideRun?: boolean }): Promise<{ promoted: ModelVersion; previous: string | null }> {
+export async function promoteModel(db: Kysely<Database>, id: string, decision: { by: string; comment?: string | null; /** A person's `needloop promote`: a candidate a pipeline run holds is decided through that run (its deadline, its state), not here. */ outsideRun?: boolean; proof?: DecisionProof }): Promise<{ promoted: ModelVersion; previous: string | null }> {
   return db.transaction().execute(async (trx) => {
     const candidate = await lockedVersion(trx, id);
     if (candidate.status !== 'awaiting_approval') {
@@ -86,10 +104,11 @@ export async function promoteModel(db: Kysely<Database>, id: string, decision: {
         const late = run.approval_deadline !== null && new Date(run.approval_deadline).getTime() < Date.now();
         throw new RegistryError(late
           ? `model ${id} waited in pipeline run ${run.id}, whose approval deadline passed at ${new Date(run.approval_deadline!).toISOString()}: it can no longer be promoted; the next run trains a new candidate`
-          : `model ${id} waits for approval in pipeline run ${run.id}: decide it there, so that the run ends as decided (needloop approve ${run.id} --by NAME)`);
+          : `model ${id} waits for approval in pipeline run ${run.id}: decide it there, so that the run ends as decided (needloop approve ${run.id} --token-file FILE)`);
       }
       if (run !== undefined) throw new RegistryError(`model ${id} was the candidate of pipeline run ${run.id}, which ended ${run.status} without promoting it: it can no longer be promoted`);
     }
+    await proveDecision(trx, 'promote', id, decision, `model ${id}`);
     const previous = await trx.selectFrom('model_versions').select('id').where('status', '=', 'production').executeTakeFirst();
     if (previous !== undefined) {
       await trx.updateTable('model_versions').set({ status: 'archived', status_reason: `replaced by model ${id}` }).where('id', '=', previous.id).execute();
@@ -103,12 +122,13 @@ export async function promoteModel(db: Kysely<Database>, id: string, decision: {
 }
 
 /** An engineer's refusal of a candidate awaiting approval. */
-export async function rejectModel(db: Kysely<Database>, id: string, decision: { by: string; reason: string }): Promise<ModelVersion> {
+export async function rejectModel(db: Kysely<Database>, id: string, decision: { by: string; reason: string; proof?: DecisionProof }): Promise<ModelVersion> {
   return db.transaction().execute(async (trx) => {
     const candidate = await lockedVersion(trx, id);
     if (candidate.status !== 'awaiting_approval' && candidate.status !== 'candidate') {
       throw new RegistryError(`model ${id} is ${candidate.status}: only a candidate can be rejected`);
     }
+    await proveDecision(trx, 'reject', id, { ...decision, comment: decision.reason }, `model ${id}`);
     await trx.insertInto('promotions').values({ model_id: id, action: 'reject', previous_production_id: null, decided_by: decision.by, comment: decision.reason }).execute();
     return trx.updateTable('model_versions').set({ status: 'rejected', status_reason: `rejected by ${decision.by}: ${decision.reason}` })
       .where('id', '=', id).returningAll().executeTakeFirstOrThrow();
@@ -119,7 +139,7 @@ export async function rejectModel(db: Kysely<Database>, id: string, decision: { 
  * Puts back the version that production replaced: the current one is archived, the one
  * before it serves again.
  */
-export async function rollbackModel(db: Kysely<Database>, decision: { by: string; comment?: string | null }): Promise<{ restored: ModelVersion; retired: string }> {
+export async function rollbackModel(db: Kysely<Database>, decision: { by: string; comment?: string | null; proof?: DecisionProof }): Promise<{ restored: ModelVersion; retired: string }> {
   return db.transaction().execute(async (trx) => {
     await REGISTRY_LOCK.execute(trx);
     const current = await trx.selectFrom('model_versions').select('id').where('status', '=', 'production').executeTakeFirst();
@@ -128,6 +148,7 @@ export async function rollbackModel(db: Kysely<Database>, decision: { by: string
       .where('model_id', '=', current.id).where('action', '=', 'promote').orderBy('id', 'desc').limit(1).executeTakeFirst();
     const target = promotion?.previous_production_id ?? null;
     if (target === null) throw new RegistryError(`model ${current.id} is the first production model: there is nothing earlier to roll back to`);
+    await proveDecision(trx, 'rollback', null, decision, 'production');
     await trx.updateTable('model_versions').set({ status: 'archived', status_reason: `rolled back by ${decision.by}` }).where('id', '=', current.id).execute();
     const restored = await trx.updateTable('model_versions').set({ status: 'production', status_reason: `restored by ${decision.by} (rollback of model ${current.id})` })
       .where('id', '=', target).returningAll().executeTakeFirstOrThrow();

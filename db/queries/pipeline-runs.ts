@@ -76,11 +76,47 @@ export async function updatePipelineRun(
   }).where('id', '=', id).execute();
 }
 
-/** Stores a decision unless one exists; false when the run was not awaiting one. */
-export async function recordDecision(db: Kysely<Database>, id: string, decision: Decision): Promise<boolean> {
-  const result = await db.updateTable('pipeline_runs').set({ decision: JSON.stringify(decision) })
-    .where('id', '=', id).where('status', '=', 'awaiting_approval').where('decision', 'is', null).executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+/**
+ * What proves a decision: the token of the approver deciding (checked by the database, in
+ * the same transaction as the decision and its audit row), and where it came from.
+ * Without one, only the tables' owner may decide (tests, single-role setups).
+ */
+export interface DecisionProof {
+  token: string;
+  /** Where it came from, for the audit row: `cli (os user …)`, `web 1.2.3.4, session …`. */
+  source: string;
+}
+
+/** The approver a token belongs to, checked by the database; a viewer's or an unknown token: null. */
+export async function approverOfToken(db: Kysely<Database>, token: string): Promise<string | null> {
+  const holder = await holderOfToken(db, token);
+  return holder?.role === 'approver' ? holder.name : null;
+}
+
+/**
+ * Stores a decision unless one exists, with its audit row, in one transaction; false when
+ * the run was not awaiting one. With PROOF the database checks the approver's token and the
+ * decision is theirs (`decision.by` must name them).
+ */
+export async function recordDecision(db: Kysely<Database>, id: string, decision: Decision, proof?: DecisionProof): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (proof !== undefined) {
+      const who = (await sql<{ who: string }>`select needloop_authorize(${proof.token}, ${decision.kind}) as who`.execute(trx)).rows[0].who;
+      if (who !== decision.by) throw new DecisionProofError(`the token given is ${who}'s, not ${decision.by}'s`);
+    }
+    const result = await trx.updateTable('pipeline_runs').set({ decision: JSON.stringify(decision) })
+      .where('id', '=', id).where('status', '=', 'awaiting_approval').where('decision', 'is', null).returning('candidate_id').executeTakeFirst();
+    if (result === undefined) return false;
+    await trx.insertInto('audit_log').values({
+      actor: decision.by, action: decision.kind, target: `run ${id}${result.candidate_id === null ? '' : `, model ${result.candidate_id}`}`, outcome: 'accepted', detail: decision.comment, source: proof?.source ?? 'needloop',
+    }).execute();
+    return true;
+  });
+}
+
+/** A decision's proof did not hold: a token of someone else than the name given. */
+export class DecisionProofError extends Error {
+  override name = 'DecisionProofError';
 }
 
 export async function journal(db: Kysely<Database>, runId: string): Promise<{ seq: number; name: string; output: unknown }[]> {
@@ -88,7 +124,13 @@ export async function journal(db: Kysely<Database>, runId: string): Promise<{ se
 }
 
 export async function journalStep(db: Kysely<Database>, runId: string, step: { seq: number; name: string; output: unknown }): Promise<void> {
-  await db.insertInto('pipeline_steps').values({ pipeline_run_id: runId, seq: step.seq, name: step.name, output: JSON.stringify(step.output ?? null) }).execute();
+  try {
+    await db.insertInto('pipeline_steps').values({ pipeline_run_id: runId, seq: step.seq, name: step.name, output: JSON.stringify(step.output ?? null) }).execute();
+  } catch (error) {
+    // Runs are carried on under their lock (withRunLock): this is a bug, said plainly.
+    if ((error as { code?: string }).code === '23505') throw new Error(`pipeline run ${runId} was carried on by another command at the same time: its step ${step.seq} (${step.name}) was written meanwhile`);
+    throw error;
+  }
 }
 
 /**
@@ -149,14 +191,13 @@ export async function accessList(db: Kysely<Database>): Promise<{ name: string; 
   return db.selectFrom('approvers').select(['name', 'role', 'token_issued_at']).orderBy('name').execute();
 }
 
-/** Whose token this is, and their role; null for a token nobody holds. */
+/**
+ * Whose token this is, and their role; null for a token nobody holds. The database
+ * compares the hashes (needloop_token_holder): the application's role cannot read them.
+ */
 export async function holderOfToken(db: Kysely<Database>, token: string): Promise<{ name: string; role: AccessRole; token_sha256: string } | null> {
-  return (await db.selectFrom('approvers').select(['name', 'role', 'token_sha256']).where('token_sha256', '=', sha256(token)).executeTakeFirst()) ?? null;
-}
-
-/** The sha256 of NAME's current token, to tell whether a session's token still holds. */
-export async function currentTokenHash(db: Kysely<Database>, name: string): Promise<string | null> {
-  return (await db.selectFrom('approvers').select('token_sha256').where('name', '=', name).executeTakeFirst())?.token_sha256 ?? null;
+  const row = (await sql<{ name: string; role: AccessRole }>`select name, role from needloop_token_holder(${token})`.execute(db)).rows[0];
+  return row === undefined ? null : { name: row.name, role: row.role, token_sha256: sha256(token) };
 }
 
 /** Runs whose blessed candidate awaits a decision, with the candidate's evaluation. */
@@ -182,9 +223,39 @@ export interface AuditEntry {
   source: string;
 }
 
-/** Appends to the audit log (append-only: a trigger refuses changes and deletions). */
+/**
+ * Appends to the audit log (append-only: a trigger refuses changes and deletions; the
+ * database sets the time and its user). An accepted decision is written with the decision
+ * itself (recordDecision, the registry's promote and rollback), never through here.
+ */
 export async function audit(db: Kysely<Database>, entry: AuditEntry): Promise<void> {
   await db.insertInto('audit_log').values({ ...entry, detail: entry.detail ?? null }).execute();
+}
+
+/**
+ * Runs WORK holding run RUN_ID's lock, waiting for it: one command at a time carries a run
+ * on (a decision, an expiry), so two decisions made at once end with one decided and the
+ * other told so. The lock goes with its connection, even if the process is killed.
+ */
+export async function withRunLock<T>(pool: Pool, runId: string, work: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
+  const key = `needloop-run:${runId}`;
+  try {
+    await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [key]);
+    try {
+      return await work();
+    } finally {
+      if (!broken) await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(onError);
+    }
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken);
+  }
 }
 
 export class PipelineBusy extends Error {

@@ -11,6 +11,8 @@ const db = useTestDatabase();
 const files = useTempFiles();
 let env: Record<string, string>;
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, any>;
+/** The environment of NAME's commands: their approver token in NEEDLOOP_TOKEN. */
+const as = (name: string) => ({ ...env, NEEDLOOP_TOKEN: `token-of-${name}-0123456789abcdef` });
 
 beforeAll(async () => {
   env = { DATABASE_URL: db.handle.url, NEEDLOOP_MODELS_DIR: join(files.dir, 'models'), TFJS_BACKEND: 'cpu' };
@@ -40,7 +42,7 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     expect(trained.out_of_scope.score).toBe("confidence × closeness to the need's region");
     expect(trained.out_of_scope.below).toBeGreaterThan(0);
 
-    const early = await runCli(['promote', '1', '--by', 'alice'], env);
+    const early = await runCli(['promote', '1'], as('alice'));
     expect(early.code).toBe(1);
     expect(early.stderr).toBe('needloop: model 1 is candidate: only a candidate the gate blessed (awaiting_approval) can be promoted\n');
 
@@ -58,29 +60,34 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     expect((await runCli(['predict', '--model', '1', 'summarize this contract for me'], env)).stdout).toMatch(/^Model 1 \(awaiting approval, not production\):\nsummarize_documents/);
     expect((await runCli(['predict', '--model', '7', 'hello'], env)).stderr).toBe('needloop: there is no model 7: npx needloop models lists them\n');
 
-    // Only a registered approver decides a promotion, and every attempt is audited.
-    const mallory = await runCli(['promote', '1', '--by', 'mallory'], env);
+    // Only a registered approver decides a promotion, proven by their token; every attempt is audited.
+    const mallory = await runCli(['promote', '1', '--by', 'mallory'], as('mallory'));
     expect(mallory.code).toBe(1);
-    expect(mallory.stderr).toBe('needloop: "mallory" is not a registered approver: promotions are decided by one (needloop approver add NAME; needloop approver list)\n');
+    expect(mallory.stderr).toBe('needloop: refused: the token given belongs to no approver (needloop approver list; a viewer cannot decide)\n');
+    const claimed = await runCli(['promote', '1', '--by', 'bob'], as('alice'));
+    expect(claimed.stderr).toBe("needloop: refused: the token given is alice's, not bob's\n");
+    const tokenless = await runCli(['promote', '1', '--by', 'alice'], env);
+    expect(tokenless.code).toBe(2);
+    expect(tokenless.stderr).toContain('set NEEDLOOP_TOKEN, or pass --token-file FILE');
     // A candidate a pipeline run holds is decided through that run: its deadline and its state hold.
     const run = await createPipelineRun(db.handle.db, { runner: 'local', runKey: null });
     await updatePipelineRun(db.handle.db, run, { status: 'awaiting_approval', candidateId: '1', approvalDeadline: new Date(Date.now() + 3_600_000) });
-    const waiting = await runCli(['promote', '1', '--by', 'alice'], env);
+    const waiting = await runCli(['promote', '1'], as('alice'));
     expect(waiting.code).toBe(1);
-    expect(waiting.stderr).toBe(`needloop: model 1 waits for approval in pipeline run ${run}: decide it there, so that the run ends as decided (needloop approve ${run} --by NAME)\n`);
+    expect(waiting.stderr).toBe(`needloop: model 1 waits for approval in pipeline run ${run}: decide it there, so that the run ends as decided (needloop approve ${run} --token-file FILE)\n`);
     await updatePipelineRun(db.handle.db, run, { approvalDeadline: new Date(Date.now() - 1000) });
-    const late = await runCli(['promote', '1', '--by', 'alice'], env);
+    const late = await runCli(['promote', '1'], as('alice'));
     expect(late.stderr).toMatch(new RegExp(`^needloop: model 1 waited in pipeline run ${run}, whose approval deadline passed at .*: it can no longer be promoted`));
     expect((await db.handle.db.selectFrom('model_versions').select('status').where('id', '=', '1').executeTakeFirstOrThrow()).status).toBe('awaiting_approval');
     await db.handle.db.deleteFrom('pipeline_runs').where('id', '=', run).execute();
-    const promote = await runCli(['promote', '1', '--by', 'alice', '--comment', 'first model'], env);
+    const promote = await runCli(['promote', '1', '--comment', 'first model'], as('alice'));
     expect(promote.stdout).toBe('Model 1 is in production, approved by alice.\n');
     const audited = await db.handle.db.selectFrom('audit_log').select(['actor', 'action', 'target', 'outcome', 'detail', 'source']).where('action', '=', 'promote').orderBy('id').execute();
     // Refused too, and audited: the two tries while a run held the candidate.
-    expect(audited.map((a) => [a.actor, a.target, a.outcome])).toEqual([['alice', 'model 1', 'refused'], ['mallory', 'model 1', 'refused'], ['alice', 'model 1', 'refused'], ['alice', 'model 1', 'refused'], ['alice', 'model 1', 'accepted']]);
-    expect(audited[1].detail).toBe('not a registered approver');
-    expect(audited[2].detail).toMatch(/^model 1 waits for approval in pipeline run/);
-    expect(audited[4].detail).toBe('first model');
+    expect(audited.map((a) => [a.actor, a.target, a.outcome])).toEqual([['alice', 'model 1', 'refused'], ['mallory', 'model 1', 'refused'], ['bob', 'model 1', 'refused'], ['alice', 'model 1', 'refused'], ['alice', 'model 1', 'refused'], ['alice', 'model 1', 'accepted']]);
+    expect(audited[1].detail).toBe('the token given belongs to no approver (needloop approver list; a viewer cannot decide)');
+    expect(audited[3].detail).toMatch(/^model 1 waits for approval in pipeline run/);
+    expect(audited[5].detail).toBe('first model');
     expect(audited.every((a) => /^cli \(os user .+ on .+\)$/.test(a.source ?? ''))).toBe(true);
 
     const predict = await runCli(['predict', 'summarize this contract for me', '把这段话翻译成日语', '--json'], env);
@@ -100,7 +107,7 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     expect(models.models[0].metrics.holdout_macro_f1).toBeGreaterThan(0.6);
     expect(typeof models.models[0].created_at).toBe('string');
 
-    const rollback = await runCli(['rollback', '--by', 'bob'], env);
+    const rollback = await runCli(['rollback'], as('bob'));
     expect(rollback.code).toBe(1);
     expect(rollback.stderr).toBe('needloop: model 1 is the first production model: there is nothing earlier to roll back to\n');
   });
@@ -132,7 +139,7 @@ describe('needloop train, evaluate, promote, predict, models, rollback', () => {
     const bad = await runCli(['evaluate', '--candidate', "1'; drop table model_versions; --"], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^needloop: --candidate must be a model id from `needloop models`/);
-    const missing = await runCli(['promote', '99', '--by', 'alice'], env);
+    const missing = await runCli(['promote', '99'], as('alice'));
     expect(missing.stderr).toBe('needloop: model 99 does not exist (see needloop models)\n');
     expect((await runCli(['train', '--epochs', '0'], env)).stderr).toBe('needloop: --epochs must be a whole number from 1 to 200 (got 0)\n');
     expect((await runCli(['train', '--to', 'soon'], env)).stderr).toBe('needloop: --to "soon" is not a date (use YYYY-MM-DD or an ISO 8601 time)\n');

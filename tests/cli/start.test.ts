@@ -4,6 +4,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportData } from '../../web/report.js';
 import { ARTIFACTS, englishPhrases, labelGaps, launchChromium, openPage, smallChartText } from '../helpers/browser.js';
+import { loadConfig } from '../../config.js';
+import { openDatabase } from '../../db/connection.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/files.js';
 import { freePort } from '../helpers/ports.js';
@@ -72,8 +74,8 @@ describe('needloop start (npm start)', () => {
     const { page, data, errors } = await openReport(report);
     const actions = await page.locator('#actions li').allInnerTexts();
     expect(actions[0]).toContain(`Model ${pending.candidate_id} awaits an engineer's approval (pipeline run ${pending.run_id})`);
-    expect(actions[0]).toContain(`npx needloop approve ${pending.run_id} --by NAME`);
-    expect(actions[0]).toContain(`npx needloop reject ${pending.run_id} --by NAME --reason TEXT`);
+    expect(actions[0]).toContain(`npx needloop approve ${pending.run_id} --token-file FILE`);
+    expect(actions[0]).toContain(`npx needloop reject ${pending.run_id} --token-file FILE --reason TEXT`);
     expect((await page.locator('#actions').boundingBox())!.y).toBeLessThan(900);
     // The terminal says the same sentence.
     const status = await runCli(['status'], env);
@@ -125,14 +127,36 @@ describe('needloop start (npm start)', () => {
     expect(out.run).toMatchObject({ status: 'completed', candidate: null });
   });
 
-  it('the README\'s next step: an approver approves the waiting run, and its model serves predictions', async () => {
-    const refused = await runCli(['approve', pending.run_id, '--by', 'alice'], env);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe('needloop: refused: alice is not an authorised approver\n');
-    expect((await runCli(['approver', 'add', 'alice'], env)).stdout).toMatch(/^Approver alice added\. Token \(shown once, to sign in to needloop serve\): [\w-]{32}\n$/);
-    const approved = await runCli(['approve', pending.run_id, '--by', 'alice', '--comment', 'demo', '--json'], env);
-    expect(approved.code).toBe(0);
-    expect(JSON.parse(approved.stdout)).toMatchObject({ run_id: pending.run_id, status: 'completed', results: { approval: { kind: 'approve', by: 'alice' }, promotion: { production_id: pending.candidate_id } } });
+  it('the README\'s next step: an approver approves the waiting run, proven by their token, and its model serves predictions', async () => {
+    const claimed = await runCli(['approve', pending.run_id, '--by', 'alice'], env);
+    expect(claimed.code).toBe(2);
+    expect(claimed.stderr).toBe('needloop: Approving a candidate is decided by an approver, who proves it with their token: set NEEDLOOP_TOKEN, or pass --token-file FILE (the token `needloop approver add NAME` printed)\n');
+    const aliceFile = join(files.dir, 'alice.token');
+    const bobFile = join(files.dir, 'bob.token');
+    expect((await runCli(['approver', 'add', 'alice', '--token-file', aliceFile], env)).stdout).toBe(`Approver alice added. Token written to ${aliceFile} (readable by you only): sign in to needloop serve with it, and decide with --token-file ${aliceFile}.\n`);
+    expect((await stat(aliceFile)).mode & 0o777).toBe(0o600);
+    expect((await runCli(['approver', 'add', 'bob', '--token-file', bobFile], env)).code).toBe(0);
+    // Never a file that is there already (another token, a link to one).
+    expect((await runCli(['approver', 'add', 'carol', '--token-file', bobFile], env)).stderr).toBe(`needloop: --token-file ${bobFile}: exists already: name a new file (or remove the old one first)\n`);
+    // Two approvers decide at the same moment: one decision is taken, the other told so plainly; both audited.
+    const tries = await Promise.all([['alice', aliceFile], ['bob', bobFile]].map(async ([name, file]) => ({ name, run: await runCli(['approve', pending.run_id, '--token-file', file, '--comment', 'demo', '--json'], env) })));
+    const won = tries.filter((t) => t.run.code === 0);
+    const lost = tries.filter((t) => t.run.code !== 0);
+    expect(won.map((t) => t.name)).toHaveLength(1);
+    const winner = won[0].name;
+    expect(lost[0].run.code).toBe(1);
+    expect(lost[0].run.stderr).toMatch(new RegExp(`^needloop: refused: a decision was already taken: approve by ${winner} at \\S+\\n$`));
+    const approved = won[0].run;
+    expect(JSON.parse(approved.stdout)).toMatchObject({ run_id: pending.run_id, status: 'completed', results: { approval: { kind: 'approve', by: winner }, promotion: { production_id: pending.candidate_id } } });
+    // The home's own database, opened beside the commands (they share its server): the decision and its audit row, one transaction, stamped by the database.
+    const handle = await openDatabase(loadConfig(env));
+    try {
+      const rows = await handle.db.selectFrom('audit_log').select(['actor', 'action', 'outcome', 'detail', 'db_user', 'at']).where('action', '=', 'approve').orderBy('id').execute();
+      expect(rows.map((r) => [r.actor, r.outcome]).sort()).toEqual([[winner, 'accepted'], [lost[0].name, 'refused']].sort());
+      expect(rows.every((r) => r.db_user === 'needloop_app' && Math.abs(r.at.getTime() - Date.now()) < 600_000)).toBe(true);
+    } finally {
+      await handle.close();
+    }
     // Its own report is run-N.html; latest.html is the later run's, written again (the terminal says so).
     const newest = (JSON.parse((await runCli(['status', '--json'], env)).stdout) as { run_id: string }).run_id;
     expect(newest).not.toBe(pending.run_id);

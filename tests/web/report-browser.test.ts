@@ -129,8 +129,8 @@ describe('the run report in Chromium', () => {
     // The action waiting: approve the candidate, with the command and the deadline.
     const actions = await page.locator('#actions li').allInnerTexts();
     expect(actions[0]).toMatch(new RegExp(`^Model ${data.model!.candidate_id} awaits an engineer's approval \\(pipeline run ${data.run_id}\\) until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC`));
-    expect(actions[0]).toContain(`npx needloop approve ${data.run_id} --by NAME`);
-    expect(actions[0]).toContain(`npx needloop reject ${data.run_id} --by NAME --reason TEXT`);
+    expect(actions[0]).toContain(`npx needloop approve ${data.run_id} --token-file FILE`);
+    expect(actions[0]).toContain(`npx needloop reject ${data.run_id} --token-file FILE --reason TEXT`);
     expect(await count(page, '#movements li')).toBeGreaterThan(0);
     expect(await count(page, '#movements li')).toBeLessThanOrEqual(3);
     // Tiles: NPS and CSAT with their interval and n, as text; only all users' shown at first.

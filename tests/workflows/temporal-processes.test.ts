@@ -155,6 +155,8 @@ describe.skipIf(!available)('the nightly pipeline on a dev server, workers as pr
       NEEDLOOP_HOME: dir, NEEDLOOP_INBOX: join(dir, 'inbox'), NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), TFJS_BACKEND: 'cpu',
       // A lost training worker is noticed within seconds (the default is 2 minutes).
       NEEDLOOP_HEARTBEAT_SECONDS: '6',
+      // alice's approver token (seedBeforeTheChange registers her): the CLI's decisions prove who decides.
+      NEEDLOOP_TOKEN: 'token-a',
     };
     // The history before the change, and the model that served it: the nights retrain.
     ({ production } = await seedBeforeTheChange(db.handle, loadConfig(env), env.NEEDLOOP_INBOX));
