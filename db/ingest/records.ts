@@ -47,13 +47,21 @@ function invalidUtf8Offset(bytes: Buffer): number {
   return bytes.length;
 }
 
-/** Physical lines with their numbers; a CR before the LF is dropped, a leading UTF-8 BOM too. */
+/**
+ * Physical lines with their numbers; a CR before the LF is dropped, a leading UTF-8 BOM too.
+ * A file whose first line break is a CR alone (old Mac and some spreadsheet exports) has
+ * its lines split at CR instead.
+ */
 export class LineSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private overflow = 0;
   private lineNo = 0;
   private first = true;
+  /** The file's line break, known from its first one: LF (or CRLF), or CR alone. */
+  private breakByte: number | null = null;
+  /** The last chunk ended in a CR, before any line break was seen: the next byte tells which. */
+  private crPending = false;
 
   constructor(
     private readonly maxLineBytes: number,
@@ -65,8 +73,28 @@ export class LineSplitter {
       this.first = false;
       if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
     }
+    if (chunk.length === 0) return;
+    if (this.breakByte === null) {
+      if (this.crPending) {
+        this.crPending = false;
+        this.breakByte = chunk[0] === LF ? LF : CR;
+        if (this.breakByte === CR) this.emit(); // the line held ends with that CR (emit drops it)
+      } else {
+        const lf = chunk.indexOf(LF);
+        const cr = chunk.indexOf(CR);
+        if (cr !== -1 && (lf === -1 || cr < lf)) {
+          if (cr === chunk.length - 1) {
+            this.append(chunk);
+            this.crPending = true;
+            return;
+          }
+          this.breakByte = chunk[cr + 1] === LF ? LF : CR;
+        } else if (lf !== -1) this.breakByte = LF;
+      }
+    }
+    const brk = this.breakByte ?? LF;
     let start = 0;
-    for (let nl = chunk.indexOf(LF, start); nl !== -1; nl = chunk.indexOf(LF, start)) {
+    for (let nl = chunk.indexOf(brk, start); nl !== -1; nl = chunk.indexOf(brk, start)) {
       this.append(chunk.subarray(start, nl));
       this.emit();
       start = nl + 1;

@@ -11,7 +11,7 @@ import { discoverNeeds } from '../../activities/discover-needs.js';
 import { publishRunReport } from '../../activities/publish-report.js';
 import { ingestFile } from '../../db/ingest/ingest-file.js';
 import { labelledExamples } from '../../db/queries/labelled-examples.js';
-import { createPipelineRun } from '../../db/queries/pipeline-runs.js';
+import { addApprover, createPipelineRun } from '../../db/queries/pipeline-runs.js';
 import { latestTime } from '../../db/queries/time-window.js';
 import { selectBackend } from '../../models/backend.js';
 import { ModelStore } from '../../models/model-store.js';
@@ -125,8 +125,16 @@ describe('discoverNeeds', () => {
     // A label is one line of plain text of at most 200 characters.
     expect((await runCli(['needs', 'adopt', candidateId, '--as', 'cancel_subscription', '--label', 'x'.repeat(90_000), '--accept-all'], env)).stderr).toBe('needloop: --label must be 1 to 200 characters (got 90000)\n');
     expect((await runCli(['needs', 'adopt', candidateId, '--as', 'cancel_subscription', '--label', 'Cancel\u001b]0;pwned\u0007', '--accept-all'], env)).stderr).toBe('needloop: --label holds a control character: a label is one line of plain text\n');
-    const adopted = await runCli(['needs', 'adopt', candidateId, '--as', 'cancel_subscription', '--label', 'Cancel a subscription', '--label-zh', '取消订阅', '--category', 'price', '--accept-all', '--json'], env);
+    // Adopting changes the catalogue and the training labels: an approver decides, proven by their token.
+    const adopt = ['needs', 'adopt', candidateId, '--as', 'cancel_subscription', '--label', 'Cancel a subscription', '--label-zh', '取消订阅', '--category', 'price', '--accept-all', '--json'];
+    const unproven = await runCli(adopt, env);
+    expect(unproven.code).toBe(2);
+    expect(unproven.stderr).toContain('Adopting a candidate need is decided by an approver, who proves it with their token');
+    await addApprover(db.handle.db, 'pat', 'pat-token-0123456789abcdef');
+    const adopted = await runCli(adopt, { ...env, NEEDLOOP_TOKEN: 'pat-token-0123456789abcdef' });
     expect(adopted.code).toBe(0);
+    const audited = await db.handle.db.selectFrom('audit_log').select(['actor', 'outcome']).where('action', '=', 'candidate need adopted').execute();
+    expect(audited).toEqual([{ actor: 'pat', outcome: 'accepted' }]);
     const out = JSON.parse(adopted.stdout) as { need: { id: string }; labelled: number };
     expect(out.need.id).toBe('cancel_subscription');
     expect(out.labelled).toBeGreaterThan(100);

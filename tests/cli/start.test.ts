@@ -151,9 +151,14 @@ describe('needloop start (npm start)', () => {
     // The home's own database, opened beside the commands (they share its server): the decision and its audit row, one transaction, stamped by the database.
     const handle = await openDatabase(loadConfig(env));
     try {
-      const rows = await handle.db.selectFrom('audit_log').select(['actor', 'action', 'outcome', 'detail', 'db_user', 'at']).where('action', '=', 'approve').orderBy('id').execute();
-      expect(rows.map((r) => [r.actor, r.outcome]).sort()).toEqual([[winner, 'accepted'], [lost[0].name, 'refused']].sort());
-      expect(rows.every((r) => r.db_user === 'needloop_app' && Math.abs(r.at.getTime() - Date.now()) < 600_000)).toBe(true);
+      const rows = await handle.db.selectFrom('audit_log').select(['actor', 'action', 'outcome', 'detail', 'source', 'db_user', 'at']).where('action', '=', 'approve').orderBy('id').execute();
+      const people = rows.filter((r) => r.actor !== 'simulated-engineer');
+      expect(people.map((r) => [r.actor, r.outcome]).sort()).toEqual([[winner, 'accepted'], [lost[0].name, 'refused']].sort());
+      expect(people.every((r) => r.db_user === 'needloop_app' && Math.abs(r.at.getTime() - Date.now()) < 600_000)).toBe(true);
+      // The simulated engineer's approvals of the story's nights are audited too, as what they were.
+      const simulated = rows.filter((r) => r.actor === 'simulated-engineer');
+      expect(simulated.length).toBeGreaterThan(0);
+      expect(simulated.every((r) => r.outcome === 'accepted' && r.source!.startsWith('simulate ('))).toBe(true);
     } finally {
       await handle.close();
     }
@@ -184,7 +189,7 @@ describe('needloop start (npm start)', () => {
   it('dismissing a candidate need writes the newest report again: it leaves "Waiting for you" at once', async () => {
     const open = (JSON.parse((await runCli(['needs', 'candidates', '--json'], env)).stdout) as { candidates: { id: string }[] }).candidates;
     const id = open[0].id;
-    const dismissed = await runCli(['needs', 'dismiss', id], env);
+    const dismissed = await runCli(['needs', 'dismiss', id, '--token-file', join(files.dir, 'alice.token')], env);
     expect(dismissed.code).toBe(0);
     expect(dismissed.stdout).toMatch(new RegExp(`^Candidate need ${id} dismissed\\.\\nReport updated: ${files.dir}/reports/run-\\d+\\.html \\(and ${files.dir}/reports/latest\\.html\\)\\n$`));
     const { page, data } = await openReport(`${files.dir}/reports/latest.html`);

@@ -30,6 +30,14 @@ describe('ingest refuses what is not its to read', () => {
     expect(cli.stdout + cli.stderr).not.toContain('SECRETHASH');
   });
 
+  it('loads a CSV whose lines end in a CR alone, as the same file with LF would load', async () => {
+    const rows = ['user_id,signup_at,plan', 'cr-u1,2026-01-02,free', 'cr-u2,2026-01-03,pro', 'cr-u3,not a date,free'];
+    const cr = await files.file('users-cr.csv', `${rows.join('\r')}\r`);
+    const result = await ingest(db.handle, cr);
+    expect([result.status, result.accepted, result.rejected]).toEqual(['loaded', 2, 1]);
+    expect((await rejections(db.handle, cr)).map(([line]) => line)).toEqual([4]);
+  });
+
   it('a run refuses a link out of the inbox, unread, and ends completed_with_errors listing it', async () => {
     await mkdir(join(files.dir, 'outside'), { recursive: true });
     const outside = await files.file('outside/secret.csv', `user_id,signup_at,plan\n${SECRET},2026-01-01,free\n`);

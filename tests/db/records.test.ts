@@ -26,6 +26,17 @@ describe('RecordSplitter', () => {
     expect(records[1].raw.toString()).toBe('1,2');
   });
 
+  it('splits a file whose line breaks are a CR alone (old Mac, some spreadsheet exports), at any chunk boundary', () => {
+    for (const chunk of [1, 2, 3, 4, 1000]) {
+      const records = split('csv', 'a,b\r1,2\r\r3,4\r', chunk);
+      expect(records.map((r) => [r.line, r.text]), `chunks of ${chunk}`).toEqual([[1, 'a,b'], [2, '1,2'], [4, '3,4']]);
+    }
+    // A CR inside a line of an LF file stays text.
+    expect(split('csv', 'a,b\n1,x\ry\n', 2).map((r) => r.text)).toEqual(['a,b', '1,x\ry']);
+    // CRLF split by the chunking between CR and LF is CRLF.
+    expect(split('csv', 'a,b\r\n1,2\r\n', 4).map((r) => r.text)).toEqual(['a,b', '1,2']);
+  });
+
   it('keeps a quoted CSV field that spans lines in one record, numbered by its first line', () => {
     const records = split('csv', 'id,comment\n1,"first line\nsecond, with comma"\n2,plain\n', 5);
     expect(records.map((r) => [r.line, r.text])).toEqual([
