@@ -44,8 +44,16 @@ export interface ServerDeps {
 export interface NeedloopServerOptions {
   /** Reports, the index and /api/predict need a signed-in viewer or approver (or a Bearer token). */
   requireSignIn?: boolean;
-  /** Behind a reverse proxy: the client's address is the last X-Forwarded-For entry, and X-Forwarded-Proto: https makes cookies Secure. */
+  /**
+   * Behind a reverse proxy: for a request whose connection comes from the proxy, the
+   * client's address is the last X-Forwarded-For entry, and X-Forwarded-Proto: https makes
+   * cookies Secure. Any other connection's headers are ignored: a client that reaches the
+   * server directly cannot choose its address (to escape the sign-in throttle, or forge
+   * the audited source).
+   */
   trustProxy?: boolean;
+  /** The proxies' own addresses (default: this machine's loopback, a proxy beside the server). */
+  proxyAddresses?: readonly string[];
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer };
   /** Milliseconds a client may take to send its headers, and its whole request. */
@@ -80,10 +88,12 @@ const REPORT_NAME = /^(run-\d{1,18}|latest)\.html$/;
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
 }
+
+const LOOPBACK_PEERS = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
 
 function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string | string[]> = {}): void {
   res.writeHead(status, {
@@ -164,13 +174,20 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
   const predictor = new Predictor(deps);
   const production = async () => (await findProductionModel(deps.db))?.id ?? null;
 
+  const proxies = new Set(options.proxyAddresses ?? LOOPBACK_PEERS);
+  /** Whether the request came through a proxy the operator trusts (its headers count). */
+  const viaProxy = (req: IncomingMessage) => options.trustProxy === true && proxies.has(req.socket.remoteAddress ?? '');
   const address = (req: IncomingMessage): string => {
-    const forwarded = options.trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '').at(-1) : undefined;
+    const forwarded = viaProxy(req) ? String(req.headers['x-forwarded-for'] ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '').at(-1) : undefined;
     return forwarded ?? req.socket.remoteAddress ?? 'unknown';
   };
-  const secure = (req: IncomingMessage) => (req.socket as TLSSocket).encrypted === true || (options.trustProxy === true && req.headers['x-forwarded-proto'] === 'https');
+  const secure = (req: IncomingMessage) => (req.socket as TLSSocket).encrypted === true || (viaProxy(req) && req.headers['x-forwarded-proto'] === 'https');
   const cookieAttributes = (req: IncomingMessage, path: string, maxAge: number) => `HttpOnly; SameSite=Strict; Path=${path}; Max-Age=${maxAge}${secure(req) ? '; Secure' : ''}`;
-  const source = (req: IncomingMessage, session: Session | null) => `web ${address(req)}${session === null ? '' : `, session ${session.tag}`}`;
+  const source = (req: IncomingMessage, session: Session | null) => {
+    const client = address(req);
+    const peer = req.socket.remoteAddress ?? 'unknown';
+    return `web ${client}${client === peer ? '' : ` via proxy ${peer}`}${session === null ? '' : `, session ${session.tag}`}`;
+  };
   const record = (req: IncomingMessage, session: Session | null, entry: Omit<AuditEntry, 'source'>) => audit(deps.db, { ...entry, source: source(req, session) });
 
   /** The request's session, if its token still holds: re-issued or removed tokens end their sessions. */
@@ -191,9 +208,35 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
     return (await bearerHolder(req)) !== null;
   }
 
+  /** Holders whose Bearer token was used from an address, audited once per server run. */
+  const bearerSeen = new Set<string>();
+
+  /**
+   * A Bearer token's holder. Unknown tokens count against the address as failed sign-ins
+   * do (the same throttle: 429 once it must wait) and are audited when they start a wait;
+   * a token's first use from an address is audited too.
+   */
   async function bearerHolder(req: IncomingMessage) {
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    return m === null ? null : holderOfToken(deps.db, m[1]);
+    if (m === null) return null;
+    const from = address(req);
+    const wait = throttle.waitSeconds(from);
+    if (wait > 0) throw new HttpError(429, `too many unknown tokens from your address: try again in ${Math.ceil(wait / 60)} minute(s)`, { 'retry-after': String(wait) });
+    const holder = await holderOfToken(deps.db, m[1]);
+    if (holder === null) {
+      const startsWait = throttle.fail(from);
+      if (throttle.waitSeconds(from) === 0 || startsWait) {
+        await record(req, null, { actor: null, action: 'bearer token', target: null, outcome: 'refused', detail: startsWait ? 'unknown token; too many failures: this address must wait' : 'unknown token' });
+      }
+      return null;
+    }
+    const seen = `${holder.name}\u0000${from}`;
+    if (!bearerSeen.has(seen)) {
+      if (bearerSeen.size >= 10_000) bearerSeen.clear();
+      bearerSeen.add(seen);
+      await record(req, null, { actor: holder.name, action: 'bearer token', target: null, outcome: 'accepted', detail: `${holder.role}; first use from this address since the server started` });
+    }
+    return holder;
   }
 
   function showLogin(req: IncomingMessage, res: ServerResponse, status: number, message: string | null) {
@@ -335,8 +378,9 @@ export function createNeedloopServer(deps: ServerDeps, options: NeedloopServerOp
       const message = error instanceof HttpError ? error.message : 'internal error';
       if (status === 500) process.stderr.write(`needloop serve: ${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}: ${(error as Error).message}\n`);
       if (res.headersSent) return void res.end();
-      if ((req.url ?? '').startsWith('/api/')) sendJson(res, status, { error: message }, status === 401 ? { 'www-authenticate': 'Bearer realm="needloop"' } : {});
-      else sendHtml(res, status, `<!doctype html><title>${status}</title><p>${escapeHtml(message)}</p>`);
+      const headers = error instanceof HttpError ? error.headers : {};
+      if ((req.url ?? '').startsWith('/api/')) sendJson(res, status, { error: message }, status === 401 ? { 'www-authenticate': 'Bearer realm="needloop"', ...headers } : headers);
+      else sendHtml(res, status, `<!doctype html><title>${status}</title><p>${escapeHtml(message)}</p>`, headers);
     });
   };
   // Slow clients (a trickled header or body) are answered 408 and cut off; the check runs every second.

@@ -19,10 +19,11 @@ export function registerServe(program: Command, config: () => Config): void {
     .option('--host <host>', 'interface to listen on; beyond loopback the reports and /api/predict need a signed-in viewer', '127.0.0.1')
     .option('--allowed-host <name...>', 'a host name requests may name in their Host header (repeatable); on loopback only localhost, 127.0.0.1 and ::1 are answered unless given')
     .option('--public', 'let anyone who can reach the server read the reports and call /api/predict without signing in')
-    .option('--trust-proxy', 'behind a reverse proxy: take the client address from X-Forwarded-For and HTTPS from X-Forwarded-Proto')
+    .option('--trust-proxy', 'behind a reverse proxy: for connections from the proxy, take the client address from X-Forwarded-For and HTTPS from X-Forwarded-Proto')
+    .option('--proxy-address <addr...>', 'with --trust-proxy: the proxy\'s own address (repeatable; default: this machine\'s loopback, a proxy beside the server)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); with --tls-key')
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
-    .action(async (flags: { port: string; host: string; public?: boolean; trustProxy?: boolean; tlsCert?: string; tlsKey?: string; allowedHost?: string[] }) => {
+    .action(async (flags: { port: string; host: string; public?: boolean; trustProxy?: boolean; proxyAddress?: string[]; tlsCert?: string; tlsKey?: string; allowedHost?: string[] }) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number (got ${flags.port})`);
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UserError('--tls-cert and --tls-key go together');
@@ -57,7 +58,7 @@ export function registerServe(program: Command, config: () => Config): void {
       const { server, close } = createNeedloopServer(
         { db: handle.db, store: new ModelStore(cfg.modelsDir), reportsDir: cfg.reportsDir, decide },
         // On loopback only this machine's names are answered (DNS rebinding); beyond it, --allowed-host names them.
-        { requireSignIn: !local && flags.public !== true, trustProxy: flags.trustProxy === true, tls, allowedHosts: allowedHosts(local, flags.host, flags.allowedHost ?? []) },
+        { requireSignIn: !local && flags.public !== true, trustProxy: flags.trustProxy === true, proxyAddresses: flags.proxyAddress, tls, allowedHosts: allowedHosts(local, flags.host, flags.allowedHost ?? []) },
       );
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, flags.host, resolve));
       const address = server.address();

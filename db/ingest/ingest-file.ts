@@ -64,6 +64,36 @@ export interface IngestOptions {
    * /etc/shadow, say — is refused, unread.
    */
   confineTo?: string;
+  /**
+   * The file was converted from another (`ingest --format`, db/ingest/formats): its batch
+   * and rejected rows are named after the source, its lines are the source's (the converted
+   * file keeps them), a record the conversion refused is rejected with that reason, and a
+   * reason of the contract names the source field its value came from.
+   */
+  origin?: IngestOrigin;
+}
+
+export interface IngestOrigin {
+  /** The source file, as the user named it. */
+  file: string;
+  /** Lines the conversion refused, with why (the source field and the needloop field). */
+  refused: ReadonlyMap<number, string>;
+  /** A contract's reason (`outcome: "x" is not one of …`), said with the source field. */
+  reason: (reason: string) => string;
+}
+
+/** A sink that rejects what the conversion refused and words the rest as the source's. */
+function originSink(sink: RecordSink, origin: IngestOrigin | undefined): RecordSink {
+  if (origin === undefined) return sink;
+  return {
+    accept: (line, raw, fields) => {
+      const refused = origin.refused.get(line);
+      if (refused === undefined) sink.accept(line, raw, fields);
+      else sink.reject(line, raw, refused);
+    },
+    reject: (line, raw, reason) => sink.reject(line, raw, origin.refused.get(line) ?? origin.reason(reason)),
+    drained: () => sink.drained(),
+  };
 }
 
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -247,10 +277,10 @@ async function loadStaged(ctx: LoadContext, phase: IngestProgress['phase'] = 'lo
   await client.query(createStageSql(contract));
   const writer = new CopyWriter(client, stageColumns(contract));
   const sink = new StageSink(writer, contract.outputColumns.length, ctx.scrubber);
-  const { sha256: read } = await scanFile(ctx.file, ctx.layout, contract, sink, scanOptions(ctx, phase));
+  const { sha256: read } = await scanFile(ctx.file, ctx.layout, contract, originSink(sink, ctx.options.origin), scanOptions(ctx, phase));
   await writer.end();
   ctx.progress('merge')({ bytesRead: 0, records: 0 });
-  return { ...(await mergeStaged(client, contract, ctx.batchId, ctx.file, (head) => scrubKept(head, ctx.scrubber))), sha256: read };
+  return { ...(await mergeStaged(client, contract, ctx.batchId, ctx.options.origin?.file ?? ctx.file, (head) => scrubKept(head, ctx.scrubber))), sha256: read };
 }
 
 /**
@@ -269,10 +299,10 @@ async function loadDirect(ctx: LoadContext): Promise<Loaded> {
   try {
     const target = directTarget(contract);
     const writer = new CopyWriter(client, target.copy);
-    const sink = new DirectSink(writer, target, spillFile, derivedFile, ctx.batchId, ctx.file, ctx.scrubber);
+    const sink = new DirectSink(writer, target, spillFile, derivedFile, ctx.batchId, ctx.options.origin?.file ?? ctx.file, ctx.scrubber);
     let read: string | null;
     try {
-      ({ sha256: read } = await scanFile(ctx.file, ctx.layout, contract, sink, scanOptions(ctx, 'load')));
+      ({ sha256: read } = await scanFile(ctx.file, ctx.layout, contract, originSink(sink, ctx.options.origin), scanOptions(ctx, 'load')));
       await writer.end();
     } finally {
       await sink.close();
@@ -412,7 +442,7 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
     const { rows } = await client.query<{ id: string }>(
       `insert into ingest_batches (file_name, checksum, kind, status, bytes, rows_total, accepted, rejected, duplicates, started_at)
        values ($1, $2, $3, 'complete', $4, 0, 0, 0, 0, now()) returning id`,
-      [file, checksum ?? `loading:${randomUUID()}`, kind, bytesTotal],
+      [options.origin?.file ?? file, checksum ?? `loading:${randomUUID()}`, kind, bytesTotal],
     );
     const batchId = rows[0].id;
     const ctx: LoadContext = { client, checksumWhileReading: checksum === null, file, layout, contract, batchId, options, scrubber, progress };

@@ -108,9 +108,36 @@ describe('needloop serve under a hostile review', () => {
     const refused = added.filter((a) => a.action === 'sign-in' && a.outcome === 'refused');
     expect(refused).toHaveLength(5);
     expect(refused.at(-1)!.detail).toBe('unknown token; too many failures: this address must wait');
-    expect(refused.every((a) => a.source === 'web 203.0.113.9')).toBe(true);
+    expect(refused.every((a) => a.source === 'web 203.0.113.9 via proxy 127.0.0.1')).toBe(true);
     expect(added.at(-1)).toMatchObject({ actor: 'alice', action: 'sign-in', outcome: 'accepted', detail: 'approver' });
-    expect(added.at(-1)!.source).toMatch(/^web 198\.51\.100\.7, session [0-9a-f]{8}$/);
+    expect(added.at(-1)!.source).toMatch(/^web 198\.51\.100\.7 via proxy 127\.0\.0\.1, session [0-9a-f]{8}$/);
+  });
+
+  it('with --trust-proxy, a client that is not the proxy cannot choose its address: no fresh guesses, no forged source', async () => {
+    const base = await serve({ trustProxy: true, proxyAddresses: ['192.0.2.250'] }); // the proxy is elsewhere; this client is not it
+    const before = (await auditRows()).length;
+    const statuses = [];
+    for (let i = 0; i < 7; i++) statuses.push((await signIn(base, `guess-${i}`, { 'x-forwarded-for': `203.0.113.${100 + i}` })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    const added = (await auditRows()).slice(before);
+    expect(added.length).toBeGreaterThan(0);
+    expect(added.every((a) => a.source === 'web 127.0.0.1')).toBe(true);
+  });
+
+  it('throttles and audits Bearer tokens as sign-ins are: unknown ones count against the address, a holder\'s first use is recorded', async () => {
+    const base = await serve({ trustProxy: true, requireSignIn: true });
+    const before = (await auditRows()).length;
+    const predict = (token: string, from: string) => fetch(`${base}/api/predict`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-forwarded-for': from }, body: '{"texts":["hello"]}' });
+    const statuses = [];
+    for (let i = 0; i < 7; i++) statuses.push((await predict(`guess-${i}`, '203.0.113.200')).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    expect((await predict('vera-token-0123456789', '203.0.113.200')).headers.get('retry-after')).toMatch(/^\d+$/);
+    // The viewer's own token from another address works (503: no model in these tests), recorded once.
+    expect((await predict('vera-token-0123456789', '198.51.100.20')).status).toBe(503);
+    expect((await predict('vera-token-0123456789', '198.51.100.20')).status).toBe(503);
+    const added = (await auditRows()).slice(before).filter((a) => a.action === 'bearer token');
+    expect(added.map((a) => [a.actor, a.outcome])).toEqual([[null, 'refused'], [null, 'refused'], [null, 'refused'], [null, 'refused'], [null, 'refused'], ['vera', 'accepted']]);
+    expect(added.at(-1)!.source).toBe('web 198.51.100.20 via proxy 127.0.0.1');
   });
 
   it('a success does not forgive earlier failures: one token cannot be used to reset the count and guess others without end', async () => {
