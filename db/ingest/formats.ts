@@ -297,7 +297,7 @@ function csvHeader(format: SourceFormat, rows: string[][]): string[] {
   return rows[0].map((q, i) => {
     if (q.trim() !== '') question = q.trim();
     const label = (rows[1]?.[i] ?? '').trim();
-    return label === '' || label === 'Response' || label === question ? question : `${question} / ${label}`;
+    return label === '' || label === 'Response' || label === 'Open-Ended Response' || label === question ? question : `${question} / ${label}`;
   });
 }
 
@@ -340,13 +340,15 @@ function kindOf(format: SourceFormat, record: Record<string, unknown>, usage: Ma
 }
 
 /** One needloop record from a source record: its fields, or why the map cannot make one. */
-function convert(record: Record<string, unknown>, specs: Map<string, FieldSpec>): { out: Record<string, unknown>; from: Map<string, string> } | { refused: string } {
+function convert(format: SourceFormat, record: Record<string, unknown>, specs: Map<string, FieldSpec>): { out: Record<string, unknown>; from: Map<string, string> } | { refused: string } {
   const out: Record<string, unknown> = {};
   const from = new Map<string, string>();
   for (const [field, spec] of specs) {
     let { value, path } = resolve(record, spec);
     from.set(field, path);
     if (!present(value)) continue;
+    // Amplitude says "no session" with -1.
+    if (format === 'amplitude' && field === 'session_id' && String(value) === '-1') continue;
     const values = typeof spec === 'object' && !Array.isArray(spec) ? spec.values : undefined;
     if (values !== undefined) {
       const key = typeof value === 'string' ? value : JSON.stringify(value);
@@ -418,7 +420,7 @@ export async function convertSource(format: SourceFormat, file: string, map: Sou
       skipped[kind.skip] = (skipped[kind.skip] ?? 0) + 1;
       continue;
     }
-    const c = convert(r.record, specs[kind]);
+    const c = convert(format, r.record, specs[kind]);
     if ('refused' in c) {
       (await write(kind, r.line, '{}')).refused.set(r.line, c.refused);
       continue;
