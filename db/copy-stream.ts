@@ -19,6 +19,8 @@ export class CopyWriter {
   private used = 0;
   private mustDrain = false;
   private failure: Error | null = null;
+  /** A write after the COPY failed (the stream has let go of its connection): the COPY's own error explains it. */
+  private writeError: Error | null = null;
   private readonly stream: ReturnType<typeof pgCopy.from>;
 
   /** Starts `COPY <target> FROM STDIN` (text format) on `client`. */
@@ -43,6 +45,11 @@ export class CopyWriter {
   /** Resolves when Postgres has caught up; rejects if the COPY has failed. */
   async drained(): Promise<void> {
     if (this.failure !== null) throw this.failure;
+    if (this.writeError !== null) {
+      // The server's reason (a repeated key, say) arrives with the stream's end.
+      await finished(this.stream).catch(() => undefined);
+      throw this.failure ?? this.writeError;
+    }
     if (!this.mustDrain) return;
     this.mustDrain = false;
     await new Promise<void>((resolve) => {
@@ -60,6 +67,7 @@ export class CopyWriter {
   /** Sends what is buffered and completes the COPY; returns the rows Postgres stored. */
   async end(): Promise<number> {
     this.flush();
+    if (this.writeError !== null) await this.drained();
     this.stream.end();
     try {
       await finished(this.stream);
@@ -79,7 +87,12 @@ export class CopyWriter {
   }
 
   private send(bytes: Buffer): void {
-    if (!this.stream.write(bytes)) this.mustDrain = true;
+    if (this.failure !== null || this.writeError !== null) return; // the COPY is lost: drained() and end() say why
+    try {
+      if (!this.stream.write(bytes)) this.mustDrain = true;
+    } catch (error) {
+      this.writeError = error as Error;
+    }
   }
 }
 

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertSource, FORMATS, loadSourceMap, sourceReason, suggestMap, type Converted, type SourceFormat, type SourceMap } from '../../db/ingest/formats.js';
 import { ingestFiles, type FileResult, type IngestOrigin } from '../../db/ingest/ingest-file.js';
+import { FileError } from '../../db/ingest/layout.js';
+import { ingestFromPostgres } from '../../db/ingest/postgres-source.js';
 import { loadCatalogue } from '../../db/need-catalogue.js';
 import type { IngestKind } from '../../db/schema.js';
 import { printJson, say, UserError } from '../output.js';
@@ -73,6 +75,33 @@ export async function ingestFormat(handle: DatabaseHandle, config: Config, forma
   return { results, skipped };
 }
 
+/** `ingest --from-postgres URL --table T --map M [--since-column C]`. */
+async function ingestPostgresCommand(cfg: Config, flags: { map?: string; table?: string; sinceColumn?: string; format?: string; kind?: string; json?: boolean; fromPostgres?: string }): Promise<void> {
+  if (flags.table === undefined || flags.map === undefined) throw new UserError('--from-postgres needs --table SCHEMA.TABLE and --map MAP.json (which column is which needloop field, under users, usage or surveys)');
+  if (flags.format !== undefined || flags.kind !== undefined) throw new UserError('--format and --kind do not go with --from-postgres: the map says which kind the table holds');
+  try {
+    new URL(flags.fromPostgres!);
+  } catch {
+    throw new UserError('--from-postgres takes a connection URL: postgres://USER:PASSWORD@HOST:PORT/DATABASE');
+  }
+  const catalogue = loadCatalogue(cfg.catalogueFile);
+  const map = await loadSourceMap(flags.map, catalogue).catch((error: Error) => {
+    throw new UserError(error.message);
+  });
+  const result = await withDatabase(cfg, (handle) => ingestFromPostgres(handle, { url: flags.fromPostgres!, table: flags.table!, sinceColumn: flags.sinceColumn, map }, {
+    catalogue, maxFieldBytes: cfg.maxFieldBytes, scrubber: scrubberFactory(cfg.pii),
+  }).catch((error: unknown) => {
+    if (error instanceof FileError) return { file: flags.table!, kind: null, status: 'failed' as const, accepted: 0, rejected: 0, duplicates: 0, error: error.message };
+    throw error;
+  }));
+  if (flags.json) printJson({ files: [{ file: result.file, kind: result.kind, accepted: result.accepted, rejected: result.rejected, duplicates: result.duplicates, status: result.status, ...(result.error ? { error: result.error } : {}), ...('since' in result ? { since: result.since } : {}) }] });
+  else {
+    say(describeResult(result));
+    if ('since' in result && result.since !== null && result.since !== undefined) say(`Watermark: ${flags.sinceColumn} ${result.since} (the next run reads from there)`);
+  }
+  if (result.status === 'failed') process.exitCode = 1;
+}
+
 export function describeResult(r: FileResult): string {
   switch (r.status) {
     case 'failed':
@@ -92,17 +121,23 @@ export function registerIngest(program: Command, config: () => Config): void {
   program
     .command('ingest')
     .description(describe('ingest'))
-    .argument('<files...>', 'files to load; users first, then surveys, then usage logs')
+    .argument('[files...]', 'files to load; users first, then surveys, then usage logs')
     .option('--kind <kind>', 'users | surveys | usage (default: inferred from the header)')
     .option('--format <name>', `read a vendor's export instead of needloop's own files: ${FORMATS.join(', ')}`)
     .option('--map <file>', 'with --format: which source field is which needloop field (JSON; see "Vendor formats" in the README)')
     .option('--suggest-map', 'with --format: print a map inferred from the first records of the first file, to edit; loads nothing')
+    .option('--from-postgres <url>', 'read a table of your own Postgres (read only) instead of files; with --table and --map')
+    .option('--table <name>', 'with --from-postgres: SCHEMA.TABLE or a view')
+    .option('--since-column <column>', 'with --from-postgres: load only rows at or past where the last run got to in this column (a time or an increasing id)')
     .option('--json', 'print {"files":[{file, kind, accepted, rejected, duplicates, status, redacted}], "skipped": […]}')
-    .action(async (files: string[], flags: { kind?: string; format?: string; map?: string; suggestMap?: boolean; json?: boolean }) => {
+    .action(async (files: string[], flags: { kind?: string; format?: string; map?: string; suggestMap?: boolean; fromPostgres?: string; table?: string; sinceColumn?: string; json?: boolean }) => {
+      if (flags.fromPostgres !== undefined) return ingestPostgresCommand(config(), flags);
+      if (files.length === 0) throw new UserError('name the files to load (or --from-postgres URL --table T --map MAP.json)');
+      if (flags.table !== undefined || flags.sinceColumn !== undefined) throw new UserError('--table and --since-column go with --from-postgres URL');
       if (flags.kind !== undefined && !KINDS.includes(flags.kind as IngestKind)) {
         throw new UserError(`--kind must be one of ${KINDS.join(', ')} (got ${flags.kind})`);
       }
-      if (flags.format !== undefined && !FORMATS.includes(flags.format as SourceFormat)) throw new UserError(`--format must be one of ${FORMATS.join(', ')} (got ${flags.format})`);
+      if (flags.format !== undefined && !(FORMATS as readonly string[]).includes(flags.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')} (got ${flags.format})`);
       if (flags.format === undefined && (flags.map !== undefined || flags.suggestMap === true)) throw new UserError('--map and --suggest-map go with --format NAME');
       if (flags.format !== undefined && flags.kind !== undefined) throw new UserError('--kind does not go with --format: each record\'s kind comes from the format (an identify is a user, a track an event)');
       const cfg = config();

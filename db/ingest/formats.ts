@@ -23,7 +23,8 @@ import { FileError } from './layout.js';
 import { parseCsvFields, RecordSplitter, type RawRecord } from './records.js';
 
 export const FORMATS = ['segment', 'posthog', 'amplitude', 'typeform', 'surveymonkey', 'qualtrics', 'google-forms'] as const;
-export type SourceFormat = (typeof FORMATS)[number];
+/** The vendors' formats, and a table of the user's own database (columns named by the map, or as needloop's fields). */
+export type SourceFormat = (typeof FORMATS)[number] | 'postgres';
 
 /** Where a needloop field's value comes from: a dotted path, the first present of several, or that with a value map. */
 export type FieldSpec = string | string[] | { path: string | string[]; values?: Record<string, string | number | boolean | null> };
@@ -51,6 +52,7 @@ const INTEGER_FIELDS = new Set(['nps', 'csat', 'rating']);
 
 /** Each vendor's own conventions: where its records keep what needloop needs. */
 const DEFAULTS: Record<SourceFormat, Partial<Record<IngestKind, Record<string, FieldSpec>>>> = {
+  postgres: {},
   segment: {
     usage: { event_id: 'messageId', user_id: ['userId', 'anonymousId'], ts: ['timestamp', 'originalTimestamp'], session_id: ['properties.session_id', 'context.sessionId'], feature: ['properties.feature', 'event'] },
     users: { user_id: ['userId', 'anonymousId'], signup_at: ['traits.createdAt', 'traits.created_at', 'timestamp'], plan: 'traits.plan', country: ['traits.address.country', 'context.location.country', 'traits.country'], industry: 'traits.industry', age_band: 'traits.age_band', gender: 'traits.gender' },
@@ -202,7 +204,7 @@ function specsFor(format: SourceFormat, kind: IngestKind, map: SourceMap, catalo
   const fields = kind === 'users' ? USER_FIELDS : kind === 'usage' ? USAGE_FIELDS : SURVEY_BASE;
   const props = PROPERTIES[format];
   for (const field of fields) {
-    const spec = given?.[field] ?? DEFAULTS[format][kind]?.[field] ?? (kind === 'usage' && props !== undefined ? `${props}.${field}` : kind === 'surveys' ? field : undefined);
+    const spec = given?.[field] ?? DEFAULTS[format][kind]?.[field] ?? (kind === 'usage' && props !== undefined ? `${props}.${field}` : kind === 'surveys' || format === 'postgres' ? field : undefined);
     if (spec !== undefined) specs.set(field, spec);
   }
   if (kind === 'surveys') {
@@ -436,6 +438,31 @@ export async function convertSource(format: SourceFormat, file: string, map: Sou
   }
   converted.sort((a, b) => kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
   return { kinds: converted, skipped, unreadable };
+}
+
+/**
+ * A writer of needloop's JSON Lines for rows of one KIND read elsewhere (a table of the
+ * user's database): each row on its own line, refusals kept by line.
+ */
+export class RowConverter {
+  private readonly specs: Map<string, FieldSpec>;
+  readonly refused = new Map<number, string>();
+  readonly from = new Map<string, string>();
+  records = 0;
+  constructor(readonly kind: IngestKind, map: SourceMap, catalogue: NeedCatalogue) {
+    this.specs = specsFor('postgres', kind, map, catalogue);
+  }
+  /** The line for ROW (the LINE-th read). */
+  line(row: Record<string, unknown>, line: number): string {
+    this.records++;
+    const c = convert('postgres', row, this.specs);
+    if ('refused' in c) {
+      this.refused.set(line, c.refused);
+      return '{}';
+    }
+    for (const [field, path] of c.from) if (!this.from.has(field) || c.out[field] !== undefined) this.from.set(field, path);
+    return JSON.stringify(c.out);
+  }
 }
 
 /** A contract's reason, said with the source field: `outcome (from properties.status): "x" is not one of …`. */

@@ -71,6 +71,11 @@ export interface IngestOptions {
    * reason of the contract names the source field its value came from.
    */
   origin?: IngestOrigin;
+  /**
+   * Runs in the load's own transaction, just before it commits (a source's watermark, so
+   * that it moves exactly when the rows it covers are stored).
+   */
+  beforeCommit?: (client: pg.PoolClient) => Promise<void>;
 }
 
 export interface IngestOrigin {
@@ -468,6 +473,7 @@ export async function ingestFile(handle: DatabaseHandle, file: string, options: 
       `update ingest_batches set status = $2, rows_total = $3, accepted = $4, rejected = $5, duplicates = $6, finished_at = clock_timestamp() where id = $1`,
       [batchId, status, total, counts.accepted, counts.rejected, counts.duplicates],
     );
+    await options.beforeCommit?.(client);
     await client.query('commit');
     // Fresh statistics right after a bulk load: until autovacuum gets to it, the planner
     // would otherwise plan every analysis query as if the table were empty.

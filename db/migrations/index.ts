@@ -17,6 +17,7 @@ import * as stepTimes from './2026-12-02T07-00-step-times.js';
 import * as usagePartitions from './2026-12-02T08-00-usage-partitions.js';
 import * as usageKeyByTime from './2026-12-02T09-00-usage-key-by-time.js';
 import * as decisions from './2026-12-07T00-00-decisions.js';
+import * as sourceWatermarks from './2026-12-07T01-00-source-watermarks.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-23T20-00-ingest': ingest,
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T08-00-usage-partitions': usagePartitions,
   '2026-12-02T09-00-usage-key-by-time': usageKeyByTime,
   '2026-12-07T00-00-decisions': decisions,
+  '2026-12-07T01-00-source-watermarks': sourceWatermarks,
 };
