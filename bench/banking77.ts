@@ -22,39 +22,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { classificationMetrics, expectedCalibrationError } from '../analytics/index.js';
 import { selectBackend } from '../models/backend.js';
-import { buildModel } from '../models/build-model.js';
-import { toTrainingData, validationSplit } from '../models/dataset.js';
-import { predictIntents } from '../models/predict.js';
-import { predictFile } from '../models/predict-file.js';
 import { fitNaiveBayes } from '../models/baseline.js';
-import { DEFAULT_TOKENIZER, WORD_TOKENIZER, type TokenizerSettings } from '../models/tokenizer.js';
-import { TRAINING_DEFAULTS } from '../models/train-candidate.js';
-import { FIRST_MODEL, fitModel } from '../models/fit.js';
+import { DEFAULT_TOKENIZER, WORD_TOKENIZER } from '../models/tokenizer.js';
 import { OUT_OF_SCOPE } from '../db/need-catalogue.js';
 import { log, readBanking77, report } from './bench-kit.js';
+import { needloopOn as needloop } from './needloop-banking77.js';
 
 const HELD_OUT = 10;
 const work = join('.needloop', 'bench', 'banking77');
-
-/** Trains needloop's first model on `train` as trainCandidate does (models/fit.ts) and predicts `test`. */
-async function needloop(train: { text: string; intent: string }[], test: { text: string; intent: string }[], tokenizer: TokenizerSettings = DEFAULT_TOKENIZER, batch?: string, regions = true) {
-  const labels = [...new Set(train.map((e) => e.intent))].sort();
-  const split = validationSplit(train, TRAINING_DEFAULTS.seed);
-  const build = () => buildModel({ classes: labels.length, tokenizer, seed: TRAINING_DEFAULTS.seed });
-  const fit = await fitModel(build(), {
-    train: toTrainingData(split.train, labels, tokenizer), validation: toTrainingData(split.validation, labels, tokenizer), maxTokens: tokenizer.maxTokens, outOfScopeLabel: labels.indexOf(OUT_OF_SCOPE),
-  }, FIRST_MODEL, { rebuild: build, seed: TRAINING_DEFAULTS.seed, regions });
-  const loaded = { model: fit.model, labels, tokenizer, calibration: fit.calibration };
-  const uncalibrated = predictIntents({ model: fit.model, labels, tokenizer }, test.map((e) => e.text));
-  // `needloop predict --input`'s path over a JSON Lines file, its output thrown away.
-  const predicted = batch === undefined ? null : await predictFile(loaded, batch, new Writable({ write: (_chunk, _encoding, done) => done() }));
-  const out = { test: predictIntents(loaded, test.map((e) => e.text)), uncalibrated, calibration: fit.calibration, samplesPerSecond: fit.samples / fit.seconds, seconds: fit.seconds, epochs: fit.curve.length, refitEpochs: fit.refit_epochs, predicted };
-  fit.model.dispose();
-  return out;
-}
 
 /** Out-of-scope recall and precision on `test`, and in-scope accuracy with and without flagged requests counted as misses. */
 function outOfScopeScores(test: readonly { intent: string }[], predicted: readonly { intent: string; out_of_scope: boolean }[], isOos: (intent: string) => boolean) {
