@@ -2,10 +2,13 @@
  * Shared pieces of the benchmarks: a throw-away Postgres server, the machine's
  * description, a timer, and printing (a table for people, JSON with --json).
  */
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import pgCopy from 'pg-copy-streams';
 import { connect, type DatabaseHandle } from '../db/connection.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../db/embedded-server.js';
 
@@ -101,3 +104,28 @@ export async function readBanking77(name: string): Promise<{ text: string; inten
   });
 }
 
+
+/**
+ * The ingest benches' baseline: a plain `COPY … FROM STDIN (FORMAT csv)` of CSV (its own
+ * header naming the columns) into `baseline_usage`, created LIKE usage_events INCLUDING ALL
+ * (same columns, key, indexes and checks) in a database of its own. Returns the rows stored.
+ */
+export async function plainCopyBaseline(bench: { database(name: string): Promise<DatabaseHandle> }, csv: string): Promise<{ result: number; seconds: number }> {
+  const file = await open(csv);
+  const head = (await file.read(Buffer.alloc(1 << 16), 0, 1 << 16, 0)).buffer.toString('utf8');
+  await file.close();
+  const columns = head.slice(0, head.indexOf('\n')).trim();
+  const base = await bench.database('baseline');
+  await base.pool.query('create table baseline_usage (like usage_events including all)');
+  await base.pool.query('alter table baseline_usage alter column batch_id set default 0');
+  return timed(async () => {
+    const client = await base.pool.connect();
+    try {
+      const stream = client.query(pgCopy.from(`COPY baseline_usage (${columns}) FROM STDIN WITH (FORMAT csv, HEADER true)`));
+      await pipeline(createReadStream(csv, { highWaterMark: 1 << 20 }), stream);
+      return Number(stream.rowCount);
+    } finally {
+      client.release();
+    }
+  });
+}

@@ -7,17 +7,16 @@
  *   node bin/run-ts.js bench/formats.ts [--events 500000] [--json]
  */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { finished, pipeline } from 'node:stream/promises';
-import pgCopy from 'pg-copy-streams';
+import { finished } from 'node:stream/promises';
 import { convertSource, sourceReason } from '../db/ingest/formats.js';
 import { ingestFile } from '../db/ingest/ingest-file.js';
 import { loadCatalogue } from '../db/need-catalogue.js';
 import { generateScenario } from '../scenarios/generate.js';
-import { benchServer, log, report, timed } from './bench-kit.js';
+import { benchServer, log, plainCopyBaseline, report, timed } from './bench-kit.js';
 
 const eventsArg = process.argv.indexOf('--events');
 const EVENTS = eventsArg === -1 ? 500_000 : Number(process.argv[eventsArg + 1]);
@@ -56,25 +55,8 @@ const jsonl = await generated('jsonl');
 const segment = await segmentFile(jsonl);
 const bench = await benchServer();
 try {
-  const handle = await open(csv);
-  const head = (await handle.read(Buffer.alloc(1 << 16), 0, 1 << 16, 0)).buffer.toString('utf8');
-  await handle.close();
-  const columns = head.slice(0, head.indexOf('\n')).trim();
-
   log('baseline: plain COPY of the mapped rows into an identical table…');
-  const base = await bench.database('baseline');
-  await base.pool.query('create table baseline_usage (like usage_events including all)');
-  await base.pool.query('alter table baseline_usage alter column batch_id set default 0');
-  const baseline = await timed(async () => {
-    const client = await base.pool.connect();
-    try {
-      const stream = client.query(pgCopy.from(`COPY baseline_usage (${columns}) FROM STDIN WITH (FORMAT csv, HEADER true)`));
-      await pipeline(createReadStream(csv, { highWaterMark: 1 << 20 }), stream);
-      return Number(stream.rowCount);
-    } finally {
-      client.release();
-    }
-  });
+  const baseline = await plainCopyBaseline(bench, csv);
 
   const options = { catalogue, maxFieldBytes: 64 * 1024 };
   log('needloop ingest --format segment (convert, then load)…');

@@ -5,15 +5,12 @@
  *
  *   node bin/run-ts.js bench/ingest.ts [--events 1000000] [--json]
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import pgCopy from 'pg-copy-streams';
 import { ingestFile } from '../db/ingest/ingest-file.js';
 import { loadCatalogue } from '../db/need-catalogue.js';
 import { generateScenario } from '../scenarios/generate.js';
-import { benchServer, log, report, timed } from './bench-kit.js';
+import { benchServer, log, plainCopyBaseline, report, timed } from './bench-kit.js';
 
 const eventsArg = process.argv.indexOf('--events');
 const EVENTS = eventsArg === -1 ? 1_000_000 : Number(process.argv[eventsArg + 1]);
@@ -31,39 +28,12 @@ async function data(format: 'csv' | 'jsonl'): Promise<string> {
   return file;
 }
 
-/** A CSV file's first line. */
-async function headerOf(file: string): Promise<string> {
-  const handle = await open(file);
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(1 << 16), 0, 1 << 16, 0);
-    const head = buffer.subarray(0, bytesRead).toString('utf8');
-    return head.slice(0, head.indexOf('\n')).trim();
-  } finally {
-    await handle.close();
-  }
-}
-
 const csv = await data('csv');
 const jsonl = await data('jsonl');
 const bench = await benchServer();
 try {
-  // The CSV's own header names the columns (a fixed list here fell behind the format once).
-  const columns = await headerOf(csv);
-
   log('baseline: plain COPY of the CSV into an identical table…');
-  const base = await bench.database('baseline');
-  await base.pool.query('create table baseline_usage (like usage_events including all)');
-  await base.pool.query('alter table baseline_usage alter column batch_id set default 0');
-  const baseline = await timed(async () => {
-    const client = await base.pool.connect();
-    try {
-      const stream = client.query(pgCopy.from(`COPY baseline_usage (${columns}) FROM STDIN WITH (FORMAT csv, HEADER true)`));
-      await pipeline(createReadStream(csv, { highWaterMark: 1 << 20 }), stream);
-      return Number(stream.rowCount);
-    } finally {
-      client.release();
-    }
-  });
+  const baseline = await plainCopyBaseline(bench, csv);
 
   const options = { catalogue, maxFieldBytes: 64 * 1024 };
   log('needloop ingest of the same CSV…');
