@@ -37,6 +37,8 @@ afterAll(async () => {
 
 describe('needloop start (npm start)', () => {
   let pending: { run_id: string; candidate_id: string };
+  // Which of the two racing approvers took the decision (either may).
+  let approver = '';
 
   it('on an empty embedded database: the loop\'s story over simulated nights, ending with a candidate for you to approve', async () => {
     const run = await runCli(['start', '--json'], env);
@@ -144,6 +146,7 @@ describe('needloop start (npm start)', () => {
     const lost = tries.filter((t) => t.run.code !== 0);
     expect(won.map((t) => t.name)).toHaveLength(1);
     const winner = won[0].name;
+    approver = winner;
     expect(lost[0].run.code).toBe(1);
     expect(lost[0].run.stderr).toMatch(new RegExp(`^needloop: refused: a decision was already taken: approve by ${winner} at \\S+\\n$`));
     const approved = won[0].run;
@@ -180,9 +183,9 @@ describe('needloop start (npm start)', () => {
     expect(data.briefing!.serving.now).toBe(pending.candidate_id);
     expect(data.pending!.models).toEqual([]);
     const promotion = data.timeline.flatMap((n) => n.decisions).find((d) => d.action === 'promote' && d.model === pending.candidate_id)!;
-    expect(promotion).toMatchObject({ by: 'alice' });
+    expect(promotion).toMatchObject({ by: approver });
     expect(await page.locator(`#timeline-chart .mark-promote[data-model="${pending.candidate_id}"]`).count()).toBe(1);
-    expect(await page.locator('#timeline-events').innerText()).toContain(`model ${pending.candidate_id} promoted by alice`);
+    expect(await page.locator('#timeline-events').innerText()).toContain(`model ${pending.candidate_id} promoted by ${approver}`);
     expect(await page.locator('#actions').innerText()).not.toContain('awaits an engineer');
   });
 
@@ -203,8 +206,8 @@ describe('needloop start (npm start)', () => {
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     const { page, data } = await openReport(out.run.report);
-    expect(data.briefing!.serving.changes).toEqual([expect.objectContaining({ action: 'promote', model: pending.candidate_id, by: 'alice' })]);
-    expect(await page.locator('#status-block').innerText()).toContain(`Model serving: model ${pending.candidate_id}. Since the previous run: model ${pending.candidate_id} promoted by alice`);
+    expect(data.briefing!.serving.changes).toEqual([expect.objectContaining({ action: 'promote', model: pending.candidate_id, by: approver })]);
+    expect(await page.locator('#status-block').innerText()).toContain(`Model serving: model ${pending.candidate_id}. Since the previous run: model ${pending.candidate_id} promoted by ${approver}`);
     expect(data.timeline.at(-1)!.run_id).toBe(data.run_id);
   });
 });
