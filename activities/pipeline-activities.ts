@@ -8,6 +8,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { scrubberFactory } from '../analytics/pii.js';
+import { identifierKey } from '../db/ingest/pseudonym-key.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connection.js';
 import { ingestFile as ingestOneFile, ingestOrder } from '../db/ingest/ingest-file.js';
@@ -187,7 +188,7 @@ export function createActivities(deps: ActivityDeps) {
     async ingestFile(input: { file: string }): Promise<IngestSummary> {
       const ctx = temporalContext();
       const r = await ingestOneFile(handle, input.file, {
-        catalogue: await catalogueWithAdopted(handle, catalogue), maxFieldBytes: config.maxFieldBytes, scrubber: scrubberFactory(config.pii), confineTo: dirname(input.file),
+        catalogue: await catalogueWithAdopted(handle, catalogue), maxFieldBytes: config.maxFieldBytes, scrubber: scrubberFactory(config.pii, identifierKey(config)), confineTo: dirname(input.file),
         onProgress: (p) => ctx?.heartbeat({ file: p.file, phase: p.phase, bytes: p.bytesRead, of: p.bytesTotal }),
       });
       // Under Temporal a lost database connection is thrown, so that the activity's retries

@@ -158,6 +158,9 @@ export function luhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+/** Ids whose pseudonym (or lack of one) a scrubber remembers. */
+const PSEUDONYM_CACHE = 200_000;
+
 export class PiiScrubber {
   /** Values replaced so far, per kind. */
   readonly counts = Object.fromEntries(PII_KINDS.map((k) => [k, 0])) as Record<PiiKind, number>;
@@ -166,9 +169,46 @@ export class PiiScrubber {
     readonly mode: PiiMode,
     private readonly key: string | null = null,
     private readonly countries: readonly CountryCode[] = DEFAULT_PHONE_COUNTRIES,
+    /** The secret identifiers' pseudonyms are keyed with (`pseudonym`); read only when an id holds personal data. Default: `key`. */
+    private readonly idKey: (() => string) | null = null,
   ) {
     if (mode === 'hash' && (key === null || key.length < 16)) throw new Error('PII hash mode needs a key of at least 16 characters');
   }
+
+  /**
+   * An identifier (a user id, a session id) that holds personal data — a user whose id is
+   * their e-mail address, as in Google Forms or many Segment sources, or a phone number —
+   * replaced whole by a keyed pseudonym, `[EMAIL:<16 hex>]` (HMAC-SHA-256 of the normalised
+   * id: the same id gives the same pseudonym in every file, source and night, so joins
+   * hold, and nothing of the id is stored). An id without personal data is kept as written.
+   * 64 bits: a million users' pseudonyms collide with a chance of about 3 in 100,000.
+   */
+  pseudonym(id: string, count = true): string {
+    if (this.mode === 'keep') return id;
+    // Ids repeat (a user's every event): each is looked at once.
+    const known = this.pseudonyms.get(id);
+    if (known !== undefined) {
+      if (known.kind !== null && count) this.counts[known.kind]++;
+      return known.value;
+    }
+    if (this.pseudonyms.size >= PSEUDONYM_CACHE) this.pseudonyms.clear();
+    const spans = this.find(id);
+    if (spans.length === 0) {
+      this.pseudonyms.set(id, { value: id, kind: null });
+      return id;
+    }
+    const kind = spans[0].kind;
+    if (count) this.counts[kind]++;
+    const secret = this.idKey?.() ?? this.key;
+    if (secret === null || secret.length < 16) throw new Error('an identifier that holds personal data needs a key of at least 16 characters to be pseudonymised');
+    const normalised = scanText(id).text.trim();
+    const tag = kind === 'national_id' ? 'ID' : kind === 'url_query' ? 'QUERY' : kind.toUpperCase();
+    const value = `[${tag}:${createHmac('sha256', secret).update(`id:${kind === 'email' ? normalised.toLowerCase() : normalised}`).digest('hex').slice(0, 16)}]`;
+    this.pseudonyms.set(id, { value, kind });
+    return value;
+  }
+
+  private readonly pseudonyms = new Map<string, { value: string; kind: PiiKind | null }>();
 
   /** The personal data `text` holds, as spans of `text` itself (non-overlapping, in order), found in its normalised form (`scanText`). */
   find(original: string): Span[] {
@@ -283,7 +323,11 @@ export class PiiScrubber {
   }
 }
 
-/** A fresh scrubber per file, as configured (NEEDLOOP_PII); none when personal data is kept. */
-export function scrubberFactory(pii: { mode: PiiMode; key: string | null }): (() => PiiScrubber) | undefined {
-  return pii.mode === 'keep' ? undefined : () => new PiiScrubber(pii.mode, pii.key);
+/**
+ * A fresh scrubber per file, as configured (NEEDLOOP_PII); none when personal data is kept.
+ * `idKey` gives the secret identifiers' pseudonyms are keyed with (db/ingest/pseudonym-key.ts:
+ * NEEDLOOP_PII_KEY, or the home's own key file).
+ */
+export function scrubberFactory(pii: { mode: PiiMode; key: string | null }, idKey: (() => string) | null = null): (() => PiiScrubber) | undefined {
+  return pii.mode === 'keep' ? undefined : () => new PiiScrubber(pii.mode, pii.key, DEFAULT_PHONE_COUNTRIES, idKey);
 }

@@ -4,6 +4,7 @@ import { AnalysisError } from '../../activities/analyze-needs.js';
 import { detectDrift, type DriftResult } from '../../activities/detect-drift.js';
 import { driftBetweenFiles } from '../../activities/drift-from-files.js';
 import { scrubberFactory } from '../../analytics/pii.js';
+import { identifierKey } from '../../db/ingest/pseudonym-key.js';
 import { DEFAULT_THRESHOLDS, type DriftMethod, type DriftRule } from '../../analytics/index.js';
 import type { Config } from '../../config.js';
 import { printJson, say, UserError } from '../output.js';
@@ -98,7 +99,7 @@ export function registerDrift(program: Command, config: () => Config): void {
       try {
         let result: DriftResult;
         if (fileMode) {
-          result = await driftBetweenFiles({ reference: flags.reference!, current: flags.current!, ...common, scrub: scrubberFactory(config().pii)?.() ?? null });
+          result = await driftBetweenFiles({ reference: flags.reference!, current: flags.current!, ...common, scrub: scrubberFactory(config().pii, identifierKey(config()))?.() ?? null });
         } else {
           const r = windowFlags({ from: flags.referenceFrom, to: flags.referenceTo }, { from: '--reference-from', to: '--reference-to' });
           const c = windowFlags({ from: flags.currentFrom, to: flags.currentTo }, { from: '--current-from', to: '--current-to' });

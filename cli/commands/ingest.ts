@@ -15,6 +15,7 @@ import { printJson, say, UserError } from '../output.js';
 import { progressFor } from '../progress.js';
 import { withDatabase } from './with-database.js';
 import { scrubberFactory } from '../../analytics/pii.js';
+import { identifierKey } from '../../db/ingest/pseudonym-key.js';
 
 const KINDS: readonly IngestKind[] = ['users', 'surveys', 'usage'];
 
@@ -25,7 +26,7 @@ export async function ingestWithProgress(handle: DatabaseHandle, config: Config,
     return await ingestFiles(handle, files, {
       catalogue: loadCatalogue(config.catalogueFile),
       maxFieldBytes: config.maxFieldBytes,
-      scrubber: scrubberFactory(config.pii),
+      scrubber: scrubberFactory(config.pii, identifierKey(config)),
       kind: options.kind,
       origin: options.origin,
       onProgress: (p) => {
@@ -89,7 +90,7 @@ async function ingestPostgresCommand(cfg: Config, flags: { map?: string; table?:
     throw new UserError(error.message);
   });
   const result = await withDatabase(cfg, (handle) => ingestFromPostgres(handle, { url: flags.fromPostgres!, table: flags.table!, sinceColumn: flags.sinceColumn, map }, {
-    catalogue, maxFieldBytes: cfg.maxFieldBytes, scrubber: scrubberFactory(cfg.pii),
+    catalogue, maxFieldBytes: cfg.maxFieldBytes, scrubber: scrubberFactory(cfg.pii, identifierKey(cfg)),
   }).catch((error: unknown) => {
     if (error instanceof FileError) return { file: flags.table!, kind: null, status: 'failed' as const, accepted: 0, rejected: 0, duplicates: 0, error: error.message };
     throw error;

@@ -4,6 +4,7 @@ import { analyzeNeeds, AnalysisError, type NeedsResult } from '../../activities/
 import { productionCommentClassifier } from '../../activities/comment-classifier.js';
 import { analyzeNeedsFile } from '../../activities/needs-from-file.js';
 import { scrubberFactory } from '../../analytics/pii.js';
+import { identifierKey } from '../../db/ingest/pseudonym-key.js';
 import { selectBackend } from '../../models/backend.js';
 import { ModelStore } from '../../models/model-store.js';
 import type { Config } from '../../config.js';
@@ -69,7 +70,7 @@ export function registerNeeds(program: Command, config: () => Config): void {
               const classifier = await productionCommentClassifier({ db: handle.db, store: new ModelStore(cfg.modelsDir), backend: selectBackend(cfg.tfjsBackend) });
               return analyzeNeeds({ handle, catalogue, classifier }, { ...window, bySegment: flags.bySegment });
             })
-            : await analyzeNeedsFile({ file: flags.input, segmentsFile: flags.bySegment ? flags.segments : undefined, ...window, catalogue, maxFieldBytes: cfg.maxFieldBytes, scrub: scrubberFactory(cfg.pii)?.() ?? null });
+            : await analyzeNeedsFile({ file: flags.input, segmentsFile: flags.bySegment ? flags.segments : undefined, ...window, catalogue, maxFieldBytes: cfg.maxFieldBytes, scrub: scrubberFactory(cfg.pii, identifierKey(cfg))?.() ?? null });
         if (flags.json) printJson(result);
         else printNeeds(result, new Map(catalogue.map((n) => [n.id, n.label.en])));
       } catch (error) {

@@ -35,6 +35,8 @@ export interface Contract {
 /** Finds personal data in free text and replaces it (analytics/pii.ts), counting what it replaced unless told not to. */
 export interface TextScrubber {
   scrub(text: string, count?: boolean): string;
+  /** An identifier with personal data in it replaced whole by a keyed pseudonym; others as written. */
+  pseudonym?(id: string, count?: boolean): string;
   readonly counts: Readonly<Record<string, number>>;
 }
 
@@ -42,8 +44,9 @@ export interface ContractOptions {
   catalogue: NeedCatalogue;
   maxFieldBytes: number;
   /**
-   * Replaces personal data in free text (request texts, survey comments) before it is
-   * stored; absent: stored as written.
+   * Replaces personal data before it is stored: in free text (request texts, survey
+   * comments) and the other text columns (feature, industry, …) by placeholders; in user
+   * and session ids by keyed pseudonyms. Absent: stored as written.
    */
   scrub?: TextScrubber | null;
 }
@@ -172,8 +175,12 @@ const text =
     return copyText(scrub === null ? v : scrub.scrub(v));
   };
 
-/** An id (user_id, event_id, response_id): the same limit in every file, ID_MAX_CHARS characters. */
-const identifier = (name: string): Parse => {
+/**
+ * An id (user_id, event_id, response_id): the same limit in every file, ID_MAX_CHARS
+ * characters. With `scrub`, an id that holds personal data (a user id that is an e-mail
+ * address) is stored as its keyed pseudonym; event and response ids are keys, kept as written.
+ */
+const identifier = (name: string, scrub: TextScrubber | null = null): Parse => {
   const asText = text(name, ID_MAX_CHARS * 4, true);
   return (value, errors) => {
     const parsed = asText(value, errors);
@@ -185,7 +192,7 @@ const identifier = (name: string): Parse => {
       errors.push(`${name}: ${chars} characters long; at most ${ID_MAX_CHARS} are allowed`);
       return null;
     }
-    return parsed;
+    return scrub?.pseudonym === undefined ? parsed : copyText(scrub.pseudonym(trimmed));
   };
 };
 
@@ -234,16 +241,16 @@ function copyFields(parsed: readonly (string | null)[]): string[] {
   return parsed.map((v) => (v === null ? COPY_NULL : v));
 }
 
-function usersContract(): Contract {
+function usersContract({ scrub = null }: ContractOptions): Contract {
   const columns = [
-    column('user_id', true, 'text', identifier('user_id')),
+    column('user_id', true, 'text', identifier('user_id', scrub)),
     column('signup_at', true, 'timestamptz', timestamp('signup_at')),
     column('plan', true, 'text', oneOf('plan', ['free', 'pro', 'enterprise'])),
-    column('country', false, 'text', text('country', 64, true)),
-    column('industry', false, 'text', text('industry', 200, true)),
+    column('country', false, 'text', text('country', 64, true, scrub)),
+    column('industry', false, 'text', text('industry', 200, true, scrub)),
     // Optional groups for fairness across users; any labels the team uses ("25-34", "f").
-    column('age_band', false, 'text', text('age_band', 64, true)),
-    column('gender', false, 'text', text('gender', 64, true)),
+    column('age_band', false, 'text', text('age_band', 64, true, scrub)),
+    column('gender', false, 'text', text('gender', 64, true, scrub)),
   ];
   return {
     kind: 'users',
@@ -267,7 +274,7 @@ export const SURVEY_ANSWER_PREFIXES = [
 function surveysContract({ catalogue, maxFieldBytes, scrub = null }: ContractOptions): Contract {
   const base = [
     column('response_id', true, 'text', identifier('response_id')),
-    column('user_id', true, 'text', identifier('user_id')),
+    column('user_id', true, 'text', identifier('user_id', scrub)),
     column('submitted_at', true, 'timestamptz', timestamp('submitted_at')),
     column('nps', false, 'smallint', integer('nps', 0, 10)),
     column('csat', false, 'smallint', integer('csat', 1, 5)),
@@ -302,10 +309,10 @@ function usageContract({ catalogue, maxFieldBytes, scrub = null }: ContractOptio
   const intents = catalogue.map((n) => n.id);
   const columns = [
     column('event_id', true, 'text', identifier('event_id')),
-    column('user_id', true, 'text', identifier('user_id')),
+    column('user_id', true, 'text', identifier('user_id', scrub)),
     column('ts', true, 'timestamptz', timestamp('ts')),
-    column('session_id', false, 'text', identifier('session_id')),
-    column('feature', true, 'text', text('feature', 200, true)),
+    column('session_id', false, 'text', identifier('session_id', scrub)),
+    column('feature', true, 'text', text('feature', 200, true, scrub)),
     column('request_text', false, 'text', text('request_text', maxFieldBytes, false, scrub)),
     column('predicted_intent', false, 'text', oneOf('predicted_intent', intents, 'a need id:')),
     column('confidence', false, 'real', decimal('confidence', 0, 1)),
@@ -344,7 +351,7 @@ function usageContract({ catalogue, maxFieldBytes, scrub = null }: ContractOptio
 export function contractFor(kind: IngestKind, options: ContractOptions): Contract {
   switch (kind) {
     case 'users':
-      return usersContract();
+      return usersContract(options);
     case 'surveys':
       return surveysContract(options);
     case 'usage':

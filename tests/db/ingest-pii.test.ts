@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cnIdChecks, PiiScrubber, luhn } from '../../analytics/pii.js';
@@ -131,6 +131,48 @@ describe('personal data in free text', () => {
       expect(rows[0].dump).not.toContain(value);
       if (digits(value).length >= 7) expect(rows[0].dump.replace(/\D/g, ' ')).not.toContain(digits(value));
     }
+  });
+
+  it('in identifiers and the other text columns: a user whose id is their e-mail address is stored as a keyed pseudonym, the same in every file and format, keyed by the home', async () => {
+    const id = 'Jane.Doe@Example.com';
+    const home = join(files.dir, 'pseudonym-home');
+    const env = { DATABASE_URL: db.handle.url, NEEDLOOP_HOME: home };
+    const users = await files.file('pid-users.csv', `user_id,signup_at,plan,country,industry\n${id},2026-01-01,pro,GB,"consulting (li.wei@example.com)"\nu-plain,2026-01-01,free,CN,retail\n`);
+    const usage = await files.file('pid-usage.jsonl', [
+      usageJson({ event_id: 'pid-1', user_id: ' jane.doe@example.com ', session_id: '+44 20 7946 0958', feature: 'export for jane.doe@example.com' }),
+      usageJson({ event_id: 'pid-2', user_id: 'u-plain', session_id: 's-123' }),
+    ].join('\n'));
+    // Google Forms' user is the respondent's e-mail address.
+    const form = await files.file('pid-form.csv', [
+      'Timestamp,Email Address,How likely are you to recommend us? (0-10)',
+      `11/08/2026 14:22:05,${id.toUpperCase()},9`,
+    ].join('\n'));
+    const formMap = await files.file('pid-form-map.json', JSON.stringify({ surveys: { nps: 'How likely are you to recommend us? (0-10)' } }));
+    const loaded = await runCli(['ingest', users, usage, '--json'], env);
+    expect(loaded.code).toBe(0);
+    expect(JSON.parse(loaded.stdout).files.map((f: { accepted: number; rejected: number }) => [f.accepted, f.rejected])).toEqual([[2, 0], [2, 0]]);
+    const viaForm = await runCli(['ingest', '--format', 'google-forms', '--map', formMap, form, '--json'], env);
+    expect(viaForm.code, viaForm.stderr).toBe(0);
+    const pseudonym = (await db.handle.db.selectFrom('users').select('user_id').where('user_id', 'like', '[EMAIL:%').executeTakeFirstOrThrow()).user_id;
+    expect(pseudonym).toMatch(/^\[EMAIL:[0-9a-f]{16}\]$/);
+    // One user in every table: the join holds across files, formats, case and spacing.
+    const events = await db.handle.db.selectFrom('usage_events').select(['user_id', 'session_id', 'feature']).where('event_id', 'in', ['pid-1', 'pid-2']).orderBy('event_id').execute();
+    expect(events).toEqual([
+      { user_id: pseudonym, session_id: expect.stringMatching(/^\[PHONE:[0-9a-f]{16}\]$/), feature: 'export for [EMAIL]' },
+      { user_id: 'u-plain', session_id: 's-123', feature: 'docs' },
+    ]);
+    const responses = await db.handle.db.selectFrom('survey_responses').select('user_id').where('user_id', 'like', '[EMAIL:%').execute();
+    expect(responses.map((r) => r.user_id)).toEqual([pseudonym]);
+    expect((await db.handle.db.selectFrom('users').select('industry').where('user_id', '=', pseudonym).executeTakeFirstOrThrow()).industry).toBe('consulting ([EMAIL])');
+    // The key is the home's own, readable by its owner only: another home pseudonymises the same id differently.
+    expect((await stat(join(home, 'pii-key'))).mode & 0o777).toBe(0o600);
+    const other = await files.file('pid-users-2.csv', `user_id,signup_at,plan\n${id},2026-01-01,pro\n`);
+    expect((await runCli(['ingest', other], { ...env, NEEDLOOP_HOME: join(files.dir, 'pseudonym-home-2') })).code).toBe(0);
+    expect(await db.handle.db.selectFrom('users').select('user_id').where('user_id', 'like', '[EMAIL:%').execute()).toHaveLength(2);
+    // Nowhere in the database, nor in what the commands printed.
+    const { rows } = await db.handle.pool.query<{ dump: string }>(`select string_agg(row_to_json(x)::text, E'\\n') as dump from (select * from users) x`);
+    const everything = `${rows[0].dump}\n${JSON.stringify(await db.handle.db.selectFrom('usage_events').selectAll().execute())}\n${JSON.stringify(await db.handle.db.selectFrom('survey_responses').selectAll().execute())}\n${loaded.stdout}${loaded.stderr}${viaForm.stdout}${viaForm.stderr}`;
+    for (const value of ['jane.doe', 'JANE.DOE', 'li.wei', '7946']) expect(everything.toLowerCase()).not.toContain(value.toLowerCase());
   });
 
   it('never reaches the run\'s report or its output: a pipeline run over planted data shows placeholders only', async () => {
