@@ -158,6 +158,16 @@ export function luhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+/** An id that may hold an e-mail written to dodge a scan. */
+const ID_MAY_HOLD_EMAIL = /[[({<]\s*at\s*[\])}>]|\sat\s/i;
+const ID_MAC = /^[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$/i;
+/** Digits and what numbers are written with: nothing else (no letters but a resident ID's check X). */
+const ID_NUMBER_LIKE = /^\+?[\d\s().-]+[Xx]?$/;
+const ID_CN_ID = /^\d{6} ?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]) ?\d{3}[\dXx]$/;
+const ID_SSN = /^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$/;
+/** Written as a phone number: international (+…), grouped by separators, or a Chinese mobile number. */
+const ID_PHONE_SHAPE = /^(?:\+\d[\d\s().-]{6,}|\(?\d{2,5}\)?[\s.-]\d[\d\s.-]{4,}|1[3-9]\d{9})$/;
+
 /** Ids whose pseudonym (or lack of one) a scrubber remembers. */
 const PSEUDONYM_CACHE = 200_000;
 
@@ -192,20 +202,44 @@ export class PiiScrubber {
       return known.value;
     }
     if (this.pseudonyms.size >= PSEUDONYM_CACHE) this.pseudonyms.clear();
-    const spans = this.find(id);
-    if (spans.length === 0) {
+    const normalised = scanText(id).text.trim();
+    const kind = this.identifierKind(normalised);
+    if (kind === null) {
       this.pseudonyms.set(id, { value: id, kind: null });
       return id;
     }
-    const kind = spans[0].kind;
     if (count) this.counts[kind]++;
     const secret = this.idKey?.() ?? this.key;
     if (secret === null || secret.length < 16) throw new Error('an identifier that holds personal data needs a key of at least 16 characters to be pseudonymised');
-    const normalised = scanText(id).text.trim();
-    const tag = kind === 'national_id' ? 'ID' : kind === 'url_query' ? 'QUERY' : kind.toUpperCase();
+    const tag = kind === 'national_id' ? 'ID' : kind.toUpperCase();
     const value = `[${tag}:${createHmac('sha256', secret).update(`id:${kind === 'email' ? normalised.toLowerCase() : normalised}`).digest('hex').slice(0, 16)}]`;
     this.pseudonyms.set(id, { value, kind });
     return value;
+  }
+
+  /**
+   * What personal data an id (normalised) is, if any. Stricter than free text: an id made
+   * of hex and digits (a UUID, `u_1042`, a 10-digit account number) is not a phone number
+   * or a card for holding a run of digits. It counts as personal data when it holds an
+   * e-mail address, or is whole: a phone number written as one (`+` or separators
+   * between groups; a Chinese mobile number, a common user id there), a resident ID or
+   * SSN, an IP or MAC address.
+   */
+  private identifierKind(id: string): PiiKind | null {
+    if (id.includes('@') || ID_MAY_HOLD_EMAIL.test(id)) {
+      if (this.find(id).some((x) => x.kind === 'email')) return 'email';
+    }
+    if (isIPv4(id) || (id.includes(':') && isIPv6(id))) return 'ip';
+    if (ID_MAC.test(id)) return 'mac';
+    if (!ID_NUMBER_LIKE.test(id)) return null;
+    const digits = id.replace(/\D/g, '');
+    if (ID_CN_ID.test(id) && cnIdChecks(id.replace(/ /g, ''))) return 'national_id';
+    if (ID_SSN.test(id)) return 'national_id';
+    if (ID_PHONE_SHAPE.test(id)) {
+      const phone = this.find(id).find((x) => x.kind === 'phone');
+      if (phone !== undefined && phone.value.replace(/\D/g, '').length >= digits.length - 1) return 'phone';
+    }
+    return null;
   }
 
   private readonly pseudonyms = new Map<string, { value: string; kind: PiiKind | null }>();

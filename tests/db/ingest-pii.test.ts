@@ -133,6 +133,19 @@ describe('personal data in free text', () => {
     }
   });
 
+  it('in an id: an e-mail address, or a whole phone number, ID, IP or MAC address, is personal data; UUIDs, account numbers and dates are not', () => {
+    const s = new PiiScrubber('redact', null, undefined, () => 'a-home-key-of-32-characters-0000');
+    const personal = ['jane@example.com', 'Jane@Example.com ', 'bob[at]example[dot]com', '+44 20 7946 0958', '(415) 555-2671', '13812345678', '１３８１２３４５６７８', '11010519491231002X', '123-45-6789', '192.168.1.20', '2001:db8::1', '00:1A:2B:3C:4D:5E'];
+    const pseudonyms = personal.map((id) => s.pseudonym(id));
+    expect(pseudonyms.every((p) => /^\[(EMAIL|PHONE|ID|IP|MAC):[0-9a-f]{16}\]$/.test(p))).toBe(true);
+    expect(pseudonyms[1]).toBe(pseudonyms[0]); // case and spacing
+    expect(pseudonyms[6]).toBe(pseudonyms[5]); // full-width digits
+    expect(new Set(pseudonyms).size).toBe(personal.length - 2);
+    for (const id of ['91438436-5dbb-4764-894d-7ddf991da1cc', 's-480a12ae-558c', 'u_4155552671', '4155552671', '12345678901234567', '2026-12-07', 'order-12345', 'anonymous']) expect(s.pseudonym(id)).toBe(id);
+    expect(s.counts).toMatchObject({ email: 3, phone: 4, national_id: 2, ip: 2, mac: 1 });
+    expect(() => new PiiScrubber('redact').pseudonym('jane@example.com')).toThrow('needs a key');
+  });
+
   it('in identifiers and the other text columns: a user whose id is their e-mail address is stored as a keyed pseudonym, the same in every file and format, keyed by the home', async () => {
     const id = 'Jane.Doe@Example.com';
     const home = join(files.dir, 'pseudonym-home');
