@@ -41,31 +41,67 @@ export function classificationMetrics(pairs: readonly PairCount[]): Classificati
   return { n, accuracy: correct / n, macro_f1: f1 / classes.size };
 }
 
-export const CONFIDENCE_BINS = 10;
-const MIN_LABELS_PER_BIN = 20;
+/**
+ * How often a model is right at each confidence, fitted on labelled predictions: isotonic
+ * regression (pool-adjacent-violators), the calibration NannyML's CBPE fits on its
+ * reference. Blocks of confidence, each up to `upto[i]` (inclusive), right `accuracy[i]` of
+ * the time on `n[i]` predictions; non-decreasing. Written here, not taken from a package:
+ * the algorithm is twenty lines, and no maintained JS package offers it (ml-isotonic-regression
+ * and the like are single-author and years old).
+ */
+export interface ReliabilityCurve {
+  upto: number[];
+  accuracy: number[];
+  n: number[];
+}
 
-/** Per confidence bin (0.0–0.1, …, 0.9–1.0): how many predictions, and how many labelled correct. */
-export interface ConfidenceBin {
-  bin: number;
-  n: number;
-  labelled: number;
-  correct: number;
+export function fitReliability(confidences: ArrayLike<number>, correct: ArrayLike<boolean>): ReliabilityCurve {
+  const order = Array.from({ length: confidences.length }, (_, i) => i).sort((a, b) => confidences[a] - confidences[b]);
+  const blocks: { hits: number; n: number; upto: number }[] = [];
+  for (let k = 0; k < order.length;) {
+    // Equal confidences are one point: a curve cannot tell them apart.
+    const c = confidences[order[k]];
+    const point = { hits: 0, n: 0, upto: c };
+    for (; k < order.length && confidences[order[k]] === c; k++) {
+      point.n++;
+      if (correct[order[k]]) point.hits++;
+    }
+    blocks.push(point);
+    // Pool while the newest block is not more accurate than the one before it.
+    while (blocks.length > 1) {
+      const [a, b] = [blocks[blocks.length - 2], blocks[blocks.length - 1]];
+      if (a.hits / a.n < b.hits / b.n) break;
+      a.hits += b.hits;
+      a.n += b.n;
+      a.upto = b.upto;
+      blocks.pop();
+    }
+  }
+  return { upto: blocks.map((b) => b.upto), accuracy: blocks.map((b) => b.hits / b.n), n: blocks.map((b) => b.n) };
+}
+
+/** The curve's accuracy at one confidence: its block's (the first block below it, the last above). */
+export function reliabilityAt(curve: ReliabilityCurve, confidence: number): number {
+  let lo = 0;
+  let hi = curve.upto.length - 1;
+  // The first block whose upper edge is at or above the confidence.
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (curve.upto[mid] >= confidence) hi = mid;
+    else lo = mid + 1;
+  }
+  return curve.accuracy[lo];
 }
 
 /**
- * Estimated accuracy of `current` predictions from their confidence alone: each bin's
- * confidence is first calibrated on the reference window's labelled predictions (the
- * bin's observed accuracy, or its midpoint with fewer than 20 labels), then averaged
- * over the current predictions.
+ * Estimated accuracy of predictions from their confidence alone (NannyML's CBPE for
+ * accuracy): the mean, over the predictions, of how often the reference's labelled
+ * predictions were right at that confidence (`fitReliability`). Null without predictions
+ * or without a reference.
  */
-export function estimateAccuracy(reference: readonly ConfidenceBin[], current: readonly ConfidenceBin[]): number | null {
-  const calibrated = new Map<number, number>();
-  for (const b of reference) if (b.labelled >= MIN_LABELS_PER_BIN) calibrated.set(b.bin, b.correct / b.labelled);
-  let n = 0;
-  let expected = 0;
-  for (const b of current) {
-    n += b.n;
-    expected += b.n * (calibrated.get(b.bin) ?? (b.bin + 0.5) / CONFIDENCE_BINS);
-  }
-  return n === 0 ? null : expected / n;
+export function estimateAccuracy(reference: ReliabilityCurve, confidences: ArrayLike<number>): number | null {
+  if (confidences.length === 0 || reference.upto.length === 0) return null;
+  let sum = 0;
+  for (let i = 0; i < confidences.length; i++) sum += reliabilityAt(reference, confidences[i]);
+  return sum / confidences.length;
 }

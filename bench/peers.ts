@@ -13,14 +13,21 @@
  *    thresholds come from the reference's four weeks. Wall time (the peers' CSV reading
  *    apart), peak memory, and agreement of the per-column verdicts; the statistics that are
  *    the same by definition are compared value by value.
+ * 2. Performance without labels: the simulated nights of `emerging-need` and
+ *    `vocabulary-shift` (`simulate`, 2,000 users, 12 nights), each day's answers as
+ *    production served them (calibrated top probability, and whether the answer was the
+ *    user's true need). Per model version: its first two nights served, with their realised
+ *    labels, are the reference; every later night it served is estimated without labels.
+ *    needloop: `estimateAccuracy` (an isotonic reliability curve, `fitReliability`); NannyML: CBPE
+ *    on the same answers as a binary problem (is the answer right), fitted on the same
+ *    reference. Also needloop's calibrated confidence alone, with no reference labels at all.
+ *    Errors: mean absolute difference from the realised accuracy, over the estimated nights.
  * 3. The classifier: scikit-learn's LogisticRegression and LinearSVC on word 1–2-gram and
  *    character 2–5-gram TF-IDF, beside needloop's first model, on BANKING77.
  * 4. The report: size and time to load in Chromium of Evidently's HTML report for the drift
  *    above, and of needloop's run report (bench/report's 200,000-event demo, when there).
  *
- * Not measured yet: 2 (label-free performance estimation against NannyML's CBPE).
- *
- *   node bin/run-ts.js bench/peers.ts [--sizes 200000,2000000] [--skip-classifier] [--needloop-report FILE] [--json]
+ *   node bin/run-ts.js bench/peers.ts [--sizes 200000,2000000] [--skip-classifier] [--skip-estimate] [--nights 12] [--needloop-report FILE] [--json]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
@@ -32,9 +39,12 @@ import { sql } from 'kysely';
 import pgCopy from 'pg-copy-streams';
 import { chromium } from 'playwright-core';
 import { tableColumnDrift } from '../activities/drift-populations.js';
-import { classificationMetrics, datasetDrift, type ColumnDrift } from '../analytics/index.js';
+import { classificationMetrics, datasetDrift, estimateAccuracy, fitReliability, type ColumnDrift } from '../analytics/index.js';
+import { loadConfig } from '../config.js';
+import { loadCatalogue } from '../db/need-catalogue.js';
 import type { DriftColumn, DriftTable } from '../db/queries/drift-windows.js';
 import { selectBackend } from '../models/backend.js';
+import { simulate, type ServedAnswer } from '../scenarios/simulate.js';
 import { benchServer, log, machine, readBanking77, report, timed } from './bench-kit.js';
 import { needloopOn } from './needloop-banking77.js';
 
@@ -43,6 +53,9 @@ const SIZES = (arg('--sizes') ?? '200000,2000000').split(',').map(Number);
 const NUMERIC = 10;
 const CATEGORICAL = 10;
 const work = join('.needloop', 'bench', 'peers');
+const ESTIMATE_NIGHTS = Number(arg('--nights') ?? 12);
+/** Nights of a model's serving, with their realised labels, that the label-free estimates are fitted on. */
+const REFERENCE_NIGHTS = 2;
 const venv = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'needloop-bench', 'peers-venv');
 const python = join(venv, 'bin', 'python');
 const PEERS_PY = resolve('bench', 'peers', 'peers.py');
@@ -158,6 +171,61 @@ try {
     finals.drift_agreement_nannyml = agreeNm;
   }
 
+  // 2. Performance without labels.
+  const estimates: Record<string, string | number>[] = [];
+  if (!process.argv.includes('--skip-estimate')) {
+    await selectBackend(null);
+    const errors = { needloop: [] as number[], unlabelled: [] as number[], nannyml: [] as number[] };
+    let cbpeSeconds = 0;
+    for (const scenario of ['emerging-need', 'vocabulary-shift'] as const) {
+      log(`performance without labels: simulate ${scenario}, ${ESTIMATE_NIGHTS} nights…`);
+      const dir = join(work, `estimate-${scenario}`);
+      const handle = await bench.database(`peers_estimate_${scenario.replace('-', '_')}`);
+      const config = loadConfig({ DATABASE_URL: handle.url, NEEDLOOP_HOME: dir, NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), NEEDLOOP_MODELS_DIR: join(dir, `models-${Date.now()}`) });
+      const served = new Map<number, ServedAnswer[]>();
+      await simulate({ handle, config, catalogue: loadCatalogue(null) }, {
+        scenario, nights: ESTIMATE_NIGHTS, users: 2000, seed: 'peers', approve: 'auto', workDir: join(dir, 'simulation'), onServed: (night, answers) => served.set(night, answers),
+      });
+      // Each model version's nights, in order: the first REFERENCE_NIGHTS are its reference.
+      const byModel = new Map<string, number[]>();
+      for (const [night, answers] of [...served].sort((a, b) => a[0] - b[0])) if (answers.length > 0) byModel.set(answers[0].model, [...(byModel.get(answers[0].model) ?? []), night]);
+      for (const [model, nights] of byModel) {
+        const [refNights, anaNights] = [nights.slice(0, REFERENCE_NIGHTS), nights.slice(REFERENCE_NIGHTS)];
+        if (anaNights.length === 0) continue;
+        const ref = refNights.flatMap((n) => served.get(n)!);
+        const curve = fitReliability(ref.map((a) => a.confidence), ref.map((a) => a.correct));
+        const csv = (ns: number[]) => `night,confidence,correct\n${ns.flatMap((n) => served.get(n)!.map((a) => `${n},${a.confidence},${a.correct ? 1 : 0}`)).join('\n')}\n`;
+        const [refFile, anaFile] = [join(dir, `cbpe-ref-${model}.csv`), join(dir, `cbpe-ana-${model}.csv`)];
+        await writeFile(refFile, csv(refNights));
+        await writeFile(anaFile, csv(anaNights));
+        const run = spawnSync(python, [PEERS_PY, 'cbpe', refFile, anaFile], { encoding: 'utf8', maxBuffer: 16 << 20 });
+        if (run.status !== 0) throw new Error(`peers.py cbpe failed: ${run.stderr.slice(-2000)}`);
+        const cbpe = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { cbpe: Record<string, number>; seconds: number };
+        cbpeSeconds += cbpe.seconds;
+        for (const night of anaNights) {
+          const answers = served.get(night)!;
+          const realised = share(answers.map((a) => a.correct));
+          const ours = estimateAccuracy(curve, answers.map((a) => a.confidence))!;
+          const unlabelled = answers.reduce((s, a) => s + a.confidence, 0) / answers.length;
+          const theirs = cbpe.cbpe[String(night)];
+          errors.needloop.push(Math.abs(ours - realised));
+          errors.unlabelled.push(Math.abs(unlabelled - realised));
+          if (theirs !== undefined) errors.nannyml.push(Math.abs(theirs - realised));
+          estimates.push({
+            scenario, night, model, requests: answers.length, realised: realised.toFixed(3), needloop: ours.toFixed(3), nannyml_cbpe: theirs === undefined ? '–' : theirs.toFixed(3),
+            needloop_confidence_alone: unlabelled.toFixed(3), reference_nights: refNights.join('+'),
+          });
+        }
+      }
+    }
+    const mae = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+    finals.estimate_error_needloop = mae(errors.needloop);
+    finals.estimate_error_nannyml = mae(errors.nannyml);
+    finals.estimate_error_needloop_confidence_alone = mae(errors.unlabelled);
+    const worst = (xs: number[]) => (xs.length === 0 ? '–' : Math.max(...xs).toFixed(3));
+    log(`  mean absolute error: needloop ${finals.estimate_error_needloop?.toFixed(4)} (worst ${worst(errors.needloop)}), NannyML CBPE ${finals.estimate_error_nannyml?.toFixed(4)} (worst ${worst(errors.nannyml)}; ${cbpeSeconds.toFixed(1)} s), needloop's confidence alone ${finals.estimate_error_needloop_confidence_alone?.toFixed(4)} (worst ${worst(errors.unlabelled)})`);
+  }
+
   // 4. The report.
   const reports: Record<string, string | number>[] = [];
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
@@ -202,11 +270,12 @@ try {
     finals.accuracy_vs_sklearn = accuracy / best;
   }
 
+  if (estimates.length > 0) report('bench/peers: accuracy estimated without labels, per night', estimates, { reference: `each model's first ${REFERENCE_NIGHTS} nights served, with their realised labels` });
   if (reports.length > 0) report('bench/peers: reports', reports, {});
   if (classifier.length > 0) report('bench/peers: classifier on BANKING77', classifier, {});
-  report('bench/peers: drift', driftRows, { machine: machine(), sizes: SIZES, ...finals, estimate_error_needloop: null, estimate_error_nannyml: null, not_measured: 'label-free performance estimation against CBPE' });
-  const lines: [string, number | null | undefined][] = [...Object.entries(finals), ['estimate_error_needloop', null], ['estimate_error_nannyml', null]];
-  for (const [k, v] of lines) process.stdout.write(`${k}: ${v === null || v === undefined ? 'not measured' : v.toFixed(3)}\n`);
+  report('bench/peers: drift', driftRows, { machine: machine(), sizes: SIZES, ...finals });
+  const order = ['drift_speed_vs_evidently', 'drift_speed_vs_nannyml', 'drift_agreement_evidently', 'drift_agreement_evidently_same_statistic', 'drift_agreement_nannyml', 'estimate_error_needloop', 'estimate_error_nannyml', 'estimate_error_needloop_confidence_alone', 'accuracy_vs_sklearn'];
+  for (const k of order) process.stdout.write(`${k}: ${finals[k] === null || finals[k] === undefined ? 'not measured' : finals[k]!.toFixed(k.startsWith('estimate_error') ? 4 : 3)}\n`);
 } finally {
   await bench.stop();
 }

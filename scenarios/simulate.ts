@@ -53,6 +53,17 @@ export interface SimulateOptions {
   /** Where each night's files are written. */
   workDir: string;
   onNight?: (night: SimulatedNight) => void;
+  /** Each day's answers as production served them, with whether each was right (the day's truth; for benches that judge label-free estimates). */
+  onServed?: (night: number, served: ServedAnswer[]) => void;
+}
+
+/** One request of a simulated day as production answered it. */
+export interface ServedAnswer {
+  model: string;
+  confidence: number;
+  out_of_scope: boolean;
+  /** The answer was the user's true need. */
+  correct: boolean;
 }
 
 export interface SimulatedNight {
@@ -195,10 +206,12 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
       let right = 0;
       let changedRight = 0;
       let changedN = 0;
+      const servedAnswers: ServedAnswer[] = [];
       for (const [i, request] of requests.entries()) {
         const p = answered?.predictions[i] ?? null;
         const correct = p !== null && p.intent === request.intent;
         if (correct) right++;
+        if (p !== null && options.onServed !== undefined) servedAnswers.push({ model: answered!.model, confidence: p.confidence, out_of_scope: p.out_of_scope ?? false, correct });
         if (measured.matches(request)) {
           changedN++;
           if (correct) changedRight++;
@@ -209,6 +222,7 @@ export async function simulate(deps: { handle: DatabaseHandle; config: Config; c
         await nightUsage.line(JSON.stringify(event));
       }
       await nightUsage.close();
+      if (answered !== null) options.onServed?.(night, servedAnswers);
       const nightSurveys = new FileWriter(join(dir, 'surveys.csv'));
       await nightSurveys.line(world.surveyHeader());
       for (const r of world.surveysOfDay(day, totalDays)) await nightSurveys.line(r.line);

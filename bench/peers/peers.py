@@ -2,6 +2,7 @@
 
   python peers.py drift evidently|nannyml REF.csv CUR.csv NUMERIC,.. CATEGORICAL,.. [--html OUT] [--chunk-size N]
   python peers.py classify TRAIN.csv TEST.csv
+  python peers.py cbpe REF.csv ANA.csv     (columns night, confidence, correct: one model's served answers)
 
 Prints one JSON object: wall times (reading the CSVs apart from computing), peak memory
 (this process's max RSS), and per column the method, statistic, threshold and verdict.
@@ -92,7 +93,34 @@ def classify(train_path, test_path):
     return results
 
 
+def cbpe(ref_path, ana_path):
+    """NannyML's CBPE on one model's served answers, as a binary problem: is the answer right.
+
+    Each row's y_pred is 1 ("this answer is right") and y_pred_proba the served (calibrated) top
+    probability, so CBPE's accuracy is its estimate of the share of right answers, per night
+    (a chunk per night, by a timestamp made from the night number). Fitted on the reference
+    nights with their realised labels.
+    """
+    import nannyml as nml
+    import pandas as pd
+    t = time.perf_counter()
+    ref, ana = pd.read_csv(ref_path), pd.read_csv(ana_path)
+    for df in (ref, ana):
+        df["ts"] = pd.Timestamp("2026-01-01") + pd.to_timedelta(df["night"], unit="D")
+        df["pred"] = 1
+    est = nml.CBPE(y_pred_proba="confidence", y_pred="pred", y_true="correct", problem_type="classification_binary",
+                   metrics=["accuracy"], timestamp_column_name="ts", chunk_period="D")
+    est.fit(ref)
+    df = est.estimate(ana.drop(columns=["correct"])).filter(period="analysis").to_df()
+    nights = [(pd.Timestamp(k) - pd.Timestamp("2026-01-01")).days for k in df[("chunk", "key")]]
+    return {int(n): float(v) for n, v in zip(nights, df[("accuracy", "value")])}, time.perf_counter() - t
+
+
 def main(argv):
+    if argv[1] == "cbpe":
+        estimates, seconds = cbpe(argv[2], argv[3])
+        print(json.dumps({"cbpe": estimates, "seconds": seconds, "peak_mb": peak_mb()}))
+        return
     if argv[1] == "classify":
         print(json.dumps({"classify": classify(argv[2], argv[3]), "peak_mb": peak_mb()}))
         return

@@ -12,6 +12,8 @@ import {
   mcnemar,
   proportionDrop,
   estimateAccuracy,
+  fitReliability,
+  reliabilityAt,
   jensenShannon,
   ksTwoSample,
   numericColumnDrift,
@@ -173,18 +175,20 @@ describe('text, performance and the retrain decision', () => {
     expect(m.macro_f1).toBeCloseTo((1.5 / 1.75 + 0.5 + 0) / 3, 12);
   });
 
-  it('estimateAccuracy calibrates confidence bins on reference labels', () => {
-    const reference = [
-      { bin: 9, n: 100, labelled: 50, correct: 45 },
-      { bin: 3, n: 100, labelled: 40, correct: 10 },
-    ];
-    // Current: 10 in bin 9 (0.9), 30 in bin 3 (0.25), 10 in bin 5 (no labels → midpoint 0.55)
-    const current = [
-      { bin: 9, n: 10, labelled: 0, correct: 0 },
-      { bin: 3, n: 30, labelled: 0, correct: 0 },
-      { bin: 5, n: 10, labelled: 0, correct: 0 },
-    ];
-    expect(estimateAccuracy(reference, current)).toBeCloseTo((10 * 0.9 + 30 * 0.25 + 10 * 0.55) / 50, 12);
+  it('fitReliability pools adjacent violators; estimateAccuracy averages the curve over unlabelled predictions', () => {
+    // Confidence 0.2 right 0 of 2, 0.5 right 2 of 2, 0.6 right 0 of 1 (a violator: pooled with 0.5), 0.9 right 3 of 4.
+    const curve = fitReliability([0.9, 0.2, 0.5, 0.9, 0.6, 0.2, 0.9, 0.5, 0.9], [true, false, true, true, false, false, false, true, true]);
+    expect(curve).toEqual({ upto: [0.2, 0.6, 0.9], accuracy: [0, 2 / 3, 3 / 4], n: [2, 3, 4] });
+    expect([0.1, 0.2, 0.3, 0.6, 0.61, 0.95].map((c) => reliabilityAt(curve, c))).toEqual([0, 0, 2 / 3, 2 / 3, 3 / 4, 3 / 4]);
+    expect(estimateAccuracy(curve, [0.2, 0.55, 0.9, 0.99])).toBeCloseTo((0 + 2 / 3 + 3 / 4 + 3 / 4) / 4, 12);
+    // The same model, less sure tonight: the estimate falls with it, with no label.
+    expect(estimateAccuracy(curve, [0.3, 0.3, 0.95, 0.95])!).toBeLessThan(estimateAccuracy(curve, [0.95, 0.95, 0.95, 0.95])!);
+    expect(estimateAccuracy(curve, [])).toBeNull();
+    expect(estimateAccuracy(fitReliability([], []), [0.5])).toBeNull();
+    // Monotone whatever the order of the labels.
+    const many = fitReliability(Array.from({ length: 500 }, (_, i) => (i * 7919) % 1000 / 1000), Array.from({ length: 500 }, (_, i) => (i * 104729) % 3 !== 0));
+    expect(many.accuracy.every((a, i) => i === 0 || a > many.accuracy[i - 1])).toBe(true);
+    expect(many.n.reduce((x, y) => x + y, 0)).toBe(500);
   });
 
   it('emergingNeeds: a corrected intent the model never predicted, growing past the minimum as a share of events', () => {
