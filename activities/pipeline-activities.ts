@@ -11,7 +11,10 @@ import { scrubberFactory } from '../analytics/pii.js';
 import { identifierKey } from '../db/ingest/pseudonym-key.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connection.js';
-import { ingestFile as ingestOneFile, ingestOrder } from '../db/ingest/ingest-file.js';
+import { ingestFile as ingestOneFile, ingestOrder, type FileResult } from '../db/ingest/ingest-file.js';
+import { FileError } from '../db/ingest/layout.js';
+import { ingestFromPostgres, sourceName } from '../db/ingest/postgres-source.js';
+import { loadSources } from '../db/ingest/source-config.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { findProductionModel, promoteModel, rejectModel, RegistryError } from '../db/queries/model-versions.js';
 import {
@@ -182,6 +185,34 @@ export function createActivities(deps: ActivityDeps) {
         if (info !== null && (info.isFile() || info.isSymbolicLink())) files.push(path);
       }
       return (await ingestOrder(files, {})).map((f) => f.file);
+    },
+
+    /** The sources NEEDLOOP_SOURCES names (their names), checked whole: a wrong entry fails the run, naming the file and the field. */
+    async listSources(_input: Record<string, never>): Promise<string[]> {
+      if (config.sourcesFile === null) return [];
+      const sources = await loadSources(config.sourcesFile, process.env, await catalogueWithAdopted(handle, catalogue)).catch((error: unknown) => {
+        if (error instanceof FileError) throw ApplicationFailure.create({ message: error.message, type: 'SourceConfigError', nonRetryable: true });
+        throw error;
+      });
+      return sources.map((s) => s.name);
+    },
+
+    /**
+     * Loads what is new in one configured source (`ingest --from-postgres`, incrementally by
+     * its since column). A source that cannot be read fails alone, as a file does: the
+     * run completes with errors, the watermark stays, and the next run reads from there.
+     */
+    async ingestSource(input: { name: string }): Promise<IngestSummary> {
+      const cat = await catalogueWithAdopted(handle, catalogue);
+      const found = config.sourcesFile === null ? undefined : (await loadSources(config.sourcesFile, process.env, cat).catch(() => [])).find((s) => s.name === input.name);
+      if (found === undefined) return { file: `source ${input.name}`, kind: null, status: 'failed', accepted: 0, rejected: 0, duplicates: 0, error: `source ${input.name}: no longer in NEEDLOOP_SOURCES (or the file cannot be read)`, redacted: null };
+      const label = `source ${found.name} (${sourceName(found.source)})`;
+      const r: Partial<FileResult> & Pick<FileResult, 'status' | 'accepted' | 'rejected' | 'duplicates'> = await ingestFromPostgres(handle, found.source, { catalogue: cat, maxFieldBytes: config.maxFieldBytes, scrubber: scrubberFactory(config.pii, identifierKey(config)) }).catch((error: unknown) => {
+        if (error instanceof FileError) return { status: 'failed' as const, accepted: 0, rejected: 0, duplicates: 0, error: error.message };
+        throw error;
+      });
+      if (r.transient === true && temporalContext() !== null) throw new Error(r.error);
+      return { file: label, kind: r.kind ?? null, status: r.status, accepted: r.accepted, rejected: r.rejected, duplicates: r.duplicates, error: r.error ?? null, redacted: r.redacted ?? null };
     },
 
     /** Loads one file; a file already loaded (same checksum) is a no-op. */

@@ -1,4 +1,4 @@
-// One inbox file, as a child workflow of the nightly pipeline: idempotent by the file's
+// One inbox file (or one configured source), as a child workflow of the nightly pipeline: idempotent by the file's
 // checksum (the activity loads a file once however often it is asked). Loaded on the
 // ingest queue (`<queue>-ingest`), where workers near the files and Postgres serve it.
 import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
@@ -17,4 +17,9 @@ export async function ingestFileWorkflow(input: { file: string }): Promise<Activ
   // A file whose workflow started before the split loads where it always did.
   const queue = patched(PLAN_CHANGES.taskQueues) ? ingestTaskQueue(workflowInfo().taskQueue) : undefined;
   return ingestOn(queue).ingestFile(input);
+}
+
+/** One configured source (NEEDLOOP_SOURCES) for the night, on the ingest queue too: its watermark makes a retry load nothing twice. */
+export async function ingestSourceWorkflow(input: { name: string }): Promise<ActivityOutput<'ingestSource'>> {
+  return ingestOn(ingestTaskQueue(workflowInfo().taskQueue)).ingestSource(input);
 }

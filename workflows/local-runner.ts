@@ -52,6 +52,7 @@ async function replay(acts: PipelineActivities, runId: string, input: PipelineIn
   const effects: PipelineEffects = {
     run: (name, args) => journaled(name, () => (acts[name] as (a: typeof args) => Promise<never>)(args)),
     ingestFile: (file) => journaled('ingestFile', () => acts.ingestFile({ file })),
+    ingestSource: (name) => journaled('ingestSource', () => acts.ingestSource({ name })),
     now: () => journaled('clock', () => acts.clock()),
     waitForApproval: async (pending) => {
       const state = await acts.runState({ run_id: runId });

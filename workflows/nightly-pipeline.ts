@@ -6,7 +6,7 @@ import {
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { checkDecision, DecisionRefused } from './approval.js';
-import { ingestFileWorkflow } from './ingest-file.js';
+import { ingestFileWorkflow, ingestSourceWorkflow } from './ingest-file.js';
 import { PLAN_CHANGES, pipelinePlan, type PipelineEffects } from './pipeline-plan.js';
 import {
   ANALYTICS_ACTIVITIES, analyticsTaskQueue, trainingTaskQueue, type ApprovalDecision, type ApprovalInput, type PendingApproval, type PipelineActivities, type PipelineInput,
@@ -127,6 +127,7 @@ export async function nightlyPipeline(input: PipelineInput): Promise<PipelineRes
       return (proxy[name] as unknown as (a: typeof args) => Promise<never>)(args);
     },
     ingestFile: (file, index) => executeChild(ingestFileWorkflow, { args: [{ file }], workflowId: `${workflowId}-ingest-${index}` }),
+    ingestSource: (name, index) => executeChild(ingestSourceWorkflow, { args: [{ name }], workflowId: `${workflowId}-source-${index}` }),
     // The workflow clock is deterministic: Temporal replays it from history.
     now: async () => new Date().getTime(),
     waitForApproval: async (pending: PendingApproval, timeoutMs: number) => {

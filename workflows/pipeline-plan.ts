@@ -9,6 +9,8 @@ import type {
 export interface PipelineEffects {
   run<K extends ActivityName>(name: K, input: ActivityInput<K>): Promise<ActivityOutput<K>>;
   ingestFile(file: string, index: number): Promise<ActivityOutput<'ingestFile'>>;
+  /** What is new in one configured source (NEEDLOOP_SOURCES), by its name. */
+  ingestSource(name: string, index: number): Promise<ActivityOutput<'ingestSource'>>;
   /** The time now, in ms since the epoch, as the runner's clock has it. */
   now(): Promise<number>;
   /** The engineer's decision, or null once `timeoutMs` has passed without one. */
@@ -36,6 +38,8 @@ export const PLAN_CHANGES = {
   taskQueues: 'task-queues',
   /** 2026-12-06: at its start, a Temporal run closes runs whose workflow was terminated, rejecting their candidates. */
   sweepEndedRuns: 'sweep-ended-runs',
+  /** 2026-12-07: after the inbox, the tables of the team's Postgres that NEEDLOOP_SOURCES names. */
+  postgresSources: 'postgres-sources',
 } as const;
 
 /** Thrown by a runner that cannot wait (the local one): the run stops here and resumes later. */
@@ -65,6 +69,10 @@ export async function pipelinePlan(fx: PipelineEffects, input: PipelineInput & {
     const files = await fx.run('listInbox', { inbox: input.inbox });
     results.ingested = [];
     for (const [i, file] of files.entries()) results.ingested.push(await fx.ingestFile(file, i));
+    if (fx.patched(PLAN_CHANGES.postgresSources)) {
+      const sources = await fx.run('listSources', {});
+      for (const [i, name] of sources.entries()) results.ingested.push(await fx.ingestSource(name, i));
+    }
     await step('segment');
     results.segments = await fx.run('segmentUsers', { run_id });
     await step('needs');
@@ -112,11 +120,11 @@ export function runStatus(results: PipelineResults): 'completed' | 'completed_wi
   return ingestErrors(results) === null ? 'completed' : 'completed_with_errors';
 }
 
-/** The inbox files that failed to load, in words; null when none did. */
+/** The inbox files (and configured sources) that failed to load, in words; null when none did. */
 export function ingestErrors(results: PipelineResults): string | null {
   const failed = (results.ingested ?? []).filter((f) => f.status === 'failed');
   if (failed.length === 0) return null;
-  return `${failed.length} of ${results.ingested!.length} inbox file(s) failed to load: ${failed.map((f) => f.error ?? f.file).join('; ')}`;
+  return `${failed.length} of ${results.ingested!.length} inbox file(s) and source(s) failed to load: ${failed.map((f) => f.error ?? f.file).join('; ')}`;
 }
 
 async function retrainAndAskForApproval(fx: PipelineEffects, input: PipelineInput & { runId: string }, results: PipelineResults, step: (s: PipelineStep) => Promise<void>): Promise<void> {

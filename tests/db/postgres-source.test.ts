@@ -3,7 +3,7 @@
  * written to, mapped onto usage events, loaded incrementally by its since column, and
  * exactly once — also when a run is killed with -9 and run again.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -106,4 +106,43 @@ describe('ingest --from-postgres', () => {
     const injected = await runCli(['ingest', '--from-postgres', theirs.handle.url, '--table', 'x; drop table users', '--map', map], { DATABASE_URL: needloop.handle.url });
     expect(injected.stdout).toMatch(/--table "x; drop table users" must be a name/);
   });
+
+  it('the nightly run loads the tables NEEDLOOP_SOURCES names after the inbox, each night only what is new; a wrong entry fails the run naming the file and the field', async () => {
+    await sql`create table support.chats (id text primary key, customer text not null, asked_at timestamptz not null, channel text, question text, routed_to text, resolution text)`.execute(theirs.handle.db);
+    await sql.raw(`grant select on support.chats to reader_${theirs.handle.name}`).execute(theirs.handle.db);
+    const addChats = (n: number, start: number) => sql`insert into support.chats select 'chat-' || (${start} + g), 'c-' || (g % 11), timestamptz '2026-11-02 00:00:00+00' + ((${start} + g) || ' seconds')::interval,
+        'chat', 'chat question ' || g, 'draft_email', 'solved' from generate_series(1, ${n}) g`.execute(theirs.handle.db);
+    await addChats(50, 0);
+    const dir = join(files.dir, 'nightly-sources');
+    await mkdir(join(dir, 'inbox'), { recursive: true });
+    await writeFile(join(dir, 'chats-map.json'), JSON.stringify(MAP));
+    const sources = join(dir, 'sources.json');
+    // The password stays in the environment, not in the file.
+    await writeFile(sources, JSON.stringify({ postgres: [{ name: 'support-chats', url_env: 'SUPPORT_DATABASE_URL', table: 'support.chats', map: 'chats-map.json', since_column: 'asked_at' }] }));
+    const env = { DATABASE_URL: needloop.handle.url, NEEDLOOP_HOME: join(dir, 'home'), NEEDLOOP_INBOX: join(dir, 'inbox'), NEEDLOOP_REPORTS_DIR: join(dir, 'reports'), NEEDLOOP_SOURCES: sources, SUPPORT_DATABASE_URL: readerUrl, TFJS_BACKEND: 'cpu' };
+    const chats = async () => Number((await sql<{ n: string }>`select count(*) as n from usage_events where event_id like 'chat-%'`.execute(needloop.handle.db)).rows[0].n);
+    const night = async () => {
+      const run = await runCli(['run', '--local', '--json'], env);
+      const out = JSON.parse(run.stdout) as { results: { ingested: { file: string; status: string; accepted: number; duplicates: number }[] } };
+      return out.results.ingested.filter((f) => f.file.startsWith('source '));
+    };
+    const first = await night();
+    expect(first).toEqual([expect.objectContaining({ file: expect.stringMatching(/^source support-chats \(postgres:\/\/reader_\w+@[^ ]+ support\.chats\)$/), status: 'loaded', accepted: 50 })]);
+    expect(first[0].file).not.toContain('read-only-pw');
+    expect(await chats()).toBe(50);
+    // The next night: 20 more rows; only they load.
+    await addChats(20, 50);
+    expect(await night()).toEqual([expect.objectContaining({ status: 'loaded', accepted: 20, duplicates: 1 })]);
+    expect(await chats()).toBe(70);
+    // A night with nothing new stores nothing.
+    expect((await night())[0]).toMatchObject({ accepted: 0 });
+    expect(await chats()).toBe(70);
+    // A misspelt field: the run fails before anything is read, and says where.
+    await writeFile(sources, JSON.stringify({ postgres: [{ name: 'support-chats', url_env: 'SUPPORT_DATABASE_URL', tabel: 'support.chats', map: 'chats-map.json' }] }));
+    const wrong = await runCli(['run', '--local', '--json'], env);
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.stdout)).toMatchObject({ status: 'failed', results: { ingested: [] } });
+    expect(JSON.parse(wrong.stdout).results.error).toBe(`NEEDLOOP_SOURCES ${sources}: postgres[0].tabel: is not a field of a source (name, url, url_env, table, map, since_column)`);
+    expect(await chats()).toBe(70);
+  }, 240_000);
 });
