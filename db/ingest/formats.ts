@@ -82,15 +82,24 @@ interface SourceRecord {
   problem: string | null;
 }
 
+/** A dotted path's parts, and at each part the rest of the path joined again (a key holding dots). */
+const compiledPaths = new Map<string, { parts: string[]; rests: string[] }>();
+
 /** The value at a dotted path (`properties.query`, `distinct_ids.0`); a key holding dots is found too. */
 export function atPath(record: unknown, path: string): unknown {
   if (record !== null && typeof record === 'object' && path in (record as Record<string, unknown>)) return (record as Record<string, unknown>)[path];
+  let c = compiledPaths.get(path);
+  if (c === undefined) {
+    const parts = path.split('.');
+    c = { parts, rests: parts.map((_, i) => parts.slice(i).join('.')) };
+    // Paths come from maps and vendors' conventions: a few dozen; the bound is for safety.
+    if (compiledPaths.size < 10_000) compiledPaths.set(path, c);
+  }
+  const { parts, rests } = c;
   let value: unknown = record;
-  const parts = path.split('.');
   for (let i = 0; i < parts.length; i++) {
     if (value === null || typeof value !== 'object') return undefined;
-    const rest = parts.slice(i).join('.');
-    if (i > 0 && rest in (value as Record<string, unknown>)) return (value as Record<string, unknown>)[rest];
+    if (i > 0 && i < parts.length - 1 && rests[i] in (value as Record<string, unknown>)) return (value as Record<string, unknown>)[rests[i]];
     value = (value as Record<string, unknown>)[parts[i]];
   }
   return value;
@@ -220,6 +229,11 @@ function specsFor(format: SourceFormat, kind: IngestKind, map: SourceMap, catalo
 
 /** Reads FILE's records in FORMAT's layout, each with its line. */
 async function* readSource(format: SourceFormat, file: string, maxLineBytes: number): AsyncGenerator<SourceRecord> {
+  for await (const batch of readSourceBatches(format, file, maxLineBytes)) yield* batch;
+}
+
+/** The same, a read's worth (about 1 MiB) of records at a time: one await per batch, not per record. */
+async function* readSourceBatches(format: SourceFormat, file: string, maxLineBytes: number): AsyncGenerator<SourceRecord[]> {
   if (format === 'typeform') {
     let doc: unknown;
     try {
@@ -229,7 +243,7 @@ async function* readSource(format: SourceFormat, file: string, maxLineBytes: num
     }
     const items = Array.isArray(doc) ? doc : (doc as { items?: unknown })?.items;
     if (!Array.isArray(items)) throw new FileError(`${file}: a Typeform Responses API document has "items": [{response_id, submitted_at, answers: […]}]`);
-    for (let i = 0; i < items.length; i++) yield { line: i + 1, record: typeformItem(items[i]), problem: null };
+    yield items.map((item, i) => ({ line: i + 1, record: typeformItem(item), problem: null }));
     return;
   }
   const csv = format === 'surveymonkey' || format === 'qualtrics' || format === 'google-forms' || (format === 'posthog' && /\.csv$/i.test(file));
@@ -274,18 +288,21 @@ async function* readSource(format: SourceFormat, file: string, maxLineBytes: num
     if (format === 'google-forms') record._response_id = `gf-${createHash('sha256').update(r.text).digest('hex').slice(0, 24)}`;
     return { line: r.line, record, problem: null };
   };
+  const drain = () => {
+    const out: SourceRecord[] = [];
+    for (const r of queue) {
+      const record = toRecord(r);
+      if (record !== null) out.push(record);
+    }
+    queue.length = 0;
+    return out;
+  };
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     splitter.push(chunk as Buffer);
-    while (queue.length > 0) {
-      const out = toRecord(queue.shift()!);
-      if (out !== null) yield out;
-    }
+    if (queue.length > 0) yield drain();
   }
   splitter.end();
-  while (queue.length > 0) {
-    const out = toRecord(queue.shift()!);
-    if (out !== null) yield out;
-  }
+  if (queue.length > 0) yield drain();
 }
 
 /**
@@ -341,13 +358,16 @@ function kindOf(format: SourceFormat, record: Record<string, unknown>, usage: Ma
   return present(resolve(record, usage.get('request_text') ?? 'request_text').value) ? 'usage' : { skip: `event ${event || '(none)'} carries no ${pathsOf(usage.get('request_text') ?? 'request_text')}` };
 }
 
-/** One needloop record from a source record: its fields, or why the map cannot make one. */
-function convert(format: SourceFormat, record: Record<string, unknown>, specs: Map<string, FieldSpec>): { out: Record<string, unknown>; from: Map<string, string> } | { refused: string } {
+/**
+ * One needloop record from a source record: its fields, or why the map cannot make one.
+ * FROM learns which source path each field is read from (for reasons): the path a value
+ * came from, or, until one did, the paths looked at.
+ */
+function convert(format: SourceFormat, record: Record<string, unknown>, specs: Map<string, FieldSpec>, from: Map<string, string>): { out: Record<string, unknown> } | { refused: string } {
   const out: Record<string, unknown> = {};
-  const from = new Map<string, string>();
   for (const [field, spec] of specs) {
     let { value, path } = resolve(record, spec);
-    from.set(field, path);
+    if (present(value) ? from.get(field) !== path : !from.has(field)) from.set(field, path);
     if (!present(value)) continue;
     // Amplitude says "no session" with -1.
     if (format === 'amplitude' && field === 'session_id' && String(value) === '-1') continue;
@@ -364,7 +384,7 @@ function convert(format: SourceFormat, record: Record<string, unknown>, specs: M
     else if (typeof value === 'number' && (field.endsWith('_id') || field === 'user_id')) value = String(value);
     out[field] = value;
   }
-  return { out, from };
+  return { out };
 }
 
 export interface ConvertedKind {
@@ -393,48 +413,67 @@ export interface Converted {
 export async function convertSource(format: SourceFormat, file: string, map: SourceMap, catalogue: NeedCatalogue, dir: string, maxLineBytes = 16 * 1024 * 1024): Promise<Converted> {
   const kinds: IngestKind[] = ['users', 'surveys', 'usage'];
   const specs = Object.fromEntries(kinds.map((k) => [k, specsFor(format, k, map, catalogue)])) as Record<IngestKind, Map<string, FieldSpec>>;
-  const outputs = new Map<IngestKind, { stream: WriteStream; line: number; records: number; refused: Map<number, string>; from: Map<string, string> }>();
+  type Output = { stream: WriteStream; line: number; records: number; refused: Map<number, string>; buffer: string };
+  const outputs = new Map<IngestKind, Output>();
   const skipped: Record<string, number> = {};
   let unreadable = 0;
-  const write = async (kind: IngestKind, line: number, text: string) => {
+  const write = (kind: IngestKind, line: number, text: string): Output => {
     let o = outputs.get(kind);
     if (o === undefined) {
-      o = { stream: createWriteStream(join(dir, `${kind}.jsonl`)), line: 0, records: 0, refused: new Map(), from: new Map() };
+      o = { stream: createWriteStream(join(dir, `${kind}.jsonl`)), line: 0, records: 0, refused: new Map(), buffer: '' };
       outputs.set(kind, o);
     }
     // Blank lines up to the record's own line: the loaded file's lines are the source's.
-    if (line - 1 > o.line) o.stream.write('\n'.repeat(line - 1 - o.line));
-    if (!o.stream.write(`${text}\n`)) await new Promise<void>((resolve) => o.stream.once('drain', () => resolve()));
+    if (line - 1 > o.line) o.buffer += '\n'.repeat(line - 1 - o.line);
+    o.buffer += `${text}\n`;
     o.line = line;
     o.records++;
     return o;
   };
-  for await (const r of readSource(format, file, maxLineBytes)) {
-    if (r.record === null) {
-      // Unreadable: kept as a rejection of the kind most of this format is.
-      unreadable++;
-      const o = await write(format === 'typeform' || format === 'surveymonkey' || format === 'qualtrics' || format === 'google-forms' ? 'surveys' : 'usage', r.line, '{}');
-      o.refused.set(r.line, r.problem ?? 'not a record');
-      continue;
+  const froms = new Map<IngestKind, Map<string, string>>();
+  const fromOf = (kind: IngestKind) => {
+    let m = froms.get(kind);
+    if (m === undefined) froms.set(kind, (m = new Map()));
+    return m;
+  };
+  // Written a batch at a time, waiting only when a file's stream asks to.
+  const flush = async () => {
+    for (const o of outputs.values()) {
+      if (o.buffer === '') continue;
+      const ok = o.stream.write(o.buffer);
+      o.buffer = '';
+      if (!ok) await new Promise<void>((resolve) => o.stream.once('drain', () => resolve()));
     }
-    const kind = kindOf(format, r.record, specs.usage, map);
-    if (typeof kind === 'object') {
-      skipped[kind.skip] = (skipped[kind.skip] ?? 0) + 1;
-      continue;
+  };
+  for await (const batch of readSourceBatches(format, file, maxLineBytes)) {
+    for (const r of batch) {
+      if (r.record === null) {
+        // Unreadable: kept as a rejection of the kind most of this format is.
+        unreadable++;
+        const o = write(format === 'typeform' || format === 'surveymonkey' || format === 'qualtrics' || format === 'google-forms' ? 'surveys' : 'usage', r.line, '{}');
+        o.refused.set(r.line, r.problem ?? 'not a record');
+        continue;
+      }
+      const kind = kindOf(format, r.record, specs.usage, map);
+      if (typeof kind === 'object') {
+        skipped[kind.skip] = (skipped[kind.skip] ?? 0) + 1;
+        continue;
+      }
+      const c = convert(format, r.record, specs[kind], fromOf(kind));
+      if ('refused' in c) {
+        write(kind, r.line, '{}').refused.set(r.line, c.refused);
+        continue;
+      }
+      write(kind, r.line, JSON.stringify(c.out));
     }
-    const c = convert(format, r.record, specs[kind]);
-    if ('refused' in c) {
-      (await write(kind, r.line, '{}')).refused.set(r.line, c.refused);
-      continue;
-    }
-    const o = await write(kind, r.line, JSON.stringify(c.out));
-    for (const [field, path] of c.from) if (!o.from.has(field) || c.out[field] !== undefined) o.from.set(field, path);
+    await flush();
   }
+  await flush();
   const converted: ConvertedKind[] = [];
   for (const [kind, o] of outputs) {
     o.stream.end();
     await finished(o.stream);
-    converted.push({ kind, path: join(dir, `${kind}.jsonl`), records: o.records, refused: o.refused, from: o.from });
+    converted.push({ kind, path: join(dir, `${kind}.jsonl`), records: o.records, refused: o.refused, from: froms.get(kind) ?? new Map() });
   }
   converted.sort((a, b) => kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
   return { kinds: converted, skipped, unreadable };
@@ -455,12 +494,11 @@ export class RowConverter {
   /** The line for ROW (the LINE-th read). */
   line(row: Record<string, unknown>, line: number): string {
     this.records++;
-    const c = convert('postgres', row, this.specs);
+    const c = convert('postgres', row, this.specs, this.from);
     if ('refused' in c) {
       this.refused.set(line, c.refused);
       return '{}';
     }
-    for (const [field, path] of c.from) if (!this.from.has(field) || c.out[field] !== undefined) this.from.set(field, path);
     return JSON.stringify(c.out);
   }
 }
