@@ -193,10 +193,10 @@ export class PiiScrubber {
    * hold, and nothing of the id is stored). An id without personal data is kept as written.
    * 64 bits: a million users' pseudonyms collide with a chance of about 3 in 100,000.
    */
-  pseudonym(id: string, count = true): string {
+  pseudonym(id: string, count = true, remember = true): string {
     if (this.mode === 'keep') return id;
-    // Ids repeat (a user's every event): each is looked at once.
-    const known = this.pseudonyms.get(id);
+    // Ids repeat (a user's every event): each is looked at once. Keys (an event's id) do not: not remembered.
+    const known = remember ? this.pseudonyms.get(id) : undefined;
     if (known !== undefined) {
       if (known.kind !== null && count) this.counts[known.kind]++;
       return known.value;
@@ -205,7 +205,7 @@ export class PiiScrubber {
     const normalised = scanText(id).text.trim();
     const kind = this.identifierKind(normalised);
     if (kind === null) {
-      this.pseudonyms.set(id, { value: id, kind: null });
+      if (remember) this.pseudonyms.set(id, { value: id, kind: null });
       return id;
     }
     if (count) this.counts[kind]++;
@@ -213,7 +213,7 @@ export class PiiScrubber {
     if (secret === null || secret.length < 16) throw new Error('an identifier that holds personal data needs a key of at least 16 characters to be pseudonymised');
     const tag = kind === 'national_id' ? 'ID' : kind.toUpperCase();
     const value = `[${tag}:${createHmac('sha256', secret).update(`id:${kind === 'email' ? normalised.toLowerCase() : normalised}`).digest('hex').slice(0, 16)}]`;
-    this.pseudonyms.set(id, { value, kind });
+    if (remember) this.pseudonyms.set(id, { value, kind });
     return value;
   }
 

@@ -4,6 +4,7 @@
  */
 import { OUT_OF_SCOPE, type NeedCatalogue } from '../need-catalogue.js';
 import type { IngestKind } from '../schema.js';
+import { PiiScrubber } from '../../analytics/pii.js';
 import { COPY_NULL, copyText } from './copy-text.js';
 
 /** Parses one raw value (blank already turned into null); pushes a reason on failure. */
@@ -36,7 +37,7 @@ export interface Contract {
 export interface TextScrubber {
   scrub(text: string, count?: boolean): string;
   /** An identifier with personal data in it replaced whole by a keyed pseudonym; others as written. */
-  pseudonym?(id: string, count?: boolean): string;
+  pseudonym?(id: string, count?: boolean, remember?: boolean): string;
   readonly counts: Readonly<Record<string, number>>;
 }
 
@@ -60,8 +61,21 @@ const ID_MAX_CHARS = 200;
 /** In a `u` regex a surrogate pair is one code point: only a lone surrogate matches. */
 export const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
-function quote(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+/** Finds personal data in a value a reason quotes (a rejection is diagnostics: redacted whatever NEEDLOOP_PII says). */
+const QUOTE_SCRUBBER = new PiiScrubber('redact');
+
+/**
+ * A value as a reason quotes it: its personal data replaced *before* it is cut to 60
+ * characters — a cut first could leave a phone number too short to be found, and quoted.
+ */
+export function quote(value: string): string {
+  return JSON.stringify(shown(value));
+}
+
+/** A value as shown to a person (a reason, an example): personal data replaced, then cut to 60 characters. */
+export function shown(value: string): string {
+  const v = QUOTE_SCRUBBER.scrub(value, false);
+  return v.length > 60 ? `${v.slice(0, 60)}…` : v;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -178,9 +192,10 @@ const text =
 /**
  * An id (user_id, event_id, response_id): the same limit in every file, ID_MAX_CHARS
  * characters. With `scrub`, an id that holds personal data (a user id that is an e-mail
- * address) is stored as its keyed pseudonym; event and response ids are keys, kept as written.
+ * address) is stored as its keyed pseudonym — the same for the same id, so a key stays a
+ * key. `key`: an id seen once (an event's), not remembered.
  */
-const identifier = (name: string, scrub: TextScrubber | null = null): Parse => {
+const identifier = (name: string, scrub: TextScrubber | null = null, key = false): Parse => {
   const asText = text(name, ID_MAX_CHARS * 4, true);
   return (value, errors) => {
     const parsed = asText(value, errors);
@@ -192,7 +207,7 @@ const identifier = (name: string, scrub: TextScrubber | null = null): Parse => {
       errors.push(`${name}: ${chars} characters long; at most ${ID_MAX_CHARS} are allowed`);
       return null;
     }
-    return scrub?.pseudonym === undefined ? parsed : copyText(scrub.pseudonym(trimmed));
+    return scrub?.pseudonym === undefined ? parsed : copyText(scrub.pseudonym(trimmed, true, !key));
   };
 };
 
@@ -273,7 +288,7 @@ export const SURVEY_ANSWER_PREFIXES = [
 
 function surveysContract({ catalogue, maxFieldBytes, scrub = null }: ContractOptions): Contract {
   const base = [
-    column('response_id', true, 'text', identifier('response_id')),
+    column('response_id', true, 'text', identifier('response_id', scrub, true)),
     column('user_id', true, 'text', identifier('user_id', scrub)),
     column('submitted_at', true, 'timestamptz', timestamp('submitted_at')),
     column('nps', false, 'smallint', integer('nps', 0, 10)),
@@ -308,7 +323,7 @@ function surveysContract({ catalogue, maxFieldBytes, scrub = null }: ContractOpt
 function usageContract({ catalogue, maxFieldBytes, scrub = null }: ContractOptions): Contract {
   const intents = catalogue.map((n) => n.id);
   const columns = [
-    column('event_id', true, 'text', identifier('event_id')),
+    column('event_id', true, 'text', identifier('event_id', scrub, true)),
     column('user_id', true, 'text', identifier('user_id', scrub)),
     column('ts', true, 'timestamptz', timestamp('ts')),
     column('session_id', false, 'text', identifier('session_id', scrub)),
@@ -316,7 +331,7 @@ function usageContract({ catalogue, maxFieldBytes, scrub = null }: ContractOptio
     column('request_text', false, 'text', text('request_text', maxFieldBytes, false, scrub)),
     column('predicted_intent', false, 'text', oneOf('predicted_intent', intents, 'a need id:')),
     column('confidence', false, 'real', decimal('confidence', 0, 1)),
-    column('model_version', false, 'text', text('model_version', 200, true)),
+    column('model_version', false, 'text', text('model_version', 200, true, scrub)),
     column('out_of_scope', false, 'boolean', oneOf('out_of_scope', ['true', 'false'])),
     column('outcome', true, 'text', oneOf('outcome', ['success', 'failure', 'abandoned'])),
     column('latency_ms', false, 'real', decimal('latency_ms', 0, 1e9)),

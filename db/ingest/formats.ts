@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { IngestKind } from '../schema.js';
 import type { NeedCatalogue } from '../need-catalogue.js';
-import { SURVEY_ANSWER_PREFIXES } from './contracts.js';
+import { quote, shown, SURVEY_ANSWER_PREFIXES } from './contracts.js';
 import { FileError } from './layout.js';
 import { parseCsvFields, RecordSplitter, type RawRecord } from './records.js';
 
@@ -118,7 +118,8 @@ function resolve(record: Record<string, unknown>, spec: FieldSpec): { value: unk
 }
 
 const pathsOf = (spec: FieldSpec) => (typeof spec === 'string' ? spec : Array.isArray(spec) ? spec.join(' | ') : typeof spec.path === 'string' ? spec.path : spec.path.join(' | '));
-const show = (v: unknown) => { const s = typeof v === 'string' ? v : JSON.stringify(v); return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s); };
+/** A source value as a reason quotes it (`quote`: personal data replaced before the cut). */
+const show = (v: unknown) => quote(typeof v === 'string' ? v : JSON.stringify(v));
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
 
@@ -551,6 +552,6 @@ export async function suggestMap(format: SourceFormat, file: string, catalogue: 
     (out.surveys as Record<string, unknown>).needs = Object.fromEntries(catalogue.slice(0, 2).map((need) => [need.id, { importance: '? (the question asking how important this is)', satisfaction: '? (the question asking how satisfied users are)' }]));
   }
   if (events.size > 0) out.events = [...events.entries()].sort((a, b) => b[1] - a[1]).map(([e]) => e);
-  out._unmapped = Object.fromEntries([...seen.entries()].filter(([p]) => !used.has(p)).slice(0, 80).map(([p, v]) => [p, typeof v === 'string' && v.length > 60 ? `${v.slice(0, 60)}…` : v]));
+  out._unmapped = Object.fromEntries([...seen.entries()].filter(([p]) => !used.has(p)).slice(0, 80).map(([p, v]) => [p, typeof v === 'string' ? shown(v) : v]));
   return out;
 }

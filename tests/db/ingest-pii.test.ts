@@ -188,6 +188,52 @@ describe('personal data in free text', () => {
     for (const value of ['jane.doe', 'JANE.DOE', 'li.wei', '7946']) expect(everything.toLowerCase()).not.toContain(value.toLowerCase());
   });
 
+  it('planted in every field of vendors\' exports (ids, texts, times, values the map reads, fields it does not), reaches no table, reason or output', async () => {
+    const planted = ['jane.doe@example.com', '+44 20 7946 0958', '13812345678', '11010519491231002X', '4111 1111 1111 1111', '张伟@例子.中国', '我叫王小明'];
+    const tag = planted.join(' ; ');
+    // Every string gets it ("all": times and values the map reads are then rejected, and their reasons quote them);
+    // or only strings that are not times, numbers or code words ("free": the rows are accepted).
+    const STRUCTURED = /^(\d{4}-\d{2}-\d{2}.*|\d{1,2}\/\d{1,2}\/\d{4}.*|[-+]?\d+(\.\d+)?|[a-z_$]+|[A-Z][a-z]+|true|false|)$/;
+    const plant = (v: string, mode: string) => (mode === 'all' || !STRUCTURED.test(v.trim()) ? `${v} ${tag}` : v);
+    const walk = (o: unknown, mode: string, key = ''): unknown => Array.isArray(o) ? o.map((x) => walk(x, mode, key))
+      : o !== null && typeof o === 'object' ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, walk(v, mode, k)]))
+        : typeof o === 'string' && !['type', 'event', 'event_type'].includes(key) ? plant(o, mode) : o;
+    const csvCell = (c: string) => (/[",\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c);
+    const examples = join(import.meta.dirname, '..', '..', 'examples');
+    const env = { DATABASE_URL: db.handle.url, NEEDLOOP_HOME: join(files.dir, 'planted-home') };
+    let printed = '';
+    const accepted: number[] = [];
+    for (const mode of ['all', 'free']) {
+      const seg = (await readFile(join(examples, 'segment', 'events.jsonl'), 'utf8')).split('\n').filter((l) => l.trim() !== '')
+        .map((l) => { try { return JSON.stringify(walk(JSON.parse(l), mode)); } catch { return l; } });
+      const segFile = await files.file(`planted-${mode}-segment.jsonl`, seg.join('\n'));
+      const form = (await readFile(join(examples, 'google-forms', 'export.csv'), 'utf8')).trim().split('\n');
+      // The export's cells hold no commas or quotes but the header's; each body cell gets the plant.
+      const formFile = await files.file(`planted-${mode}-form.csv`, [form[0], ...form.slice(1).map((row) => row.split(',').map((c) => csvCell(c === '' ? c : plant(c, mode))).join(','))].join('\n'));
+      for (const args of [['--format', 'segment', '--map', join(examples, 'segment', 'map.json'), segFile], ['--format', 'google-forms', '--map', join(examples, 'google-forms', 'map.json'), formFile]]) {
+        const run = await runCli(['ingest', ...args, '--json'], env);
+        expect(run.code, run.stderr).toBe(0);
+        printed += run.stdout + run.stderr;
+        accepted.push(...(JSON.parse(run.stdout).files as { accepted: number }[]).map((f) => f.accepted));
+        const suggested = await runCli(['ingest', ...args.slice(0, 2), '--suggest-map', args[4]], env);
+        printed += suggested.stdout + suggested.stderr;
+      }
+    }
+    // The "free" plant's requests and responses are accepted: the values are in the tables' columns (as placeholders and pseudonyms).
+    // (Its Segment users are rejected: a planted country is longer than the 64 bytes a country may be; the reason quotes it.)
+    expect(accepted, JSON.stringify(accepted)).toEqual([0, 0, 0, 0, 3, 2]);
+    const { rows } = await db.handle.pool.query<{ dump: string }>(`
+      select string_agg(t, E'\\n') as dump from (
+        select row_to_json(x)::text as t from usage_events x union all select row_to_json(x)::text from users x
+        union all select row_to_json(x)::text from survey_responses x union all select row_to_json(x)::text from survey_answers x
+        union all select row_to_json(x)::text || convert_from(x.raw, 'UTF8') from rejected_rows x union all select row_to_json(x)::text from ingest_batches x) all_rows`);
+    expect(rows[0].dump).toContain('[EMAIL');
+    for (const value of planted) {
+      expect(rows[0].dump, value).not.toContain(value);
+      expect(printed, value).not.toContain(value);
+    }
+  }, 120_000);
+
   it('never reaches the run\'s report or its output: a pipeline run over planted data shows placeholders only', async () => {
     const inbox = join(files.dir, 'pii-inbox');
     await mkdir(inbox, { recursive: true });
