@@ -186,11 +186,12 @@ export class PiiScrubber {
   }
 
   /**
-   * An identifier (a user id, a session id) that holds personal data — a user whose id is
+   * An identifier (a user, session, event or response id) that holds personal data — a user whose id is
    * their e-mail address, as in Google Forms or many Segment sources, or a phone number —
    * replaced whole by a keyed pseudonym, `[EMAIL:<16 hex>]` (HMAC-SHA-256 of the normalised
    * id: the same id gives the same pseudonym in every file, source and night, so joins
-   * hold, and nothing of the id is stored). An id without personal data is kept as written.
+   * hold, and a key stays a key; nothing of the id is stored). An id without personal data
+   * is kept as written. `remember`: false for ids seen once (an event's), kept out of the cache.
    * 64 bits: a million users' pseudonyms collide with a chance of about 3 in 100,000.
    */
   pseudonym(id: string, count = true, remember = true): string {

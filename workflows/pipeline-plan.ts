@@ -124,7 +124,8 @@ export function runStatus(results: PipelineResults): 'completed' | 'completed_wi
 export function ingestErrors(results: PipelineResults): string | null {
   const failed = (results.ingested ?? []).filter((f) => f.status === 'failed');
   if (failed.length === 0) return null;
-  return `${failed.length} of ${results.ingested!.length} inbox file(s) and source(s) failed to load: ${failed.map((f) => f.error ?? f.file).join('; ')}`;
+  const what = results.ingested!.some((f) => f.file.startsWith('source ')) ? 'inbox file(s) and source(s)' : 'inbox file(s)';
+  return `${failed.length} of ${results.ingested!.length} ${what} failed to load: ${failed.map((f) => f.error ?? f.file).join('; ')}`;
 }
 
 async function retrainAndAskForApproval(fx: PipelineEffects, input: PipelineInput & { runId: string }, results: PipelineResults, step: (s: PipelineStep) => Promise<void>): Promise<void> {
