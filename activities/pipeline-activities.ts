@@ -15,6 +15,7 @@ import { ingestFile as ingestOneFile, ingestOrder, type FileResult } from '../db
 import { FileError } from '../db/ingest/layout.js';
 import { ingestFromPostgres, sourceName } from '../db/ingest/postgres-source.js';
 import { loadSources } from '../db/ingest/source-config.js';
+import { sourceLabel } from '../workflows/types.js';
 import type { NeedCatalogue } from '../db/need-catalogue.js';
 import { findProductionModel, promoteModel, rejectModel, RegistryError } from '../db/queries/model-versions.js';
 import {
@@ -205,8 +206,8 @@ export function createActivities(deps: ActivityDeps) {
     async ingestSource(input: { name: string }): Promise<IngestSummary> {
       const cat = await catalogueWithAdopted(handle, catalogue);
       const found = config.sourcesFile === null ? undefined : (await loadSources(config.sourcesFile, process.env, cat).catch(() => [])).find((s) => s.name === input.name);
-      if (found === undefined) return { file: `source ${input.name}`, kind: null, status: 'failed', accepted: 0, rejected: 0, duplicates: 0, error: `source ${input.name}: no longer in NEEDLOOP_SOURCES (or the file cannot be read)`, redacted: null };
-      const label = `source ${found.name} (${sourceName(found.source)})`;
+      if (found === undefined) return { file: sourceLabel(input.name), kind: null, status: 'failed', accepted: 0, rejected: 0, duplicates: 0, error: `${sourceLabel(input.name)}: no longer in NEEDLOOP_SOURCES (or the file cannot be read)`, redacted: null };
+      const label = sourceLabel(found.name, sourceName(found.source));
       const r: Partial<FileResult> & Pick<FileResult, 'status' | 'accepted' | 'rejected' | 'duplicates'> = await ingestFromPostgres(handle, found.source, { catalogue: cat, maxFieldBytes: config.maxFieldBytes, scrubber: scrubberFactory(config.pii, identifierKey(config)) }).catch((error: unknown) => {
         if (error instanceof FileError) return { status: 'failed' as const, accepted: 0, rejected: 0, duplicates: 0, error: error.message };
         throw error;

@@ -2,6 +2,7 @@
 // supplies effects from proxied activities, a child workflow per file and an Update;
 // the local runner supplies in-process calls journaled in Postgres. Deterministic: no
 // I/O, clock or randomness of its own.
+import { isSourceLabel } from './types.js';
 import type {
   ActivityInput, ActivityName, ActivityOutput, ApprovalDecision, PendingApproval, PipelineInput, PipelineResults, PipelineStep,
 } from './types.js';
@@ -124,7 +125,7 @@ export function runStatus(results: PipelineResults): 'completed' | 'completed_wi
 export function ingestErrors(results: PipelineResults): string | null {
   const failed = (results.ingested ?? []).filter((f) => f.status === 'failed');
   if (failed.length === 0) return null;
-  const what = results.ingested!.some((f) => f.file.startsWith('source ')) ? 'inbox file(s) and source(s)' : 'inbox file(s)';
+  const what = results.ingested!.some((f) => isSourceLabel(f.file)) ? 'inbox file(s) and source(s)' : 'inbox file(s)';
   return `${failed.length} of ${results.ingested!.length} ${what} failed to load: ${failed.map((f) => f.error ?? f.file).join('; ')}`;
 }
 

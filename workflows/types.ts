@@ -7,6 +7,15 @@ export type ActivityInput<K extends ActivityName> = Parameters<PipelineActivitie
 export type ActivityOutput<K extends ActivityName> = Awaited<ReturnType<PipelineActivities[K]>>;
 
 export const DEFAULT_TASK_QUEUE = 'needloop';
+
+/** How a configured source (NEEDLOOP_SOURCES) is named among a run's `ingested`, where inbox files go by their path. */
+export function sourceLabel(name: string, where?: string): string {
+  return `source ${name}${where === undefined ? '' : ` (${where})`}`;
+}
+
+export function isSourceLabel(file: string): boolean {
+  return file.startsWith('source ');
+}
 /**
  * The training queue of a pipeline queue: `<queue>-training`, so that two environments on
  * one namespace (needloop, needloop-staging) never take each other's training.
