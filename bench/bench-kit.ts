@@ -69,7 +69,7 @@ export function report(name: string, rows: Record<string, string | number>[], ex
   const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
   process.stdout.write(`${keys.map((k, i) => k.padEnd(widths[i])).join('  ')}\n`);
   for (const r of rows) process.stdout.write(`${keys.map((k, i) => String(r[k]).padEnd(widths[i])).join('  ')}\n`);
-  for (const [k, v] of Object.entries(extra)) process.stdout.write(`${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : String(v)}\n`);
+  for (const [k, v] of Object.entries(extra)) process.stdout.write(`${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}\n`);
 }
 
 /** BANKING77 (../shared/data/banking77, CC BY 4.0): real user language for the benches. */
