@@ -36,6 +36,11 @@ export interface Config {
   readonly inbox: string;
   /** A JSON file naming tables of the team's Postgres that each run loads after the inbox (db/ingest/source-config.ts); null: none. */
   readonly sourcesFile: string | null;
+  /**
+   * A pretrained sentence encoder for need discovery (NEEDLOOP_ENCODER: a local model folder
+   * or a model id, models/sentence-encoder.ts); null: the built-in hashed TF-IDF space.
+   */
+  readonly encoder: string | null;
   /** How long a blessed candidate waits for an engineer, in ms. */
   readonly approvalTimeoutMs: number;
   /** Temporal: every activity's heartbeat timeout, training's included (NEEDLOOP_HEARTBEAT_SECONDS, default 120). */
@@ -123,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tfjsBackend: backend as Config['tfjsBackend'],
     inbox: resolve(text(env, 'NEEDLOOP_INBOX') ?? `${home}/inbox`),
     sourcesFile: text(env, 'NEEDLOOP_SOURCES') === null ? null : resolve(text(env, 'NEEDLOOP_SOURCES')!),
+    encoder: text(env, 'NEEDLOOP_ENCODER'),
     approvalTimeoutMs: integer(env, 'NEEDLOOP_APPROVAL_TIMEOUT_HOURS', 72, 1, 24 * 365) * 3600 * 1000,
     heartbeatMs: integer(env, 'NEEDLOOP_HEARTBEAT_SECONDS', 120, 5, 3600) * 1000,
     minGroup: integer(env, 'NEEDLOOP_MIN_GROUP', 10, 1, 1_000_000),

@@ -5,10 +5,12 @@
  * abandoned them — are clustered (analytics/discover-needs.ts) after setting aside those
  * that look like requests of a known need (labelled requests of each need, as a few
  * prototypes). Requests served by another model, or by none, are scored by production
- * first, in batches. Each cluster with enough users becomes a candidate need: a label from
- * its distinctive words, its size and growth against the week before (with a binomial
+ * first, in batches. Each cluster with enough users becomes a candidate need: a label (the
+ * phrase its requests share, else its shortest central request, else its distinctive words), its size and growth against the week before (with a binomial
  * test), its share per plan and segment, what its users experience, and representative
  * requests. A cluster close to a candidate of an earlier night is that candidate again.
+ * With a sentence encoder configured (NEEDLOOP_ENCODER) requests are clustered in its space,
+ * with thresholds read off the known needs there (analytics/discover-needs.ts).
  */
 import { binomialGreaterP, cosine, discoverCandidates } from '../analytics/index.js';
 import type { DatabaseHandle } from '../db/connection.js';
@@ -18,6 +20,7 @@ import { adoptedNeeds, allCandidates, knownNeedRequests, eachWindowRequestBatch,
 import { latestSegmentRun } from '../db/queries/segment-runs.js';
 import { latestTime, type TimeWindow } from '../db/queries/time-window.js';
 import type { ModelStore } from '../models/model-store.js';
+import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { predictIntents } from '../models/predict.js';
 
 const DAY_MS = 86_400_000;
@@ -30,6 +33,8 @@ export const SAME_CANDIDATE_SIMILARITY = 0.7;
 const KNOWN_PER_NEED = 200;
 const MAX_REQUESTS = 200_000;
 const EXAMPLES = 5;
+/** Longest request that labels a candidate as it is. */
+const LABEL_CHARS = 60;
 
 export interface DiscoveredCandidate {
   id: string;
@@ -47,6 +52,8 @@ export interface DiscoveredCandidate {
 
 export interface DiscoveryResult {
   window: { from: string; to: string };
+  /** The space requests were clustered in: 'hashed TF-IDF', or the configured encoder's name. */
+  representation: string;
   /** Requests no known need answered well, and how many of them looked like a known need. */
   looked_at: number;
   like_known: number;
@@ -76,7 +83,7 @@ function shares(values: readonly (string | null)[]): Record<string, number> {
 }
 
 export async function discoverNeeds(
-  deps: { handle: DatabaseHandle; store: ModelStore | null; minGroup: number },
+  deps: { handle: DatabaseHandle; store: ModelStore | null; minGroup: number; encoder?: SentenceEncoder | null },
   input: { pipelineRunId?: string | null; to?: Date } = {},
 ): Promise<DiscoveryResult | null> {
   const db = deps.handle.db;
@@ -113,8 +120,15 @@ export async function discoverNeeds(
   const [{ seen: nowSeen, kept: poolNow }, { seen: beforeSeen, kept: poolBefore }] = [await unexplainedOf(current), await unexplainedOf(previous)];
 
   const known = await knownNeedRequests(db, { from: previous.from, to: current.to }, KNOWN_PER_NEED);
-  const found0 = discoverCandidates(poolNow.map((r) => r.text), known, poolBefore.map((r) => r.text));
+  const [poolTexts, beforeTexts] = [poolNow.map((r) => r.text), poolBefore.map((r) => r.text)];
+  // With a configured encoder the requests are clustered in its space, else in the hashed one.
+  const encoder = deps.encoder ?? null;
+  const space = encoder === null ? undefined : { dim: encoder.dim, pool: await encoder.embed(poolTexts), known: await encoder.embed(known.map((k) => k.text)), previous: await encoder.embed(beforeTexts) };
+  const found0 = discoverCandidates(poolTexts, known, beforeTexts, undefined, space);
   const clusters = found0.clusters;
+  // An earlier candidate is the same need when its centroid is as close as the night's own
+  // clusters would have to be to merge (in a learnt space, where distinct needs sit closer).
+  const sameSimilarity = Math.max(SAME_CANDIDATE_SIMILARITY, found0.thresholds.mergeSimilarity);
 
   const earlier = await allCandidates(db);
   const found: DiscoveredCandidate[] = [];
@@ -139,8 +153,11 @@ export async function discoverNeeds(
       if (!examples.includes(t)) examples.push(t);
       if (examples.length === EXAMPLES) break;
     }
-    const label = cluster.label.length === 0 ? examples[0].slice(0, 40) : cluster.label.join(' · ');
-    const match = earlier.map((c) => [c, cosine(Float32Array.from(c.centroid), cluster.centroid)] as const).filter(([, s]) => s >= SAME_CANDIDATE_SIMILARITY).sort((a, b) => b[1] - a[1])[0];
+    // A label that reads as a need: the phrase most of its requests share, else the shortest
+    // of its most central requests, else its distinctive words.
+    const central = [...examples].sort((a, b) => a.length - b.length)[0];
+    const label = cluster.phrase ?? (central !== undefined && central.length <= LABEL_CHARS ? central : cluster.label.length === 0 ? examples[0].slice(0, LABEL_CHARS) : cluster.label.join(' · '));
+    const match = earlier.map((c) => [c, cosine(Float32Array.from(c.centroid), cluster.centroid)] as const).filter(([, s]) => s >= sameSimilarity).sort((a, b) => b[1] - a[1])[0];
     const detail = {
       examples, by_plan: shares(members.map((m) => m.plan)), by_segment: shares(members.map((m) => m.segment)),
       experience: { failure_rate: members.filter((m) => m.outcome === 'failure').length / members.length, abandon_rate: members.filter((m) => m.outcome === 'abandoned').length / members.length, mean_rating: meanRating },
@@ -151,5 +168,5 @@ export async function discoverNeeds(
     });
     found.push({ id, label, size: members.length, users, previous_size: previousSize, growth, growth_p: growthP, new: match === undefined, opportunity, examples });
   }
-  return { window: { from: current.from.toISOString(), to: current.to.toISOString() }, looked_at: poolNow.length, like_known: found0.likeKnown, candidates: found.sort((a, b) => b.opportunity - a.opportunity) };
+  return { window: { from: current.from.toISOString(), to: current.to.toISOString() }, representation: encoder === null ? 'hashed TF-IDF' : encoder.id, looked_at: poolNow.length, like_known: found0.likeKnown, candidates: found.sort((a, b) => b.opportunity - a.opportunity) };
 }

@@ -30,6 +30,7 @@ import { catalogueWithAdopted, discoverNeeds as discoverNeedsInDb } from './disc
 import type { ModelStore } from '../models/model-store.js';
 import { TrainingCancelled } from '../models/train.js';
 import { trainCandidate, TrainingDataError } from '../models/train-candidate.js';
+import { encoderFor } from '../models/sentence-encoder.js';
 import { AnalysisError, analyzeNeeds as analyzeNeedsInDb } from './analyze-needs.js';
 import { productionCommentClassifier } from './comment-classifier.js';
 import { detectDrift as detectDriftInDb } from './detect-drift.js';
@@ -316,7 +317,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** The needs nobody has named yet: tonight's candidates (activities/discover-needs.ts). */
     async discoverNeeds(input: { run_id: string }) {
-      const r = await discoverNeedsInDb({ handle, store, minGroup: config.minGroup }, { pipelineRunId: input.run_id }).catch(nonRetryable);
+      const r = await encoderFor(config.encoder).then((encoder) => discoverNeedsInDb({ handle, store, minGroup: config.minGroup, encoder }, { pipelineRunId: input.run_id })).catch(nonRetryable);
       if (r === null) return null;
       return { window: r.window, looked_at: r.looked_at, like_known: r.like_known, candidates: r.candidates.map((c) => ({ id: c.id, label: c.label, size: c.size, users: c.users, growth: c.growth, new: c.new, opportunity: c.opportunity })) };
     },

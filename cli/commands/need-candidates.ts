@@ -11,6 +11,7 @@ import { adoptCandidate, adoptedNeeds, candidatesWithLatest, setCandidateStatus 
 import { audit } from '../../db/queries/pipeline-runs.js';
 import { selectBackend } from '../../models/backend.js';
 import { ModelStore } from '../../models/model-store.js';
+import { encoderFor } from '../../models/sentence-encoder.js';
 import { CONTROL_CHARACTERS, printable, printJson, say, UserError } from '../output.js';
 import { cliDecider, type TokenFlags } from '../credential.js';
 import { withDatabase } from './with-database.js';
@@ -35,14 +36,15 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
   needs
     .command('discover')
     .description('cluster now the requests no known need answers well into candidate needs (the pipeline does it each night)')
-    .option('--json', 'print {window, looked_at, like_known, candidates: [...]} as JSON')
+    .option('--json', 'print {window, representation, looked_at, like_known, candidates: [...]} as JSON')
     .action(async (flags: { json?: boolean }) => {
       const cfg = config();
       await selectBackend(cfg.tfjsBackend);
-      const result: DiscoveryResult | null = await withDatabase(cfg, (handle) => discoverNeeds({ handle, store: new ModelStore(cfg.modelsDir), minGroup: cfg.minGroup }));
-      if (flags.json) return printJson(result ?? { window: null, looked_at: 0, like_known: 0, candidates: [] });
+      const encoder = await encoderFor(cfg.encoder);
+      const result: DiscoveryResult | null = await withDatabase(cfg, (handle) => discoverNeeds({ handle, store: new ModelStore(cfg.modelsDir), minGroup: cfg.minGroup, encoder }));
+      if (flags.json) return printJson(result ?? { window: null, representation: encoder?.id ?? 'hashed TF-IDF', looked_at: 0, like_known: 0, candidates: [] });
       if (result === null) return say('No usage events yet: nothing to discover.');
-      say(`Requests no known need answered well, ${result.window.from.slice(0, 10)} to ${result.window.to.slice(0, 10)}: ${result.looked_at} (${result.like_known} of them like a known need).`);
+      say(`Requests no known need answered well, ${result.window.from.slice(0, 10)} to ${result.window.to.slice(0, 10)}: ${result.looked_at} (${result.like_known} of them like a known need; clustered in the ${result.representation === 'hashed TF-IDF' ? 'built-in hashed TF-IDF space' : `space of the encoder ${printable(result.representation)}`}).`);
       if (result.candidates.length === 0) say('No candidate need: nothing unnamed stands out.');
       for (const c of result.candidates) say(`  #${c.id} ${printable(c.label)}: ${c.size} requests from ${c.users} users, ${pct(c.growth)}${c.new ? ' (new tonight)' : ''}; e.g. "${printable(c.examples[0] ?? '')}"`);
     });
