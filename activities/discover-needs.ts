@@ -12,7 +12,7 @@
  * With a sentence encoder configured (NEEDLOOP_ENCODER) requests are clustered in its space,
  * with thresholds read off the known needs there (analytics/discover-needs.ts).
  */
-import { binomialGreaterP, cosine, discoverCandidates } from '../analytics/index.js';
+import { binomialGreaterP, cosine, discoverCandidates, type VectorSpace } from '../analytics/index.js';
 import type { DatabaseHandle } from '../db/connection.js';
 import { OUT_OF_SCOPE, type NeedCatalogue } from '../db/need-catalogue.js';
 import { findProductionModel, modelTag } from '../db/queries/model-versions.js';
@@ -33,6 +33,8 @@ export const SAME_CANDIDATE_SIMILARITY = 0.7;
 const KNOWN_PER_NEED = 200;
 const MAX_REQUESTS = 200_000;
 const EXAMPLES = 5;
+/** The representation's name when no encoder is configured. */
+export const HASHED_SPACE = 'hashed TF-IDF';
 /** Longest request that labels a candidate as it is. */
 const LABEL_CHARS = 60;
 
@@ -52,7 +54,7 @@ export interface DiscoveredCandidate {
 
 export interface DiscoveryResult {
   window: { from: string; to: string };
-  /** The space requests were clustered in: 'hashed TF-IDF', or the configured encoder's name. */
+  /** The space requests were clustered in: HASHED_SPACE, or the configured encoder's name. */
   representation: string;
   /** Requests no known need answered well, and how many of them looked like a known need. */
   looked_at: number;
@@ -123,7 +125,13 @@ export async function discoverNeeds(
   const [poolTexts, beforeTexts] = [poolNow.map((r) => r.text), poolBefore.map((r) => r.text)];
   // With a configured encoder the requests are clustered in its space, else in the hashed one.
   const encoder = deps.encoder ?? null;
-  const space = encoder === null ? undefined : { dim: encoder.dim, pool: await encoder.embed(poolTexts), known: await encoder.embed(known.map((k) => k.text)), previous: await encoder.embed(beforeTexts) };
+  let space: VectorSpace | undefined;
+  if (encoder !== null) {
+    // One call, so a text in both windows (or among the known requests) is embedded once.
+    const x = await encoder.embed([...poolTexts, ...known.map((k) => k.text), ...beforeTexts]);
+    const part = (from: number, n: number) => x.subarray(from * encoder.dim, (from + n) * encoder.dim);
+    space = { dim: encoder.dim, pool: part(0, poolTexts.length), known: part(poolTexts.length, known.length), previous: part(poolTexts.length + known.length, beforeTexts.length) };
+  }
   const found0 = discoverCandidates(poolTexts, known, beforeTexts, undefined, space);
   const clusters = found0.clusters;
   // An earlier candidate is the same need when its centroid is as close as the night's own
@@ -168,5 +176,5 @@ export async function discoverNeeds(
     });
     found.push({ id, label, size: members.length, users, previous_size: previousSize, growth, growth_p: growthP, new: match === undefined, opportunity, examples });
   }
-  return { window: { from: current.from.toISOString(), to: current.to.toISOString() }, representation: encoder === null ? 'hashed TF-IDF' : encoder.id, looked_at: poolNow.length, like_known: found0.likeKnown, candidates: found.sort((a, b) => b.opportunity - a.opportunity) };
+  return { window: { from: current.from.toISOString(), to: current.to.toISOString() }, representation: encoder === null ? HASHED_SPACE : encoder.id, looked_at: poolNow.length, like_known: found0.likeKnown, candidates: found.sort((a, b) => b.opportunity - a.opportunity) };
 }

@@ -412,11 +412,6 @@ export function discoverCandidates(pool: readonly string[], known: readonly { in
       if (x.length !== n * dim) throw new Error(`discoverCandidates: ${name} has ${x.length / dim} vectors of ${dim} for ${n} texts`);
     }
   }
-  const rows = (x: Float32Array, idx: readonly number[]) => {
-    const out = new Float32Array(idx.length * dim);
-    idx.forEach((i, j) => out.set(x.subarray(i * dim, (i + 1) * dim), j * dim));
-    return out;
-  };
   const byNeed = [...groupBy(known.map((_, i) => i), (i) => known[i].intent)].sort(([a], [b]) => (a < b ? -1 : 1));
   const regions = knownRegions(xKnown, byNeed, dim, space === undefined ? options.knownSimilarity : 'own', options.seed);
   const unknown = (x: Float32Array, n: number) => {
@@ -426,7 +421,7 @@ export function discoverCandidates(pool: readonly string[], known: readonly { in
   };
   const tuned = space === undefined ? options : calibrateToKnown(options, xKnown, byNeed.map(([, m]) => m), dim);
   const keep = unknown(xPool, pool.length);
-  const clusters = clusterVectors(rows(xPool, keep), keep.length, tuned, dim);
+  const clusters = clusterVectors(rowsOf(xPool, keep, dim), keep.length, tuned, dim);
   const labels = clusterLabels(keep.map((i) => pool[i]), clusters);
   const phrases = clusterPhrases(keep.map((i) => pool[i]), clusters);
   const prevKept = unknown(xPrev, previous.length);
@@ -438,6 +433,13 @@ export function discoverCandidates(pool: readonly string[], known: readonly { in
       previous: prevKept.filter((i) => dot(xPrev, i, c.centroid, 0, dim) >= tuned.memberSimilarity).length,
     })),
   };
+}
+
+/** Rows IDX of X (rows of DIM values), in that order, as a matrix of their own. */
+export function rowsOf(x: Float32Array, idx: readonly number[], dim: number): Float32Array {
+  const out = new Float32Array(idx.length * dim);
+  idx.forEach((i, j) => out.set(x.subarray(i * dim, (i + 1) * dim), j * dim));
+  return out;
 }
 
 /** The known needs' regions: a few prototypes each, and how close a request must be to one. */
@@ -461,8 +463,7 @@ export function knownRegions(x: Float32Array, needs: readonly (readonly [string,
   const bounds: number[] = [];
   for (const [need, members] of needs) {
     const k = Math.min(PROTOTYPES_PER_NEED, members.length);
-    const xNeed = new Float32Array(members.length * dim);
-    members.forEach((i, j) => xNeed.set(x.subarray(i * dim, (i + 1) * dim), j * dim));
+    const xNeed = rowsOf(x, members, dim);
     const c = sphericalKMeans(xNeed, members.length, k, new Random(`${seed}:${need}`), 12, dim);
     let bound = boundary === 'own' ? 0 : boundary;
     if (boundary === 'own') {

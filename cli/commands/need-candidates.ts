@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { discoverNeeds, type DiscoveryResult } from '../../activities/discover-needs.js';
+import { discoverNeeds, HASHED_SPACE, type DiscoveryResult } from '../../activities/discover-needs.js';
 import type { Config } from '../../config.js';
 import { loadCatalogue, NEED_CATEGORIES, OUT_OF_SCOPE } from '../../db/need-catalogue.js';
 import { adoptCandidate, adoptedNeeds, candidatesWithLatest, setCandidateStatus } from '../../db/queries/need-candidates.js';
@@ -42,9 +42,9 @@ export function registerNeedCandidates(needs: Command, config: () => Config): vo
       await selectBackend(cfg.tfjsBackend);
       const encoder = await encoderFor(cfg.encoder);
       const result: DiscoveryResult | null = await withDatabase(cfg, (handle) => discoverNeeds({ handle, store: new ModelStore(cfg.modelsDir), minGroup: cfg.minGroup, encoder }));
-      if (flags.json) return printJson(result ?? { window: null, representation: encoder?.id ?? 'hashed TF-IDF', looked_at: 0, like_known: 0, candidates: [] });
+      if (flags.json) return printJson(result ?? { window: null, representation: encoder?.id ?? HASHED_SPACE, looked_at: 0, like_known: 0, candidates: [] });
       if (result === null) return say('No usage events yet: nothing to discover.');
-      say(`Requests no known need answered well, ${result.window.from.slice(0, 10)} to ${result.window.to.slice(0, 10)}: ${result.looked_at} (${result.like_known} of them like a known need; clustered in the ${result.representation === 'hashed TF-IDF' ? 'built-in hashed TF-IDF space' : `space of the encoder ${printable(result.representation)}`}).`);
+      say(`Requests no known need answered well, ${result.window.from.slice(0, 10)} to ${result.window.to.slice(0, 10)}: ${result.looked_at} (${result.like_known} of them like a known need; clustered in the ${result.representation === HASHED_SPACE ? 'built-in hashed TF-IDF space' : `space of the encoder ${printable(result.representation)}`}).`);
       if (result.candidates.length === 0) say('No candidate need: nothing unnamed stands out.');
       for (const c of result.candidates) say(`  #${c.id} ${printable(c.label)}: ${c.size} requests from ${c.users} users, ${pct(c.growth)}${c.new ? ' (new tonight)' : ''}; e.g. "${printable(c.examples[0] ?? '')}"`);
     });
