@@ -8,7 +8,8 @@
  * first, in batches. Each cluster with enough users becomes a candidate need: a label (the
  * phrase its requests share, else its shortest central request, else its distinctive
  * words), its size and growth against the week before (with a binomial test), its share
- * per plan and segment, what its users experience, and representative requests. A cluster close to a candidate of an earlier night is that candidate again.
+ * per plan and segment, what its users experience, and representative requests. A
+ * cluster close to a candidate of an earlier night is that candidate again.
  * With a sentence encoder configured (NEEDLOOP_ENCODER) requests are clustered in its space,
  * with thresholds read off the known needs there (analytics/discover-needs.ts).
  */
